@@ -1,0 +1,62 @@
+"""Errors that cross service boundaries.
+
+Services raise these; nameko carries them over RPC (``deserialize_to_instance`` rebuilds the same
+class in the caller) and the gateway maps each to one HTTP status in one place.
+"""
+
+from __future__ import annotations
+
+from nameko.exceptions import deserialize_to_instance
+
+
+class ServiceError(Exception):
+    """Base of every expected, user-facing error. ``field`` names the offending input, if any."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message, field)
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        return self.message
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {"code": self.code, "message": self.message, "field": self.field}
+
+
+@deserialize_to_instance
+class InvalidInput(ServiceError):
+    status = 422
+    code = "invalid_input"
+
+
+@deserialize_to_instance
+class NotFound(ServiceError):
+    status = 404
+    code = "not_found"
+
+
+@deserialize_to_instance
+class NotAuthenticated(ServiceError):
+    status = 401
+    code = "not_authenticated"
+
+
+@deserialize_to_instance
+class PermissionDenied(ServiceError):
+    status = 403
+    code = "forbidden"
+
+
+@deserialize_to_instance
+class Conflict(ServiceError):
+    """The target exists but is in the wrong state for the action (or the value is already taken)."""
+
+    status = 409
+    code = "conflict"
+
+
+EXPECTED_ERRORS = (InvalidInput, NotFound, NotAuthenticated, PermissionDenied, Conflict)

@@ -1,0 +1,97 @@
+"""Integration events: the only facts that leave a service (versioned, plain JSON on the wire).
+
+The envelope is the same for every event; ``data`` is checked against the model registered for the
+event type, so a consumer can trust its shape.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from pydantic import BaseModel, model_validator
+
+EVENT_ID_NAMESPACE = uuid.UUID("0f6f1c9e-5a55-4b83-9a4a-4f1b7d1b8f10")
+
+
+def stable_event_id(aggregate_id: uuid.UUID | str, version: int) -> str:
+    """The same stored event always gets the same id, so a republished event is recognisable."""
+    return str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{aggregate_id}:{version}"))
+
+
+class OrganisationRecordedV1(BaseModel):
+    organisation_id: str
+    name: str
+    abbreviation: str | None = None
+    legal_form: str
+    kecamatan: str
+    kelurahan: str
+
+
+class AccountRegisteredV1(BaseModel):
+    account_id: str
+    role: str
+    organisation_id: str | None = None
+
+
+class LetterIssueV1(BaseModel):
+    number: str
+    register_name: str
+    year: int
+    sequence: int
+    verification_code: str
+    issued_on: dt.date
+    title: str
+
+
+class CaseEventV1(BaseModel):
+    case_id: str
+    reference: str
+    service: str
+    organisation_id: str
+    organisation_name: str
+    status: str
+    actor_id: str
+    actor_role: str
+    reason: str | None = None
+    note: str | None = None
+    letter: LetterIssueV1 | None = None
+    # The organisation as it stood when the case was filed: what the letter prints.
+    organisation: dict[str, str | None] | None = None
+
+
+CASE_EVENT_TYPES = (
+    "case.submitted.v1",
+    "case.revision_requested.v1",
+    "case.resubmitted.v1",
+    "case.forwarded.v1",
+    "case.approved.v1",
+    "case.rejected.v1",
+)
+
+DATA_MODELS: dict[str, type[BaseModel]] = {
+    "organisation.recorded.v1": OrganisationRecordedV1,
+    "account.registered.v1": AccountRegisteredV1,
+    **{event_type: CaseEventV1 for event_type in CASE_EVENT_TYPES},
+}
+
+
+class IntegrationEvent(BaseModel):
+    event_id: str
+    event_type: str
+    source: str
+    aggregate_id: str
+    aggregate_version: int
+    occurred_at: dt.datetime
+    data: dict[str, object]
+
+    @model_validator(mode="after")
+    def _data_matches_type(self) -> IntegrationEvent:
+        model = DATA_MODELS.get(self.event_type)
+        if model is None:
+            raise ValueError(f"unknown event type {self.event_type!r}")
+        self.data = model.model_validate(self.data).model_dump(mode="json")
+        return self
+
+    def case(self) -> CaseEventV1:
+        return CaseEventV1.model_validate(self.data)

@@ -1,0 +1,74 @@
+"""Idempotent application of integration events to a SQLAlchemy read model.
+
+Delivery is at least once: each read model records the id of every event it applied in the same
+transaction as the change, and skips an event it has seen. Ordering guards (aggregate versions)
+live in the projections themselves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from contracts.events import IntegrationEvent
+
+log = logging.getLogger(__name__)
+
+
+def processed_events_table(metadata: sa.MetaData) -> sa.Table:
+    return sa.Table(
+        "processed_events",
+        metadata,
+        sa.Column("event_id", sa.String(36), primary_key=True),
+        sa.Column("event_type", sa.String(80), nullable=False),
+        sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
+    )
+
+
+class Projection(Protocol):
+    """Event -> rows. ``apply`` must use only ``connection`` (it runs inside the dedup transaction)."""
+
+    name: str
+    metadata: sa.MetaData
+    processed: sa.Table
+
+    def handles(self, event_type: str) -> bool: ...
+
+    def apply(self, connection: sa.Connection, event: IntegrationEvent) -> None: ...
+
+
+class ReadModel:
+    """A projection bound to the database it writes to."""
+
+    def __init__(self, projection: Projection, engine: sa.Engine) -> None:
+        self.projection = projection
+        self.engine = engine
+        projection.metadata.create_all(engine)
+
+    def handle(self, event: IntegrationEvent) -> bool:
+        """Apply ``event`` once; returns False if it was applied before (a duplicate delivery)."""
+        if not self.projection.handles(event.event_type):
+            return False
+        processed = self.projection.processed
+        try:
+            with self.engine.begin() as connection:
+                seen = connection.execute(
+                    sa.select(processed.c.event_id).where(processed.c.event_id == event.event_id)
+                ).first()
+                if seen:
+                    log.info("%s: skipped duplicate %s %s", self.projection.name, event.event_type, event.event_id)
+                    return False
+                connection.execute(
+                    processed.insert().values(
+                        event_id=event.event_id, event_type=event.event_type, applied_at=dt.datetime.now(dt.UTC)
+                    )
+                )
+                self.projection.apply(connection, event)
+        except IntegrityError:
+            # A concurrent worker applied the same event first; its transaction won.
+            return False
+        return True

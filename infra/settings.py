@@ -1,0 +1,79 @@
+"""Settings from environment variables (prefix ``SATU_``), validated once at start-up.
+
+Every process calls :func:`load_settings`; a bad value stops it with one line naming the variable
+instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-only-secret-change-me"  # noqa: S105 - refused outside SATU_ENV=local
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SATU_", extra="ignore")
+
+    env: Literal["local", "test", "production"] = "local"
+    amqp_uri: str = "amqp://guest:guest@127.0.0.1:5672/"
+    # Empty: SQLite files under var_dir. A postgresql:// URL switches every service to PostgreSQL.
+    database_url: str = ""
+    var_dir: Path = Path("var")
+    secret_key: str = DEV_SECRET
+    public_base_url: str = "http://127.0.0.1:8000"
+    # Empty: mail is written as .eml files under var_dir/mail.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=1025, ge=1, le=65535)
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_sender: str = "Satu Ormas <noreply@satu-ormas.local>"
+    upload_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    relay_poll_seconds: float = Field(default=0.05, gt=0, le=60)
+    region_name: str = "Kota Balikpapan"
+    letter_title: str = "SURAT KETERANGAN MELAPOR"
+    # Python format string; fields: seq, year, register.
+    letter_number_format: str = "{register}/{seq:04d}/KESBANGPOL/{year}"
+    token_ttl_seconds: int = Field(default=12 * 3600, ge=60)
+    rpc_timeout_seconds: float = Field(default=30.0, gt=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if value and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be empty (SQLite under var/) or a postgresql:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _no_default_secret_outside_local(self) -> Settings:
+        if self.env == "production" and self.secret_key == DEV_SECRET:
+            raise ValueError("SATU_SECRET_KEY must be set to a real secret when SATU_ENV=production")
+        return self
+
+    @property
+    def uses_postgres(self) -> bool:
+        return bool(self.database_url)
+
+
+def describe_error(error: ValidationError) -> str:
+    first = error.errors()[0]
+    names = ".".join(str(part) for part in first["loc"]) or "settings"
+    variable = f"SATU_{names.upper()}" if first["loc"] else "settings"
+    return f"invalid configuration: {variable}: {first['msg']}"
+
+
+@lru_cache(maxsize=1)
+def load_settings() -> Settings:
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        print(describe_error(error), file=sys.stderr)
+        raise SystemExit(2) from None
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    return settings

@@ -1,0 +1,77 @@
+"""Where each service keeps its data: SQLite files under var/ by default, PostgreSQL when configured.
+
+One PostgreSQL database serves every service, each in its own schema; with SQLite each service
+has its own files. This module is the only place that knows the difference.
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+
+from infra.settings import Settings
+
+
+def event_store_env(settings: Settings, service: str) -> dict[str, str]:
+    """Environment for an eventsourcing Application of ``service``."""
+    if not settings.uses_postgres:
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(settings.var_dir / f"{service}-events.sqlite"),
+            "SQLITE_LOCK_TIMEOUT": "10",
+        }
+    url = urlsplit(settings.database_url)
+    ensure_postgres_schema(settings, service)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
+        "POSTGRES_HOST": url.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(url.port or 5432),
+        "POSTGRES_USER": url.username or os.environ.get("USER", "postgres"),
+        "POSTGRES_PASSWORD": url.password or "",
+        "POSTGRES_SCHEMA": service,
+        "POSTGRES_POOL_SIZE": "5",
+    }
+
+
+def sqlalchemy_url(settings: Settings, service: str) -> str:
+    if not settings.uses_postgres:
+        return f"sqlite:///{settings.var_dir / f'{service}.sqlite'}"
+    return settings.database_url.replace("postgres://", "postgresql://", 1).replace(
+        "postgresql://", "postgresql+psycopg://", 1
+    )
+
+
+def ensure_postgres_schema(settings: Settings, schema: str) -> None:
+    engine = sa.create_engine(sqlalchemy_url(settings, schema))
+    with engine.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    engine.dispose()
+
+
+def read_model_engine(settings: Settings, service: str, schema_suffix: str = "") -> sa.Engine:
+    """Engine for a service's read models; tables are unqualified and land in the service's schema."""
+    if not settings.uses_postgres:
+        suffix = f".{schema_suffix}" if schema_suffix else ""
+        path = settings.var_dir / f"{service}{suffix}.sqlite"
+        engine = sa.create_engine(f"sqlite:///{path}", connect_args={"timeout": 30})
+        sa_event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    schema = f"{service}_{schema_suffix}" if schema_suffix else service
+    ensure_postgres_schema(settings, schema)
+    return sa.create_engine(
+        sqlalchemy_url(settings, service),
+        connect_args={"options": f"-csearch_path={schema}"},
+        pool_pre_ping=True,
+    )
+
+
+def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    # WAL lets the relay, the CLI and the service read while one writes.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()

@@ -1,0 +1,110 @@
+"""Registry application: one short method per command; queries return plain values."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from eventsourcing.application import AggregateNotFoundError, Application
+
+from contracts.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
+from contracts.identity import Caller, Role
+from contracts.validation import parse
+from contracts.organisations import AccountCreate, Credentials, OrganisationCreate, StaffAccountCreate
+from services.registry.domain import Account, Organisation, account_id_for
+from services.registry.regions import check_address
+from services.registry.views import account_view, organisation_view
+
+_hasher = PasswordHasher()  # argon2id with the library's recommended parameters
+
+
+class RegistryApplication(Application):
+    name = "registry"
+
+    def register_applicant(self, payload: dict[str, Any]) -> dict[str, Any]:
+        data = parse(AccountCreate, payload)
+        return self._register(data, Role.APPLICANT, registered_by="self")
+
+    def register_staff(self, caller: Caller, payload: dict[str, Any]) -> dict[str, Any]:
+        caller.require(Role.ADMIN, Role.SYSTEM)
+        data = parse(StaffAccountCreate, payload)
+        return self._register(data, Role(data.role), registered_by=caller.user_id)
+
+    def _register(self, data: AccountCreate, role: Role, registered_by: str) -> dict[str, Any]:
+        if self._find_account(data.email) is not None:
+            raise Conflict("an account with this e-mail already exists", field="email")
+        account = Account(
+            email=data.email,
+            full_name=data.full_name,
+            password_hash=_hasher.hash(data.password),
+            role=role.value,
+            registered_by=registered_by,
+        )
+        self.save(account)
+        return account_view(account)
+
+    def authenticate(self, payload: dict[str, Any]) -> dict[str, Any]:
+        credentials = parse(Credentials, payload)
+        account = self._find_account(credentials.email)
+        if account is None:
+            _hasher.hash(credentials.password)  # same cost whether or not the account exists
+            raise NotAuthenticated("wrong e-mail or password")
+        try:
+            _hasher.verify(account.password_hash, credentials.password)
+        except (VerificationError, InvalidHashError):
+            raise NotAuthenticated("wrong e-mail or password") from None
+        if _hasher.check_needs_rehash(account.password_hash):
+            account.rehash_password(_hasher.hash(credentials.password))
+            self.save(account)
+        return account_view(account)
+
+    def get_account(self, caller: Caller, account_id: str) -> dict[str, Any]:
+        if caller.user_id != account_id and not caller.is_staff:
+            raise PermissionDenied("you may only read your own account")
+        return account_view(self._account(account_id))
+
+    def record_organisation(self, caller: Caller, payload: dict[str, Any]) -> dict[str, Any]:
+        caller.require(Role.APPLICANT)
+        data = parse(OrganisationCreate, payload)
+        check_address(data.address.kecamatan, data.address.kelurahan)
+        account = self._account(caller.user_id)
+        if account.organisation_id is not None:
+            raise Conflict("this account already manages an organisation", field="organisation")
+        organisation = Organisation(profile=data.model_dump(mode="json"), owner_id=caller.user_id)
+        account.link_organisation(str(organisation.id))
+        self.save(organisation, account)
+        return organisation_view(organisation, full_personal_data=True)
+
+    def get_organisation(self, caller: Caller, organisation_id: str) -> dict[str, Any]:
+        if not caller.is_staff and caller.organisation_id != organisation_id:
+            raise PermissionDenied("you may only read your own organisation")
+        organisation = self._organisation(organisation_id)
+        return organisation_view(organisation, full_personal_data=caller.user_id == organisation.owner_id)
+
+    def notification_contact(self, organisation_id: str) -> dict[str, str]:
+        """Where status mail for an organisation goes: its owner's account e-mail and the org's e-mail."""
+        organisation = self._organisation(organisation_id)
+        owner = self._account(organisation.owner_id)
+        return {"account_email": owner.email, "organisation_email": organisation.profile["email"]}
+
+    def _find_account(self, email: str) -> Account | None:
+        try:
+            return self.repository.get(account_id_for(email))  # type: ignore[no-any-return]
+        except AggregateNotFoundError:
+            return None
+
+    def _account(self, account_id: str) -> Account:
+        return self._get(account_id, "account")  # type: ignore[return-value]
+
+    def _organisation(self, organisation_id: str) -> Organisation:
+        return self._get(organisation_id, "organisation")  # type: ignore[return-value]
+
+    def _get(self, aggregate_id: str, kind: str) -> Any:
+        try:
+            return self.repository.get(UUID(str(aggregate_id)))
+        except ValueError:
+            raise InvalidInput(f"'{aggregate_id}' is not a valid {kind} id", field=f"{kind}_id") from None
+        except AggregateNotFoundError:
+            raise NotFound(f"{kind} {aggregate_id} not found") from None

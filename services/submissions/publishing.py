@@ -1,0 +1,93 @@
+"""Case domain events -> integration events (the one place that maps them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contracts.events import IntegrationEvent, stable_event_id
+from services.submissions.domain import Case
+
+EVENT_TYPES: dict[type, tuple[str, str]] = {
+    Case.Submitted: ("case.submitted.v1", "submitted"),
+    Case.RevisionRequested: ("case.revision_requested.v1", "revision_requested"),
+    Case.Resubmitted: ("case.resubmitted.v1", "resubmitted"),
+    Case.Forwarded: ("case.forwarded.v1", "forwarded"),
+    Case.Approved: ("case.approved.v1", "approved"),
+    Case.Rejected: ("case.rejected.v1", "rejected"),
+}
+
+
+class CaseFacts:
+    """Facts recorded only on a case's first event (reference, organisation), remembered per case so
+    later events can carry them. The relay reads the log in order, so the first event comes first."""
+
+    def __init__(self, load_case: Any = None) -> None:
+        self._facts: dict[str, dict[str, Any]] = {}
+        self._load_case = load_case
+
+    def remember(self, submitted: Any) -> None:
+        self._facts[str(submitted.originator_id)] = {
+            "reference": submitted.reference,
+            "service": submitted.service,
+            "organisation_id": submitted.organisation_id,
+            "organisation": submitted.organisation,
+        }
+
+    def of(self, case_id: str) -> dict[str, Any]:
+        if case_id not in self._facts and self._load_case is not None:
+            case = self._load_case(case_id)
+            self._facts[case_id] = {
+                "reference": case.reference,
+                "service": case.service,
+                "organisation_id": case.organisation_id,
+                "organisation": case.organisation,
+            }
+        return self._facts[case_id]
+
+
+class CaseEventMapper:
+    def __init__(self, facts: CaseFacts) -> None:
+        self.facts = facts
+
+    def __call__(self, domain_event: Any) -> IntegrationEvent | None:
+        mapping = EVENT_TYPES.get(type(domain_event))
+        if mapping is None:
+            return None
+        event_type, status = mapping
+        if isinstance(domain_event, Case.Submitted):
+            self.facts.remember(domain_event)
+        case_id = str(domain_event.originator_id)
+        facts = self.facts.of(case_id)
+        actor = domain_event.actor
+        data = {
+            "case_id": case_id,
+            "reference": facts["reference"],
+            "service": facts["service"],
+            "organisation_id": facts["organisation_id"],
+            "organisation_name": facts["organisation"]["name"],
+            "status": status,
+            "actor_id": actor["id"],
+            "actor_role": actor["role"],
+            "reason": getattr(domain_event, "reason", None),
+            "note": getattr(domain_event, "note", None),
+            "letter": getattr(domain_event, "letter", None),
+            "organisation": facts["organisation"] if isinstance(domain_event, Case.Approved) else None,
+        }
+        return IntegrationEvent(
+            event_id=stable_event_id(domain_event.originator_id, domain_event.originator_version),
+            event_type=event_type,
+            source="submissions",
+            aggregate_id=case_id,
+            aggregate_version=domain_event.originator_version,
+            occurred_at=domain_event.timestamp,
+            data=data,
+        )
+
+
+def mapper_for(application: Any) -> CaseEventMapper:
+    def load_case(case_id: str) -> Any:
+        import uuid
+
+        return application.repository.get(uuid.UUID(case_id), version=1)
+
+    return CaseEventMapper(CaseFacts(load_case))
