@@ -1,0 +1,137 @@
+"""Outgoing e-mail: one message type, one protocol, a file and an SMTP backend.
+
+Both backends go through `build_message`, so what lands in a local .eml file
+is byte-for-byte what an SMTP relay would receive (apart from the Date).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import os
+import pathlib
+import re
+import smtplib
+import ssl
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from typing import Protocol
+
+
+class MailDeliveryError(Exception):
+    """A message could not be handed over; callers may retry the event later."""
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    message_id: str  # deterministic ("<{event_id}@satu-ormas>") so re-sent duplicates are recognisable
+    to: str
+    subject: str
+    body: str  # plain text, Bahasa Indonesia
+
+
+class Mailer(Protocol):
+    def send(self, mail: OutgoingMail) -> None:
+        """Deliver `mail` or raise MailDeliveryError."""
+
+
+def build_message(mail: OutgoingMail, sender: str) -> EmailMessage:
+    msg = EmailMessage()  # policy.default: header values containing CR/LF raise ValueError
+    msg["From"] = sender
+    msg["To"] = mail.to
+    msg["Subject"] = mail.subject
+    msg["Date"] = email.utils.format_datetime(datetime.now(UTC))
+    msg["Message-ID"] = mail.message_id
+    # quoted-printable rather than raw 8bit: relays without 8BITMIME must still
+    # carry Indonesian text with accents/typographic characters intact.
+    msg.set_content(mail.body, charset="utf-8", cte="quoted-printable")
+    return msg
+
+
+def _one_line(text: str) -> str:
+    # SMTP replies can span several lines; logs and alerts want exactly one.
+    return " ".join(text.split())
+
+
+_UNSAFE_FILENAME_CHARS = re.compile(r"[^A-Za-z0-9._@-]+")
+
+
+class FileMailer:
+    """Local/dev backend: every message becomes an .eml file in `directory`."""
+
+    def __init__(self, directory: pathlib.Path, sender: str) -> None:
+        self.directory = pathlib.Path(directory)
+        self.sender = sender
+
+    def send(self, mail: OutgoingMail) -> None:
+        data = build_message(mail, self.sender).as_bytes()
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        safe_id = _UNSAFE_FILENAME_CHARS.sub("_", mail.message_id.strip("<>")) or "no-id"
+        target = self.directory / f"{stamp}_{safe_id}.eml"
+        try:
+            # Created on each send (cheap) so a directory removed at runtime heals itself.
+            self.directory.mkdir(parents=True, exist_ok=True)
+            # The temp file lives in the same directory (os.replace is only atomic
+            # within one filesystem) and is hidden/non-.eml so readers globbing
+            # "*.eml" never see a partial message.
+            fd, tmp_name = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())  # contents on disk before the rename makes them visible
+                os.replace(tmp_name, target)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp_name)
+                raise
+        except OSError as exc:
+            raise MailDeliveryError(
+                f"writing mail to {self.directory} failed: {_one_line(str(exc))}"
+            ) from exc
+
+
+class SmtpMailer:
+    """Production backend: one SMTP connection per message (volume is low)."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        sender: str,
+        username: str | None = None,
+        password: str | None = None,
+        starttls: bool = False,
+        timeout: float = 10.0,
+    ) -> None:
+        # smtplib silently treats port 0 as "default port 25"; fail loudly on bad config instead.
+        if not 0 < port < 65536:
+            raise ValueError(f"invalid SMTP port: {port}")
+        if (username is None) != (password is None):
+            raise ValueError("SMTP username and password must be given together")
+        self.host = host
+        self.port = port
+        self.sender = sender
+        self.username = username
+        self._password = password  # kept out of repr/log messages
+        self.starttls = starttls
+        self.timeout = timeout
+
+    def send(self, mail: OutgoingMail) -> None:
+        msg = build_message(mail, self.sender)
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+                if self.starttls:
+                    smtp.starttls(context=ssl.create_default_context())
+                if self.username is not None and self._password is not None:
+                    smtp.login(self.username, self._password)
+                # Explicit envelope: don't let header parsing decide who receives it.
+                smtp.send_message(msg, from_addr=self.sender, to_addrs=[mail.to])
+        # SMTPException, socket errors, timeouts and ssl.SSLError are all OSError.
+        except OSError as exc:
+            reason = _one_line(str(exc)) or type(exc).__name__
+            raise MailDeliveryError(
+                f"SMTP delivery via {self.host}:{self.port} failed: {type(exc).__name__}: {reason}"
+            ) from exc
