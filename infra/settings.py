@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     upload_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     relay_poll_seconds: float = Field(default=0.05, gt=0, le=60)
     region_name: str = "Kota Balikpapan"
+    timezone: str = "Asia/Makassar"
     letter_title: str = "SURAT KETERANGAN MELAPOR"
     # Python format string; fields: seq, year, register.
     letter_number_format: str = "{register}/{seq:04d}/KESBANGPOL/{year}"

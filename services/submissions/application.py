@@ -195,3 +195,14 @@ def letter_snapshot(organisation: dict[str, Any]) -> dict[str, Any]:
         "kecamatan": address.get("kecamatan", ""),
         "chair_name": chair,
     }
+
+
+def build_application(env: dict[str, str], settings: Any) -> SubmissionsApplication:
+    """The application configured from settings (letter title and number format are regional)."""
+    application = SubmissionsApplication(env=env)
+    application.letter_policy = LetterPolicy(
+        title=settings.letter_title,
+        number_format=settings.letter_number_format,
+        timezone=settings.timezone,
+    )
+    return application

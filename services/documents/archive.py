@@ -1,0 +1,84 @@
+"""Issued letters: look-up, access rules, and the rendered PDFs stored under var/letters/."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from contracts.errors import NotFound
+from contracts.identity import Caller, Role
+from contracts.organisations import LEGAL_FORM_LABELS
+from services.documents.letters import LetterContent, render_letter
+from services.documents.projections import LetterProjection
+
+
+class LetterArchive:
+    def __init__(self, engine: sa.Engine, projection: LetterProjection, directory: Path, settings: Any) -> None:
+        self.engine = engine
+        self.letters = projection.letters
+        self.directory = directory
+        self.settings = settings
+        directory.mkdir(parents=True, exist_ok=True)
+
+    def find(self, **criteria: str) -> dict[str, Any] | None:
+        query = sa.select(self.letters)
+        for column, value in criteria.items():
+            query = query.where(self.letters.c[column] == value)
+        with self.engine.connect() as connection:
+            row = connection.execute(query).first()
+        return dict(row._mapping) if row else None
+
+    def verification(self, code: str) -> dict[str, Any]:
+        """What the public verification page shows (no personal data)."""
+        letter = self.find(verification_code=code) if code.isalnum() else None
+        if letter is None:
+            raise NotFound("no letter with this verification code: it was not issued by this office")
+        return {
+            "genuine": letter["status"] == "valid",
+            "status": letter["status"],
+            "number": letter["number"],
+            "title": letter["title"],
+            "organisation_name": letter["organisation_name"],
+            "issued_on": letter["issued_on"].isoformat(),
+            "issuer": f"Badan Kesatuan Bangsa dan Politik {self.settings.region_name}",
+        }
+
+    def pdf_for_case(self, caller: Caller, case_id: str) -> bytes:
+        letter = self.find(case_id=case_id)
+        if letter is None or (caller.role is Role.APPLICANT and letter["organisation_id"] != caller.organisation_id):
+            raise NotFound(f"no letter has been issued for case {case_id}")
+        return self.ensure_pdf(letter)
+
+    def ensure_pdf(self, letter: dict[str, Any]) -> bytes:
+        path = self.directory / f"{letter['verification_code']}.pdf"
+        if path.exists():
+            return path.read_bytes()
+        pdf = render_letter(self.content(letter))
+        # Write then rename: a reader never sees half a PDF, and concurrent renders are harmless.
+        fd, temporary = tempfile.mkstemp(dir=self.directory, suffix=".part")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pdf)
+        os.replace(temporary, path)
+        return pdf
+
+    def content(self, letter: dict[str, Any]) -> LetterContent:
+        organisation = letter["organisation"]
+        legal_form = organisation.get("legal_form") or ""
+        return LetterContent(
+            letter_title=letter["title"],
+            number=letter["number"],
+            issued_on=letter["issued_on"],
+            organisation_name=letter["organisation_name"],
+            organisation_abbreviation=organisation.get("abbreviation"),
+            legal_form=LEGAL_FORM_LABELS.get(legal_form, legal_form),  # type: ignore[call-overload]
+            address=organisation.get("street") or "",
+            kelurahan=organisation.get("kelurahan") or "",
+            kecamatan=organisation.get("kecamatan") or "",
+            chair_name=organisation.get("chair_name") or "",
+            verification_url=f"{self.settings.public_base_url.rstrip('/')}/verify/{letter['verification_code']}",
+            region_name=self.settings.region_name,
+        )

@@ -1,0 +1,56 @@
+"""Letters read model: one row per issued letter, fed by case.approved.v1 (rebuildable).
+
+The PDF itself is a cache next to it: rendered when the letter is recorded, and again on demand
+if the file is missing (after a rebuild, or a crash between commit and render).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from contracts.events import IntegrationEvent
+from infra.readmodel import processed_events_table
+
+
+class LetterProjection:
+    name = "documents.letters"
+
+    def __init__(self) -> None:
+        self.metadata = sa.MetaData()
+        self.processed = processed_events_table(self.metadata)
+        self.letters = sa.Table(
+            "letters",
+            self.metadata,
+            sa.Column("verification_code", sa.String(32), primary_key=True),
+            sa.Column("case_id", sa.String(36), nullable=False, unique=True),
+            sa.Column("case_reference", sa.String(40), nullable=False),
+            sa.Column("number", sa.String(80), nullable=False, unique=True),
+            sa.Column("title", sa.String(120), nullable=False),
+            sa.Column("issued_on", sa.Date, nullable=False),
+            sa.Column("organisation_id", sa.String(36), nullable=False, index=True),
+            sa.Column("organisation_name", sa.String(200), nullable=False),
+            sa.Column("organisation", sa.JSON, nullable=False),
+            sa.Column("status", sa.String(20), nullable=False),
+        )
+
+    def handles(self, event_type: str) -> bool:
+        return event_type == "case.approved.v1"
+
+    def apply(self, connection: sa.Connection, event: IntegrationEvent) -> None:
+        case = event.case()
+        if case.letter is None:
+            raise ValueError(f"case.approved.v1 {event.event_id} carries no letter")
+        connection.execute(
+            self.letters.insert().values(
+                verification_code=case.letter.verification_code,
+                case_id=case.case_id,
+                case_reference=case.reference,
+                number=case.letter.number,
+                title=case.letter.title,
+                issued_on=case.letter.issued_on,
+                organisation_id=case.organisation_id,
+                organisation_name=case.organisation_name,
+                organisation=case.organisation or {},
+                status="valid",
+            )
+        )

@@ -1,0 +1,122 @@
+"""Mail outbox: a mail is recorded in the same transaction as the processed event id, then sent.
+
+Recording and sending are separate so that a duplicate event never makes a second mail, and a
+crash after the commit only delays the mail (the retry timer sends what is still pending).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from contracts.events import IntegrationEvent
+from infra.readmodel import processed_events_table
+from services.notifications.mailer import MailDeliveryError, Mailer, OutgoingMail
+
+log = logging.getLogger(__name__)
+
+CLAIM_SECONDS = 120  # a claim older than this belongs to a worker that died mid-send
+
+
+def mask_email(address: str) -> str:
+    local, _, domain = address.partition("@")
+    return f"{local[:2]}***@{domain}"
+
+
+class MailOutbox:
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self.metadata = sa.MetaData()
+        self.processed = processed_events_table(self.metadata)
+        self.mails = sa.Table(
+            "mail_outbox",
+            self.metadata,
+            sa.Column("event_id", sa.String(36), primary_key=True),
+            sa.Column("message_id", sa.String(120), nullable=False),
+            sa.Column("recipient", sa.String(254), nullable=False),
+            sa.Column("subject", sa.String(300), nullable=False),
+            sa.Column("body", sa.Text, nullable=False),
+            sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+            sa.Column("claimed_at", sa.DateTime(timezone=True)),
+            sa.Column("sent_at", sa.DateTime(timezone=True), index=True),
+            sa.Column("attempts", sa.Integer, nullable=False, default=0),
+            sa.Column("last_error", sa.Text),
+        )
+        self.metadata.create_all(engine)
+
+    def seen(self, event_id: str) -> bool:
+        with self.engine.connect() as connection:
+            query = sa.select(self.processed.c.event_id).where(self.processed.c.event_id == event_id)
+            return connection.execute(query).first() is not None
+
+    def record(self, event: IntegrationEvent, mail: OutgoingMail | None) -> bool:
+        now = dt.datetime.now(dt.UTC)
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    self.processed.insert().values(event_id=event.event_id, event_type=event.event_type, applied_at=now)
+                )
+                if mail is not None:
+                    connection.execute(
+                        self.mails.insert().values(
+                            event_id=event.event_id,
+                            message_id=mail.message_id,
+                            recipient=mail.to,
+                            subject=mail.subject,
+                            body=mail.body,
+                            created_at=now,
+                            attempts=0,
+                        )
+                    )
+        except IntegrityError:
+            return False  # another worker recorded it first
+        return True
+
+    def send_pending(self, mailer: Mailer, limit: int = 50) -> int:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(self.mails).where(self.mails.c.sent_at.is_(None)).order_by(self.mails.c.created_at).limit(limit)
+            ).all()
+        return sum(self._send_one(mailer, dict(row._mapping)) for row in rows)
+
+    def _claim(self, event_id: str) -> bool:
+        now = dt.datetime.now(dt.UTC)
+        stale = now - dt.timedelta(seconds=CLAIM_SECONDS)
+        with self.engine.begin() as connection:
+            claimed = connection.execute(
+                self.mails.update()
+                .where(
+                    self.mails.c.event_id == event_id,
+                    self.mails.c.sent_at.is_(None),
+                    sa.or_(self.mails.c.claimed_at.is_(None), self.mails.c.claimed_at < stale),
+                )
+                .values(claimed_at=now, attempts=self.mails.c.attempts + 1)
+            ).rowcount
+        return bool(claimed)
+
+    def _send_one(self, mailer: Mailer, row: dict[str, object]) -> bool:
+        event_id = str(row["event_id"])
+        if not self._claim(event_id):
+            return False
+        mail = OutgoingMail(
+            message_id=str(row["message_id"]), to=str(row["recipient"]), subject=str(row["subject"]), body=str(row["body"])
+        )
+        try:
+            mailer.send(mail)
+        except MailDeliveryError as error:
+            log.warning("mail to %s not sent yet: %s", mask_email(mail.to), error)
+            self._finish(event_id, sent=False, error=str(error))
+            return False
+        self._finish(event_id, sent=True, error=None)
+        log.info("mail %s sent to %s", mail.subject, mask_email(mail.to))
+        return True
+
+    def _finish(self, event_id: str, sent: bool, error: str | None) -> None:
+        values: dict[str, object] = {"last_error": error, "claimed_at": None}
+        if sent:
+            values["sent_at"] = dt.datetime.now(dt.UTC)
+        with self.engine.begin() as connection:
+            connection.execute(self.mails.update().where(self.mails.c.event_id == event_id).values(**values))

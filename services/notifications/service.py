@@ -1,0 +1,73 @@
+"""Notifications nameko service: e-mails the applicant at every status change of their case."""
+
+from __future__ import annotations
+
+import infra.green  # noqa: F401,I001 - must precede any psycopg import
+
+from typing import Any
+
+from nameko.events import SERVICE_POOL, event_handler
+from nameko.extensions import DependencyProvider
+from nameko.rpc import RpcProxy
+from nameko.timer import timer
+
+from contracts.events import IntegrationEvent
+from infra.nameko_support import Identity, SettingsProvider
+from infra.settings import Settings, load_settings
+from infra.storage import read_model_engine
+from services.notifications.mailer import FileMailer, Mailer, SmtpMailer
+from services.notifications.messages import compose_case_mail
+from services.notifications.outbox import MailOutbox
+
+
+def mailer_from(settings: Settings) -> Mailer:
+    if not settings.smtp_host:
+        return FileMailer(settings.var_dir / "mail", sender=settings.mail_sender)
+    return SmtpMailer(
+        settings.smtp_host,
+        settings.smtp_port,
+        sender=settings.mail_sender,
+        username=settings.smtp_user or None,
+        password=settings.smtp_password or None,
+        starttls=settings.smtp_starttls,
+    )
+
+
+class Postbox(DependencyProvider):
+    def setup(self) -> None:
+        settings = load_settings()
+        self.engine = read_model_engine(settings, "notifications")
+        self.outbox = MailOutbox(self.engine)
+        self.mailer = mailer_from(settings)
+
+    def stop(self) -> None:
+        self.engine.dispose()
+
+    def get_dependency(self, worker_ctx: Any) -> Postbox:
+        return self
+
+
+class NotificationsService:
+    name = "notifications"
+
+    postbox: Postbox = Postbox()  # type: ignore[assignment]
+    settings: Settings = SettingsProvider()  # type: ignore[assignment]
+    identity = Identity("notifications")
+    registry = RpcProxy("registry")
+
+    @event_handler("submissions", "case.#", handler_type=SERVICE_POOL, requeue_on_error=True)
+    def on_case_event(self, payload: dict[str, Any]) -> None:
+        event = IntegrationEvent.model_validate(payload)
+        outbox = self.postbox.outbox
+        if outbox.seen(event.event_id):
+            return
+        contact = self.registry.get_notification_contact(self.identity.system(), event.case().organisation_id)
+        mail = compose_case_mail(
+            event.event_type, event.data, contact["account_email"], event.event_id, self.settings.public_base_url
+        )
+        if outbox.record(event, mail):
+            outbox.send_pending(self.postbox.mailer)
+
+    @timer(interval=15)
+    def retry_pending_mail(self) -> None:
+        self.postbox.outbox.send_pending(self.postbox.mailer)

@@ -1,0 +1,90 @@
+"""Case read models: the case list / work queue (one row per case) and the status timeline.
+
+Ordering guard: a case row is only overwritten by an event with a higher aggregate version, so a
+late, older event never rolls a case back. Timeline rows are keyed by (case, version).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from contracts.events import CASE_EVENT_TYPES, IntegrationEvent
+from infra.readmodel import processed_events_table
+
+
+class CaseProjection:
+    name = "submissions.cases"
+
+    def __init__(self) -> None:
+        self.metadata = sa.MetaData()
+        self.processed = processed_events_table(self.metadata)
+        self.cases = sa.Table(
+            "cases",
+            self.metadata,
+            sa.Column("case_id", sa.String(36), primary_key=True),
+            sa.Column("reference", sa.String(40), nullable=False),
+            sa.Column("service", sa.String(20), nullable=False),
+            sa.Column("organisation_id", sa.String(36), nullable=False, index=True),
+            sa.Column("organisation_name", sa.String(200), nullable=False),
+            sa.Column("status", sa.String(30), nullable=False, index=True),
+            sa.Column("letter_number", sa.String(80)),
+            sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
+            sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+            sa.Column("version", sa.Integer, nullable=False),
+        )
+        self.timeline = sa.Table(
+            "case_timeline",
+            self.metadata,
+            sa.Column("case_id", sa.String(36), primary_key=True),
+            sa.Column("version", sa.Integer, primary_key=True),
+            sa.Column("event_type", sa.String(60), nullable=False),
+            sa.Column("status", sa.String(30), nullable=False),
+            sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+            sa.Column("actor_role", sa.String(20), nullable=False),
+            sa.Column("reason", sa.Text),
+            sa.Column("note", sa.Text),
+        )
+
+    def handles(self, event_type: str) -> bool:
+        return event_type in CASE_EVENT_TYPES
+
+    def apply(self, connection: sa.Connection, event: IntegrationEvent) -> None:
+        case = event.case()
+        connection.execute(
+            self.timeline.insert().values(
+                case_id=case.case_id,
+                version=event.aggregate_version,
+                event_type=event.event_type,
+                status=case.status,
+                at=event.occurred_at,
+                actor_role=case.actor_role,
+                reason=case.reason,
+                note=case.note,
+            )
+        )
+        row = {
+            "status": case.status,
+            "updated_at": event.occurred_at,
+            "version": event.aggregate_version,
+            **({"letter_number": case.letter.number} if case.letter else {}),
+        }
+        updated = connection.execute(
+            self.cases.update()
+            .where(self.cases.c.case_id == case.case_id, self.cases.c.version < event.aggregate_version)
+            .values(**row)
+        ).rowcount
+        exists = updated or connection.execute(
+            sa.select(self.cases.c.case_id).where(self.cases.c.case_id == case.case_id)
+        ).first()
+        if not exists:
+            connection.execute(
+                self.cases.insert().values(
+                    case_id=case.case_id,
+                    reference=case.reference,
+                    service=case.service,
+                    organisation_id=case.organisation_id,
+                    organisation_name=case.organisation_name,
+                    submitted_at=event.occurred_at,
+                    **row,
+                )
+            )
