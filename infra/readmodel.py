@@ -60,11 +60,15 @@ class ReadModel:
                     sa.select(processed.c.event_id).where(processed.c.event_id == event.event_id)
                 ).first()
                 if seen:
-                    log.info("%s: skipped duplicate %s %s", self.projection.name, event.event_type, event.event_id)
+                    log.info(
+                        "%s: skipped duplicate %s %s", self.projection.name, event.event_type, event.event_id
+                    )
                     return False
                 connection.execute(
                     processed.insert().values(
-                        event_id=event.event_id, event_type=event.event_type, applied_at=dt.datetime.now(dt.UTC)
+                        event_id=event.event_id,
+                        event_type=event.event_type,
+                        applied_at=dt.datetime.now(dt.UTC),
                     )
                 )
                 self.projection.apply(connection, event)

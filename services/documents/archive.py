@@ -17,7 +17,9 @@ from services.documents.projections import LetterProjection
 
 
 class LetterArchive:
-    def __init__(self, engine: sa.Engine, projection: LetterProjection, directory: Path, settings: Any) -> None:
+    def __init__(
+        self, engine: sa.Engine, projection: LetterProjection, directory: Path, settings: Any
+    ) -> None:
         self.engine = engine
         self.letters = projection.letters
         self.directory = directory
@@ -49,7 +51,9 @@ class LetterArchive:
 
     def pdf_for_case(self, caller: Caller, case_id: str) -> bytes:
         letter = self.find(case_id=case_id)
-        if letter is None or (caller.role is Role.APPLICANT and letter["organisation_id"] != caller.organisation_id):
+        if letter is None or (
+            caller.role is Role.APPLICANT and letter["organisation_id"] != caller.organisation_id
+        ):
             raise NotFound(f"no letter has been issued for case {case_id}")
         return self.ensure_pdf(letter)
 

@@ -57,7 +57,9 @@ class MailOutbox:
         try:
             with self.engine.begin() as connection:
                 connection.execute(
-                    self.processed.insert().values(event_id=event.event_id, event_type=event.event_type, applied_at=now)
+                    self.processed.insert().values(
+                        event_id=event.event_id, event_type=event.event_type, applied_at=now
+                    )
                 )
                 if mail is not None:
                     connection.execute(
@@ -78,7 +80,10 @@ class MailOutbox:
     def send_pending(self, mailer: Mailer, limit: int = 50) -> int:
         with self.engine.connect() as connection:
             rows = connection.execute(
-                sa.select(self.mails).where(self.mails.c.sent_at.is_(None)).order_by(self.mails.c.created_at).limit(limit)
+                sa.select(self.mails)
+                .where(self.mails.c.sent_at.is_(None))
+                .order_by(self.mails.c.created_at)
+                .limit(limit)
             ).all()
         return sum(self._send_one(mailer, dict(row._mapping)) for row in rows)
 
@@ -102,7 +107,10 @@ class MailOutbox:
         if not self._claim(event_id):
             return False
         mail = OutgoingMail(
-            message_id=str(row["message_id"]), to=str(row["recipient"]), subject=str(row["subject"]), body=str(row["body"])
+            message_id=str(row["message_id"]),
+            to=str(row["recipient"]),
+            subject=str(row["subject"]),
+            body=str(row["body"]),
         )
         try:
             mailer.send(mail)

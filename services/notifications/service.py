@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import infra.green  # noqa: F401,I001 - must precede any psycopg import
-
 from typing import Any
 
 from nameko.events import SERVICE_POOL, event_handler
 from nameko.extensions import DependencyProvider
-from nameko.rpc import RpcProxy
+from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
+import infra.green  # noqa: F401,I001 - must precede any psycopg import
 from contracts.events import IntegrationEvent
 from infra.nameko_support import Identity, SettingsProvider
 from infra.settings import Settings, load_settings
@@ -63,7 +62,11 @@ class NotificationsService:
             return
         contact = self.registry.get_notification_contact(self.identity.system(), event.case().organisation_id)
         mail = compose_case_mail(
-            event.event_type, event.data, contact["account_email"], event.event_id, self.settings.public_base_url
+            event.event_type,
+            event.data,
+            contact["account_email"],
+            event.event_id,
+            self.settings.public_base_url,
         )
         if outbox.record(event, mail):
             outbox.send_pending(self.postbox.mailer)
@@ -71,3 +74,8 @@ class NotificationsService:
     @timer(interval=15)
     def retry_pending_mail(self) -> None:
         self.postbox.outbox.send_pending(self.postbox.mailer)
+
+    @rpc
+    def ping(self) -> str:
+        """Readiness probe: answers "pong" once the service consumes its queues."""
+        return "pong"

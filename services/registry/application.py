@@ -11,8 +11,8 @@ from eventsourcing.application import AggregateNotFoundError, Application
 
 from contracts.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from contracts.identity import Caller, Role
-from contracts.validation import parse
 from contracts.organisations import AccountCreate, Credentials, OrganisationCreate, StaffAccountCreate
+from contracts.validation import parse
 from services.registry.domain import Account, Organisation, account_id_for
 from services.registry.regions import check_address
 from services.registry.views import account_view, organisation_view

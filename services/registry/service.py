@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import infra.green  # noqa: F401,I001 - must precede any psycopg import
-
 from typing import Any
 
 from nameko.rpc import rpc
 
+import infra.green  # noqa: F401,I001 - must precede any psycopg import
 from contracts.errors import EXPECTED_ERRORS
 from contracts.identity import Role
 from infra.nameko_support import EventSourcedApplication, Identity
@@ -62,3 +61,8 @@ class RegistryService:
         """Where status mail goes (services only)."""
         self.identity.verify(caller).require(Role.SYSTEM)
         return self.app.notification_contact(organisation_id)
+
+    @rpc
+    def ping(self) -> str:
+        """Readiness probe: answers "pong" once the service consumes its queues."""
+        return "pong"

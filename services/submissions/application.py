@@ -54,7 +54,9 @@ class SubmissionsApplication(Application):
     name = "submissions"
     letter_policy = LetterPolicy()
 
-    def submit_case(self, caller: Caller, organisation: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+    def submit_case(
+        self, caller: Caller, organisation: dict[str, Any], payload: dict[str, Any]
+    ) -> dict[str, Any]:
         caller.require(Role.APPLICANT)
         if caller.organisation_id is None or caller.organisation_id != organisation.get("id"):
             raise PermissionDenied("you may only file for your own organisation")

@@ -73,9 +73,12 @@ class CaseProjection:
             .where(self.cases.c.case_id == case.case_id, self.cases.c.version < event.aggregate_version)
             .values(**row)
         ).rowcount
-        exists = updated or connection.execute(
-            sa.select(self.cases.c.case_id).where(self.cases.c.case_id == case.case_id)
-        ).first()
+        exists = (
+            updated
+            or connection.execute(
+                sa.select(self.cases.c.case_id).where(self.cases.c.case_id == case.case_id)
+            ).first()
+        )
         if not exists:
             connection.execute(
                 self.cases.insert().values(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,10 +23,19 @@ def _rows(engine: sa.Engine, query: sa.Select[Any]) -> list[dict[str, Any]]:
 
 
 def _plain(row: dict[str, Any]) -> dict[str, Any]:
-    return {key: value.isoformat() if hasattr(value, "isoformat") else value for key, value in row.items()}
+    return {key: _plain_value(value) for key, value in row.items()}
 
 
-def list_cases(engine: sa.Engine, projection: CaseProjection, caller: Caller, status: str | None) -> list[dict[str, Any]]:
+def _plain_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        # SQLite hands back naive values; everything is stored in UTC.
+        return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).isoformat()
+    return value
+
+
+def list_cases(
+    engine: sa.Engine, projection: CaseProjection, caller: Caller, status: str | None
+) -> list[dict[str, Any]]:
     cases = projection.cases
     query = sa.select(cases).order_by(cases.c.submitted_at.desc()).limit(500)
     if caller.role is Role.APPLICANT:

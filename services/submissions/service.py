@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import infra.green  # noqa: F401,I001 - must precede any psycopg import
-
 import datetime as dt
 from typing import Any
 
 from nameko.events import SERVICE_POOL, event_handler
 from nameko.rpc import RpcProxy, rpc
 
+import infra.green  # noqa: F401,I001 - must precede any psycopg import
 from contracts.errors import EXPECTED_ERRORS, Conflict, InvalidInput, NotFound
 from contracts.events import IntegrationEvent
 from contracts.identity import Role
@@ -25,9 +24,7 @@ expected = rpc(expected_exceptions=EXPECTED_ERRORS)
 class SubmissionsService:
     name = "submissions"
 
-    app: SubmissionsApplication = EventSourcedApplication(
-        build_application, "submissions"
-    )  # type: ignore[assignment]
+    app: SubmissionsApplication = EventSourcedApplication(build_application, "submissions")  # type: ignore[assignment]
     cases: ReadModel = ReadModelProvider(CaseProjection, "submissions")  # type: ignore[assignment]
     identity = Identity("submissions")
     registry = RpcProxy("registry")
@@ -47,7 +44,9 @@ class SubmissionsService:
         return self.app.submit_case(who, organisation, payload)
 
     @expected
-    def request_revision(self, caller: dict[str, Any], case_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def request_revision(
+        self, caller: dict[str, Any], case_id: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
         """Verifier asks the applicant to correct the file. payload: {"reason": "Akta notaris tidak terbaca"}"""
         return self.app.request_revision(self.identity.verify(caller), case_id, payload)
 
@@ -114,6 +113,11 @@ class SubmissionsService:
     @event_handler("submissions", "case.#", handler_type=SERVICE_POOL, requeue_on_error=True)
     def project_case_event(self, payload: dict[str, Any]) -> None:
         self.cases.handle(IntegrationEvent.model_validate(payload))
+
+    @rpc
+    def ping(self) -> str:
+        """Readiness probe: answers "pong" once the service consumes its queues."""
+        return "pong"
 
 
 def _parse_time(value: str) -> dt.datetime:

@@ -1,0 +1,146 @@
+"""`satu`: run the system, its relays, and the read-model rebuild/check."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import time
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from infra.settings import load_settings
+
+app = typer.Typer(help="Satu Ormas operations", no_args_is_help=True, add_completion=False)
+console = Console(stderr=True)
+
+
+@app.command()
+def run(
+    seed: bool = typer.Option(True, help="create the demo accounts and ormas"),
+    host: str = typer.Option("127.0.0.1", help="gateway address"),
+    port: int = typer.Option(8000, help="gateway port"),
+) -> None:
+    """Start every service, both relays and the gateway; stop them all with Ctrl-C."""
+    from ops.broker import ensure_broker
+    from ops.launcher import System
+
+    settings = load_settings()
+    problem = ensure_broker(settings.amqp_uri, Path("docker-compose.yml"), console.print)
+    if problem:
+        console.print(f"[red]satu run:[/red] {problem}")
+        raise typer.Exit(1)
+    system = System(settings.amqp_uri, settings.var_dir / "logs", host=host, port=port)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        console.print("starting services, relays and gateway …")
+        system.start()
+        if seed:
+            from ops.seed import APPLICANT, STAFF
+            from ops.seed import seed as seed_demo
+
+            passwords = seed_demo(settings)
+            console.print("[bold]demo accounts[/bold] (kept in var/demo-credentials.txt):")
+            for email, _name, role in STAFF:
+                console.print(f"  {role:<10} {email}  {passwords[email]}")
+            console.print(f"  {'applicant':<10} {APPLICANT[0]}  {passwords[APPLICANT[0]]}")
+        console.print(
+            f"[green]Satu Ormas is running[/green]: http://{host}:{port}/docs (logs in {system.log_dir})"
+        )
+        while True:
+            system.check_alive()
+            time.sleep(1)
+    except KeyboardInterrupt:
+        console.print("stopping …")
+    except RuntimeError as error:
+        console.print(f"[red]satu run:[/red] {error}")
+        raise typer.Exit(1) from None
+    finally:
+        system.stop()
+
+
+@app.command()
+def relay(source: str = typer.Argument(..., help="registry or submissions")) -> None:
+    """Publish one event store's events to RabbitMQ (one relay per store at a time)."""
+    from infra.locks import AlreadyRunningError
+    from ops.relay import run_relay
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    try:
+        run_relay(source, load_settings())
+    except AlreadyRunningError as error:
+        console.print(f"[red]relay {source}:[/red] {error}")
+        raise typer.Exit(1) from None
+    except ValueError as error:
+        console.print(f"[red]relay:[/red] {error}")
+        raise typer.Exit(2) from None
+
+
+def _rebuild_or_check(apply: bool, only: str | None) -> int:
+    from ops.rebuild import READ_MODELS
+    from ops.rebuild import run as run_rebuild
+
+    settings = load_settings()
+    specs = [spec for spec in READ_MODELS if only in (None, spec.name)]
+    if not specs:
+        console.print(
+            f"[red]unknown read model '{only}'[/red]; known: {', '.join(s.name for s in READ_MODELS)}"
+        )
+        return 2
+    failed = 0
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+
+        def progress_for(name: str, total: int):  # type: ignore[no-untyped-def]
+            task = bar.add_task(name, total=max(total, 1))
+            return lambda position: bar.update(task, completed=position)
+
+        outcomes = [run_rebuild(spec, settings, apply, progress_for) for spec in specs]
+    for outcome in outcomes:
+        if apply:
+            console.print(f"{outcome.name}: rebuilt from {outcome.events} events")
+        elif outcome.differences:
+            failed += 1
+            console.print(f"[red]{outcome.name}: differs from a rebuild[/red]")
+            for line in outcome.differences:
+                console.print(f"  {line}")
+        else:
+            console.print(f"[green]{outcome.name}: equal to a rebuild ({outcome.events} events)[/green]")
+    return 1 if failed else 0
+
+
+@app.command()
+def rebuild(
+    read_model: str = typer.Option(None, "--only", help="one read model, e.g. submissions.cases"),
+) -> None:
+    """Rebuild every read model from the event stores (with progress)."""
+    raise typer.Exit(_rebuild_or_check(apply=True, only=read_model))
+
+
+@app.command()
+def check(
+    read_model: str = typer.Option(None, "--only", help="one read model, e.g. submissions.cases"),
+) -> None:
+    """Rebuild into a shadow copy and report whether it equals the live read models (exit 1 if not)."""
+    raise typer.Exit(_rebuild_or_check(apply=False, only=read_model))
+
+
+@app.command()
+def seed() -> None:
+    """Create the demo accounts and ormas in a running system."""
+    from ops.seed import seed as seed_demo
+
+    seed_demo(load_settings())
+    console.print("seeded; passwords in var/demo-credentials.txt")
+
+
+if __name__ == "__main__":
+    sys.exit(app())

@@ -1,0 +1,118 @@
+"""Start the whole system as separate processes: four services, two relays, the gateway."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nameko.standalone.rpc import ClusterRpcProxy
+
+SERVICES = ("registry", "submissions", "documents", "notifications")
+RELAYS = ("registry", "submissions")
+
+
+def service_command(name: str, amqp_uri: str) -> list[str]:
+    return [
+        sys.executable, "-c", "from nameko.cli.main import main; main()",
+        "run", "--broker", amqp_uri, f"services.{name}.service",
+    ]  # fmt: skip
+
+
+def relay_command(name: str) -> list[str]:
+    return [sys.executable, "-m", "ops.cli", "relay", name]
+
+
+def gateway_command(host: str, port: int) -> list[str]:
+    return [
+        sys.executable, "-m", "uvicorn", "--factory", "gateway.app:create_app",
+        "--host", host, "--port", str(port), "--no-access-log",
+    ]  # fmt: skip
+
+
+@dataclass
+class System:
+    amqp_uri: str
+    log_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8000
+    env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def spawn(self, name: str, command: list[str]) -> subprocess.Popen[bytes]:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child for its life
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=Path.cwd()
+        )
+        self.processes[name] = process
+        return process
+
+    def start_services(self) -> None:
+        for name in SERVICES:
+            self.spawn(name, service_command(name, self.amqp_uri))
+        self.wait_for_services()
+
+    def start_relays(self) -> None:
+        for name in RELAYS:
+            self.spawn(f"relay-{name}", relay_command(name))
+
+    def start_gateway(self) -> None:
+        self.spawn("gateway", gateway_command(self.host, self.port))
+        self.wait_for_gateway()
+
+    def start(self) -> None:
+        # Services first: their queues must exist before the relays publish into them.
+        self.start_services()
+        self.start_relays()
+        self.start_gateway()
+
+    def wait_for_services(self, seconds: float = 60) -> None:
+        deadline = time.monotonic() + seconds
+        pending = list(SERVICES)
+        with ClusterRpcProxy({"AMQP_URI": self.amqp_uri}, timeout=2) as rpc:
+            while pending:
+                self.check_alive()
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"services did not start in {seconds:.0f}s: {', '.join(pending)}")
+                try:
+                    getattr(rpc, pending[0]).ping()
+                    pending.pop(0)
+                except Exception:  # noqa: BLE001 - not up yet (timeout); retried until the deadline
+                    time.sleep(0.5)
+
+    def wait_for_gateway(self, seconds: float = 30) -> None:
+        import httpx
+
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            self.check_alive()
+            try:
+                if httpx.get(f"http://{self.host}:{self.port}/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        raise RuntimeError(f"gateway did not answer on {self.host}:{self.port} in {seconds:.0f}s")
+
+    def check_alive(self) -> None:
+        for name, process in self.processes.items():
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"{name} exited with code {process.returncode}; see {self.log_dir / (name + '.log')}"
+                )
+
+    def stop(self, timeout: float = 10) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for process in self.processes.values():
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

@@ -1,0 +1,32 @@
+"""Run the outbox relay of one event store until SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+from infra.locks import SingleInstanceLock
+from infra.relay import Relay
+from infra.settings import Settings
+from infra.storage import read_model_engine
+from ops.sources import open_source
+
+log = logging.getLogger(__name__)
+
+
+def build_relay(source_name: str, settings: Settings) -> Relay:
+    source = open_source(source_name, settings)
+    engine = read_model_engine(settings, source_name)
+    lock = SingleInstanceLock(
+        f"relay-{source_name}", engine if settings.uses_postgres else None, settings.var_dir
+    )
+    return Relay(source_name, source.application, source.to_integration, engine, settings.amqp_uri, lock)
+
+
+def run_relay(source_name: str, settings: Settings) -> None:
+    relay = build_relay(source_name, settings)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    relay.run(stop, settings.relay_poll_seconds)
