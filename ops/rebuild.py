@@ -7,6 +7,7 @@ events recorded meanwhile (idempotently, like the live consumer would).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,7 +51,12 @@ def table_rows(engine: sa.Engine, table: sa.Table) -> list[tuple[Any, ...]]:
     columns = [column for column in table.columns if column.name not in IGNORED_COLUMNS]
     with engine.connect() as connection:
         rows = connection.execute(sa.select(*columns).order_by(*table.primary_key.columns)).all()
-    return [tuple(row) for row in rows]
+    return [tuple(_hashable(value) for value in row) for row in rows]
+
+
+def _hashable(value: Any) -> Any:
+    # JSON columns come back as dicts; compare them by their canonical text.
+    return json.dumps(value, sort_keys=True, default=str) if isinstance(value, dict | list) else value
 
 
 def compare(projection: Projection, live: sa.Engine, shadow: sa.Engine, limit: int = 10) -> list[str]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 import secrets
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -148,16 +150,15 @@ class SubmissionsApplication(Application):
 
         return self._retry_on_conflict(attempt)
 
-    def _retry_on_conflict(self, attempt: Callable[[], T], tries: int = 5) -> T:
-        for _ in range(tries - 1):
+    def _retry_on_conflict(self, attempt: Callable[[], T], tries: int = 30) -> T:
+        for round_ in range(tries):
             try:
                 return attempt()
             except IntegrityError:
-                continue  # someone else changed the aggregate meanwhile; re-read and re-check the rules
-        try:
-            return attempt()
-        except IntegrityError:
-            raise Conflict("the case was changed by someone else; try again") from None
+                # Someone else changed the aggregate (or took the register number) meanwhile:
+                # back off a little, re-read and re-check the rules.
+                time.sleep(random.uniform(0, 0.002 * (round_ + 1)))
+        raise Conflict("the case was changed by someone else at the same moment; try again")
 
     def _readable_case(self, caller: Caller, case_id: str) -> Case:
         case = self._case(case_id)

@@ -1,0 +1,66 @@
+"""Test policy.
+
+- unit/: nothing running; pure domain, applications on the in-memory (popo) store, rendering.
+- integration/: the real RabbitMQ and PostgreSQL on this machine, and SQLite files; every
+  event-sourced application test runs on both SQLite and PostgreSQL (the ``backend`` fixture).
+- e2e/: every service, relay and the gateway started as its own process; driven over HTTP.
+
+Isolation: each test session gets its own RabbitMQ virtual host; each PostgreSQL-backed test its own
+database; each test its own var/ directory. Nothing here mocks RabbitMQ, PostgreSQL or SMTP.
+Services are never run inside the pytest process, so pytest is not eventlet-patched.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from infra.settings import Settings
+
+PG_ADMIN_URL = os.environ.get("SATU_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+RABBIT_URL = os.environ.get("SATU_TEST_AMQP_BASE", "amqp://guest:guest@127.0.0.1:5672")
+
+
+@pytest.fixture(scope="session")
+def amqp_uri() -> Iterator[str]:
+    """A fresh RabbitMQ virtual host for this session (queues and exchanges start empty)."""
+    vhost = f"satu_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    created = subprocess.run(["rabbitmqctl", "add_vhost", vhost], capture_output=True).returncode == 0
+    if not created:
+        yield f"{RABBIT_URL}/"
+        return
+    subprocess.run(
+        ["rabbitmqctl", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], capture_output=True
+    )
+    yield f"{RABBIT_URL}/{vhost}"
+    subprocess.run(["rabbitmqctl", "delete_vhost", vhost], capture_output=True)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test."""
+    name = f"satu_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    """Settings for one test on the chosen backend, with its own var/ directory."""
+    database_url = request.getfixturevalue("postgres_url") if backend == "postgres" else ""
+    (tmp_path / "var").mkdir(exist_ok=True)
+    return Settings(env="test", var_dir=tmp_path / "var", database_url=database_url)

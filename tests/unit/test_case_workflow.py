@@ -1,0 +1,139 @@
+"""The SKM case workflow on the submissions application (in-memory store)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from contracts.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from contracts.identity import Caller, Role
+from services.submissions.application import SubmissionsApplication
+from tests.support.factories import attachment, organisation_snapshot
+
+APPLICANT = Caller(user_id="u-applicant", role=Role.APPLICANT, organisation_id="org-1")
+OTHER_APPLICANT = Caller(user_id="u-other", role=Role.APPLICANT, organisation_id="org-2")
+VERIFIER = Caller(user_id="u-verifier", role=Role.VERIFIER)
+APPROVER = Caller(user_id="u-approver", role=Role.APPROVER)
+AUDITOR = Caller(user_id="u-auditor", role=Role.AUDITOR)
+
+
+@pytest.fixture
+def app() -> SubmissionsApplication:
+    return SubmissionsApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+
+
+def submit(app: SubmissionsApplication) -> dict:
+    return app.submit_case(APPLICANT, organisation_snapshot(), {"attachments": [attachment()]})
+
+
+def test_full_path_with_a_revision_ends_approved_with_a_numbered_letter(app: SubmissionsApplication) -> None:
+    case = submit(app)
+    assert case["status"] == "submitted" and case["reference"].startswith(f"SKM-{dt.date.today().year}-")
+    app.request_revision(VERIFIER, case["id"], {"reason": "Akta notaris tidak terbaca"})
+    corrected = attachment("deed")
+    app.resubmit(APPLICANT, case["id"], {"attachments": [corrected]})
+    app.forward(VERIFIER, case["id"], {"note": "Lengkap"})
+    approved = app.approve(APPROVER, case["id"], {})
+    assert approved["status"] == "approved"
+    assert approved["letter"]["number"] == f"SKM/0001/KESBANGPOL/{approved['letter']['year']}"
+    assert len(approved["letter"]["verification_code"]) == 32
+    assert corrected in approved["attachments"]
+
+
+def test_register_numbers_are_consecutive_across_cases(app: SubmissionsApplication) -> None:
+    numbers = []
+    for _ in range(3):
+        case = submit(app)
+        app.forward(VERIFIER, case["id"], {})
+        numbers.append(app.approve(APPROVER, case["id"], {})["letter"]["sequence"])
+    assert numbers == [1, 2, 3]
+
+
+def test_a_rejected_case_takes_no_number(app: SubmissionsApplication) -> None:
+    first = submit(app)
+    app.forward(VERIFIER, first["id"], {})
+    rejected = app.reject(APPROVER, first["id"], {"reason": "Domisili tidak sesuai"})
+    assert rejected["status"] == "rejected" and rejected["letter"] is None
+    second = submit(app)
+    app.forward(VERIFIER, second["id"], {})
+    assert app.approve(APPROVER, second["id"], {})["letter"]["sequence"] == 1
+
+
+@pytest.mark.parametrize(
+    ("action", "caller", "payload"),
+    [
+        ("approve", APPROVER, {}),  # not yet forwarded
+        ("resubmit", APPLICANT, {"attachments": [attachment()]}),  # no revision was requested
+        ("reject", APPROVER, {"reason": "tidak lengkap"}),
+    ],
+)
+def test_actions_in_the_wrong_state_are_refused_and_change_nothing(
+    app: SubmissionsApplication, action: str, caller: Caller, payload: dict
+) -> None:
+    case = submit(app)
+    with pytest.raises(Conflict) as refused:
+        getattr(app, action)(caller, case["id"], payload)
+    assert refused.value.field == "status"
+    assert app.get_case(AUDITOR, case["id"])["version"] == 1
+
+
+@pytest.mark.parametrize(
+    ("action", "caller"),
+    [("forward", APPLICANT), ("approve", VERIFIER), ("request_revision", APPROVER), ("approve", AUDITOR)],
+)
+def test_roles_are_checked_by_the_application(
+    app: SubmissionsApplication, action: str, caller: Caller
+) -> None:
+    case = submit(app)
+    with pytest.raises(PermissionDenied):
+        getattr(app, action)(caller, case["id"], {"reason": "alasan"})
+
+
+def test_an_applicant_cannot_file_for_or_see_another_organisation(app: SubmissionsApplication) -> None:
+    with pytest.raises(PermissionDenied):
+        app.submit_case(OTHER_APPLICANT, organisation_snapshot("org-1"), {"attachments": [attachment()]})
+    case = submit(app)
+    with pytest.raises(NotFound):
+        app.get_case(OTHER_APPLICANT, case["id"])
+    with pytest.raises(NotFound):
+        app.case_history(OTHER_APPLICANT, case["id"])
+
+
+def test_revision_needs_a_reason_and_names_the_field(app: SubmissionsApplication) -> None:
+    case = submit(app)
+    with pytest.raises(InvalidInput) as refused:
+        app.request_revision(VERIFIER, case["id"], {"reason": ""})
+    assert refused.value.field == "reason"
+
+
+def test_unknown_or_malformed_case_ids(app: SubmissionsApplication) -> None:
+    with pytest.raises(NotFound):
+        app.get_case(AUDITOR, "8f0c2a4e-0000-4000-8000-000000000000")
+    with pytest.raises(InvalidInput) as refused:
+        app.get_case(AUDITOR, "not-a-uuid")
+    assert refused.value.field == "case_id"
+
+
+def test_history_names_actor_time_and_reason_of_every_step(app: SubmissionsApplication) -> None:
+    case = submit(app)
+    app.request_revision(VERIFIER, case["id"], {"reason": "NPWP kedaluwarsa"})
+    history = app.case_history(AUDITOR, case["id"])
+    assert [step["type"] for step in history] == ["Case.Submitted", "Case.RevisionRequested"]
+    assert history[1]["actor"] == {"id": "u-verifier", "role": "verifier"}
+    assert history[1]["data"]["reason"] == "NPWP kedaluwarsa"
+    assert dt.datetime.fromisoformat(history[1]["at"]) >= dt.datetime.fromisoformat(history[0]["at"])
+
+
+def test_state_at_a_past_version_and_time(app: SubmissionsApplication) -> None:
+    case = submit(app)
+    app.request_revision(VERIFIER, case["id"], {"reason": "Foto kantor buram"})
+    app.resubmit(APPLICANT, case["id"], {"attachments": [attachment()]})
+    assert app.case_state(AUDITOR, case["id"], version=2)["status"] == "revision_requested"
+    first_at = dt.datetime.fromisoformat(app.case_history(AUDITOR, case["id"])[0]["at"])
+    assert app.case_state(AUDITOR, case["id"], at=first_at)["status"] == "submitted"
+    with pytest.raises(InvalidInput) as refused:
+        app.case_state(AUDITOR, case["id"], version=9)
+    assert refused.value.field == "version"
+    with pytest.raises(InvalidInput):
+        app.case_state(AUDITOR, case["id"], at=first_at - dt.timedelta(days=1))

@@ -1,0 +1,102 @@
+"""Accounts, sign-in and organisations on the registry application (in-memory store)."""
+
+from __future__ import annotations
+
+import pytest
+
+from contracts.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
+from contracts.identity import Caller, Role
+from services.registry.application import RegistryApplication
+from tests.support.factories import organisation_payload
+
+PASSWORD = "rahasia-sekali-123"
+
+
+@pytest.fixture
+def app() -> RegistryApplication:
+    return RegistryApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+
+
+def applicant(app: RegistryApplication, email: str = "sekretaris@ormas.or.id") -> Caller:
+    account = app.register_applicant({"email": email, "password": PASSWORD, "full_name": "Siti"})
+    return Caller(user_id=account["id"], role=Role.APPLICANT)
+
+
+def test_sign_up_and_sign_in_case_insensitively(app: RegistryApplication) -> None:
+    applicant(app, "Sekretaris@Ormas.or.id")
+    account = app.authenticate({"email": "sekretaris@ormas.OR.ID", "password": PASSWORD})
+    assert account["role"] == "applicant" and "password_hash" not in account
+
+
+def test_password_is_stored_as_argon2id(app: RegistryApplication) -> None:
+    caller = applicant(app)
+    stored = app.repository.get(__import__("uuid").UUID(caller.user_id)).password_hash
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+
+
+def test_wrong_password_and_unknown_account_look_the_same(app: RegistryApplication) -> None:
+    applicant(app)
+    with pytest.raises(NotAuthenticated) as wrong:
+        app.authenticate({"email": "sekretaris@ormas.or.id", "password": "salah-salah-salah"})
+    with pytest.raises(NotAuthenticated) as unknown:
+        app.authenticate({"email": "tidak.ada@ormas.or.id", "password": PASSWORD})
+    assert str(wrong.value) == str(unknown.value)
+
+
+def test_duplicate_email_is_a_conflict_on_the_email_field(app: RegistryApplication) -> None:
+    applicant(app)
+    with pytest.raises(Conflict) as refused:
+        applicant(app, "SEKRETARIS@ormas.or.id")
+    assert refused.value.field == "email"
+
+
+def test_short_password_is_refused_naming_the_field(app: RegistryApplication) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        app.register_applicant({"email": "a@ormas.or.id", "password": "pendek", "full_name": "A"})
+    assert refused.value.field == "password"
+
+
+def test_only_admins_create_staff(app: RegistryApplication) -> None:
+    staff = {"email": "v@kesbangpol.go.id", "password": PASSWORD, "full_name": "Rina", "role": "verifier"}
+    with pytest.raises(PermissionDenied):
+        app.register_staff(applicant(app), staff)
+    admin = Caller(user_id="admin", role=Role.ADMIN)
+    assert app.register_staff(admin, staff)["role"] == "verifier"
+
+
+def test_recording_an_organisation_links_it_to_the_account(app: RegistryApplication) -> None:
+    caller = applicant(app)
+    organisation = app.record_organisation(caller, organisation_payload())
+    account = app.get_account(caller, caller.user_id)
+    assert account["organisation_id"] == organisation["id"]
+    assert organisation["board"][0]["nik"] == "6471010101800001"  # the owner sees their own data
+    with pytest.raises(Conflict):
+        app.record_organisation(caller, organisation_payload(name="Ormas Kedua"))
+
+
+def test_kelurahan_must_belong_to_the_kecamatan(app: RegistryApplication) -> None:
+    address = {"street": "Jl. Mulawarman 1", "kecamatan": "Balikpapan Timur", "kelurahan": "Klandasan Ilir"}
+    with pytest.raises(InvalidInput) as refused:
+        app.record_organisation(applicant(app), organisation_payload(address=address))
+    assert refused.value.field == "address.kelurahan"
+
+
+def test_board_needs_ketua_sekretaris_and_bendahara(app: RegistryApplication) -> None:
+    payload = organisation_payload()
+    payload["board"][2]["position"] = "ketua"
+    with pytest.raises(InvalidInput) as refused:
+        app.record_organisation(applicant(app), payload)
+    assert refused.value.field == "board"
+
+
+def test_staff_see_masked_nik_and_phone_other_applicants_see_nothing(app: RegistryApplication) -> None:
+    owner = applicant(app)
+    organisation = app.record_organisation(owner, organisation_payload())
+    verifier = Caller(user_id="v", role=Role.VERIFIER)
+    member = app.get_organisation(verifier, organisation["id"])["board"][0]
+    assert member["nik"] == "6471**********01" and member["phone"] == "081*******01"
+    stranger = applicant(app, "lain@ormas.or.id")
+    with pytest.raises(PermissionDenied):
+        app.get_organisation(stranger, organisation["id"])
+    with pytest.raises(NotFound):
+        app.get_organisation(verifier, "00000000-0000-4000-8000-000000000000")
