@@ -16,10 +16,14 @@ SERVICES = ("registry", "submissions", "documents", "notifications")
 RELAYS = ("registry", "submissions")
 
 
-def service_command(name: str, amqp_uri: str) -> list[str]:
+NAMEKO_CONFIG = Path(__file__).with_name("nameko.yaml")
+
+
+def service_command(name: str) -> list[str]:
+    # The broker address reaches the service through SATU_AMQP_URI, substituted in nameko.yaml.
     return [
         sys.executable, "-c", "from nameko.cli.main import main; main()",
-        "run", "--broker", amqp_uri, f"services.{name}.service",
+        "run", "--config", str(NAMEKO_CONFIG), f"services.{name}.service",
     ]  # fmt: skip
 
 
@@ -41,6 +45,10 @@ class System:
     host: str = "127.0.0.1"
     port: int = 8000
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+
+    def __post_init__(self) -> None:
+        self.env["SATU_AMQP_URI"] = self.amqp_uri
+
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def spawn(self, name: str, command: list[str]) -> subprocess.Popen[bytes]:
@@ -54,7 +62,7 @@ class System:
 
     def start_services(self) -> None:
         for name in SERVICES:
-            self.spawn(name, service_command(name, self.amqp_uri))
+            self.spawn(name, service_command(name))
         self.wait_for_services()
 
     def start_relays(self) -> None:

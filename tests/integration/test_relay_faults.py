@@ -1,0 +1,134 @@
+"""Nothing lost, nothing applied twice: the relay is killed mid-flight, events arrive twice.
+
+Real processes (the four services and the relays), real RabbitMQ, a real SMTP server; the event
+stores are written directly by the test, as the services would.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+
+import kombu
+import sqlalchemy as sa
+
+from contracts.identity import Caller, Role
+from infra.relay import KILL_AFTER_PUBLISH_ENV, event_exchange
+from infra.settings import Settings
+from infra.storage import event_store_env, read_model_engine
+from ops.launcher import relay_command
+from ops.sources import open_source
+from services.registry.application import RegistryApplication
+from services.submissions.application import build_application
+from tests.support.factories import attachment, organisation_payload
+from tests.support.scenario import APPROVER, VERIFIER
+from tests.support.smtp import SmtpSink
+from tests.support.system import eventually, running_system
+
+CASE_EVENTS = 11  # 5 + 3 + 3 below
+
+
+def record_cases(settings: Settings) -> None:
+    registry = RegistryApplication(env=event_store_env(settings, "registry"))
+    account = registry.register_applicant(
+        {"email": "sekretaris@ormas.or.id", "password": "rahasia-12345", "full_name": "Siti"}
+    )
+    organisation = registry.record_organisation(
+        Caller(user_id=account["id"], role=Role.APPLICANT), organisation_payload()
+    )
+    applicant = Caller(user_id=account["id"], role=Role.APPLICANT, organisation_id=organisation["id"])
+    registry.close()
+    app = build_application(event_store_env(settings, "submissions"), settings)
+    files = {"attachments": [attachment()]}
+    first, second, third = (app.submit_case(applicant, organisation, files) for _ in range(3))
+    app.request_revision(VERIFIER, first["id"], {"reason": "Surat domisili kedaluwarsa"})
+    app.resubmit(applicant, first["id"], files)
+    for case in (first, second, third):
+        app.forward(VERIFIER, case["id"], {})
+    app.approve(APPROVER, first["id"], {})
+    app.approve(APPROVER, second["id"], {})
+    app.reject(APPROVER, third["id"], {"reason": "Ormas sedang dalam evaluasi"})
+    app.close()
+
+
+def count(settings: Settings, service: str, table: str) -> int:
+    engine = read_model_engine(settings, service)
+    with engine.connect() as connection:
+        value = connection.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar()
+    engine.dispose()
+    return int(value or 0)
+
+
+def relay_position(settings: Settings, source: str) -> int:
+    engine = read_model_engine(settings, source)
+    with engine.connect() as connection:
+        value = connection.execute(
+            sa.text("SELECT position FROM relay_positions WHERE source = :s"), {"s": source}
+        ).scalar()
+    engine.dispose()
+    return int(value or 0)
+
+
+def all_applied(settings: Settings) -> bool:
+    return (
+        count(settings, "submissions", "case_timeline") == CASE_EVENTS
+        and count(settings, "documents", "letters") == 2
+        and count(settings, "notifications", "processed_events") == CASE_EVENTS
+    )
+
+
+def test_killed_relay_and_duplicate_deliveries_lose_nothing_and_apply_nothing_twice(
+    settings: Settings, amqp_uri: str
+) -> None:
+    with SmtpSink() as smtp, running_system(settings, amqp_uri, smtp, relays=False, gateway=False) as system:
+        record_cases(settings)
+
+        # 1. The relay publishes 4 events (confirmed by the broker), then dies before saving its position.
+        killed = subprocess.run(
+            relay_command("submissions"),
+            env=system.env | {KILL_AFTER_PUBLISH_ENV: "4"},
+            timeout=60,
+            capture_output=True,
+        )
+        assert killed.returncode == -signal.SIGKILL
+        assert relay_position(settings, "submissions") == 0
+        eventually(lambda: count(settings, "submissions", "case_timeline") == 4)
+
+        # 2. Restarted, it republishes from its saved position: the first 4 events arrive twice.
+        system.start_relays()
+        eventually(lambda: all_applied(settings), timeout=30)
+        smtp.wait_for(count=CASE_EVENTS, timeout=30)
+        eventually(lambda: relay_position(settings, "submissions") > 0)
+
+        # 3. The same event delivered twice more, straight onto the exchange.
+        source = open_source("submissions", settings)
+        _position, first_event = next(source.integration_events())
+        source.close()
+        with kombu.Connection(amqp_uri, transport_options={"confirm_publish": True}) as connection:
+            producer = connection.Producer()
+            for _ in range(2):
+                producer.publish(
+                    first_event.model_dump(mode="json"),
+                    exchange=event_exchange("submissions"),
+                    routing_key=first_event.event_type,
+                    serializer="json",
+                    delivery_mode=2,
+                )
+        log = system.log_dir / "submissions.log"
+        eventually(lambda: log.read_text().count("skipped duplicate") == 6)  # 4 after the crash + 2
+
+        time.sleep(1.0)  # a duplicate mail, if any were sent, would have arrived by now
+        assert all_applied(settings)
+        assert count(settings, "submissions", "cases") == 3
+        assert count(settings, "submissions", "processed_events") == CASE_EVENTS
+        message_ids = [str(mail.message["Message-ID"]) for mail in smtp.messages]
+        assert len(message_ids) == CASE_EVENTS == len(set(message_ids))
+        subjects = sorted(str(mail.message["Subject"]) for mail in smtp.messages)
+        assert sum("Perlu perbaikan" in subject for subject in subjects) == 1
+
+        # 4. One relay per store: a second one refuses to start while the first runs.
+        second = subprocess.run(
+            relay_command("submissions"), env=system.env, timeout=60, capture_output=True, text=True
+        )
+        assert second.returncode == 1 and "another process holds the lock" in second.stderr

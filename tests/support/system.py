@@ -1,0 +1,71 @@
+"""Start real service, relay and gateway processes for a test, and wait for what they do."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from infra.settings import Settings
+from ops.launcher import System
+from tests.support.smtp import SmtpSink
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def system_env(settings: Settings, amqp_uri: str, smtp: SmtpSink | None, port: int) -> dict[str, str]:
+    env = {
+        "SATU_ENV": "test",
+        "SATU_VAR_DIR": str(settings.var_dir),
+        "SATU_DATABASE_URL": settings.database_url,
+        "SATU_SECRET_KEY": settings.secret_key,
+        "SATU_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "SATU_RELAY_POLL_SECONDS": "0.05",
+    }
+    if smtp is not None:
+        env |= {"SATU_SMTP_HOST": smtp.host, "SATU_SMTP_PORT": str(smtp.port)}
+    return env
+
+
+@contextmanager
+def running_system(
+    settings: Settings, amqp_uri: str, smtp: SmtpSink | None = None, relays: bool = True, gateway: bool = True
+) -> Iterator[System]:
+    port = free_port()
+    system = System(amqp_uri, settings.var_dir / "logs", port=port)
+    system.env.update(system_env(settings, amqp_uri, smtp, port))
+    try:
+        system.start_services()
+        if relays:
+            system.start_relays()
+        if gateway:
+            system.start_gateway()
+        yield system
+    except BaseException:
+        print_logs(system)
+        raise
+    finally:
+        system.stop()
+
+
+def print_logs(system: System, lines: int = 30) -> None:
+    for path in sorted(system.log_dir.glob("*.log")):
+        tail = path.read_text(errors="replace").splitlines()[-lines:]
+        print(f"----- {path.name} -----", *tail, sep="\n")
+
+
+def eventually(check: Callable[[], object], timeout: float = 20.0, interval: float = 0.1) -> object:
+    """Wait until ``check()`` returns something truthy (read models are eventually consistent)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s (last value: {result!r})")
+        time.sleep(interval)
