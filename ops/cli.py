@@ -135,11 +135,19 @@ def check(
 
 @app.command()
 def seed() -> None:
-    """Create the demo accounts and ormas in a running system."""
-    from ops.seed import seed as seed_demo
+    """Create the demo accounts and ormas in a running system, and print their passwords."""
+    _seed_and_print()
 
-    seed_demo(load_settings())
-    console.print("seeded; passwords in var/demo-credentials.txt")
+
+def _seed_and_print() -> None:
+    from ops.seed import APPLICANT, STAFF, seed as seed_demo
+
+    settings = load_settings()
+    passwords = seed_demo(settings)
+    console.print(f"[bold]demo accounts[/bold] (kept in {settings.var_dir / 'demo-credentials.txt'}):")
+    for email, _name, role in STAFF:
+        console.print(f"  {role:<10} {email}  {passwords[email]}")
+    console.print(f"  {'applicant':<10} {APPLICANT[0]}  {passwords[APPLICANT[0]]}  (ormas: Perkumpulan Pemuda Peduli Balikpapan)")
 
 
 if __name__ == "__main__":

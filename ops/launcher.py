@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from nameko.standalone.rpc import ClusterRpcProxy
+
+# A ping that timed out leaves late replies on a closing channel; py-amqp warns about each one.
+logging.getLogger("amqp").setLevel(logging.ERROR)
 
 SERVICES = ("registry", "submissions", "documents", "notifications")
 RELAYS = ("registry", "submissions")
@@ -36,6 +41,25 @@ def gateway_command(host: str, port: int) -> list[str]:
         sys.executable, "-m", "uvicorn", "--factory", "gateway.app:create_app",
         "--host", host, "--port", str(port), "--no-access-log",
     ]  # fmt: skip
+
+
+def wait_for_services(
+    amqp_uri: str, names: tuple[str, ...], seconds: float | None = 60, on_wait: Callable[[], None] | None = None
+) -> None:
+    """Block until every named service answers ``ping`` (its queues exist); ``None`` waits forever."""
+    deadline = None if seconds is None else time.monotonic() + seconds
+    pending = list(names)
+    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=2) as rpc:
+        while pending:
+            if on_wait is not None:
+                on_wait()
+            if deadline is not None and time.monotonic() > deadline:
+                raise RuntimeError(f"services did not start in {seconds:.0f}s: {', '.join(pending)}")
+            try:
+                getattr(rpc, pending[0]).ping()
+                pending.pop(0)
+            except Exception:  # noqa: BLE001 - not up yet (timeout); retried until the deadline
+                time.sleep(0.5)
 
 
 @dataclass
@@ -80,18 +104,7 @@ class System:
         self.start_gateway()
 
     def wait_for_services(self, seconds: float = 60) -> None:
-        deadline = time.monotonic() + seconds
-        pending = list(SERVICES)
-        with ClusterRpcProxy({"AMQP_URI": self.amqp_uri}, timeout=2) as rpc:
-            while pending:
-                self.check_alive()
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"services did not start in {seconds:.0f}s: {', '.join(pending)}")
-                try:
-                    getattr(rpc, pending[0]).ping()
-                    pending.pop(0)
-                except Exception:  # noqa: BLE001 - not up yet (timeout); retried until the deadline
-                    time.sleep(0.5)
+        wait_for_services(self.amqp_uri, SERVICES, seconds, on_wait=self.check_alive)
 
     def wait_for_gateway(self, seconds: float = 30) -> None:
         import httpx

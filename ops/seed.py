@@ -16,6 +16,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from contracts.errors import Conflict
 from contracts.identity import Caller, Role, sign_caller, system_caller
 from infra.settings import Settings
+from ops.launcher import wait_for_services
 
 STAFF = (
     ("admin@kesbangpol.balikpapan.go.id", "Admin Satu Ormas", "admin"),
@@ -59,6 +60,7 @@ def _credentials(path: Path) -> dict[str, str]:
 
 def seed(settings: Settings) -> dict[str, str]:
     passwords = _credentials(settings.var_dir / "demo-credentials.txt")
+    wait_for_services(settings.amqp_uri, ("registry",), seconds=120)
     system = sign_caller(system_caller("seed"), settings.secret_key)
     with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri}, timeout=settings.rpc_timeout_seconds) as rpc:
         for email, name, role in STAFF:
