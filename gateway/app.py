@@ -1,0 +1,57 @@
+"""The gateway application: the only HTTP entry. All wiring lives here.
+
+Run with ``uvicorn --factory gateway.app:create_app``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from gateway import errors
+from gateway.limits import BodyLimit
+from gateway.routes import accounts, cases, decisions, downloads, files, health, organisations, verify
+from gateway.rpc import RpcClients
+from gateway.uploads import UploadStore
+from infra.settings import Settings, load_settings
+
+JSON_BODY_LIMIT = 1024 * 1024
+MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around the uploaded file
+
+DESCRIPTION = """JSON API of Satu Ormas: accounts, organisations (ormas), cases of the Kesbangpol
+services and their letters. Sign in with `POST /api/session`, then send the token as
+`Authorization: Bearer <token>` (browsers get the `satu_session` cookie). Every error is
+`{"error": {"code": "...", "message": "...", "field": "..." | null}}`."""
+
+
+def create_app(settings: Settings | None = None, rpc: RpcClients | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    clients = rpc or RpcClients.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            clients.close()
+
+    app = FastAPI(
+        title="Satu Ormas API",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.rpc = clients
+    app.state.uploads = UploadStore(settings.var_dir / "uploads", settings.upload_max_bytes)
+    errors.install(app)
+    for module in (health, accounts, organisations, files, cases, decisions, downloads, verify):
+        app.include_router(module.router)
+    upload_limit = settings.upload_max_bytes + MULTIPART_OVERHEAD
+    app.add_middleware(BodyLimit, default=JSON_BODY_LIMIT, per_path={"/api/files": upload_limit})
+    return app
+
+
+app = create_app  # ``uvicorn --factory gateway.app:app`` works too; nothing is built at import time

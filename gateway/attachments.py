@@ -1,0 +1,51 @@
+"""Case attachments as the HTTP client sends them (file id + kind) and as the service needs them.
+
+The client names files it uploaded earlier; the gateway vouches for each one (it exists, this
+caller uploaded it) and fills in name, size and checksum from the upload store.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from contracts.cases import Attachment, AttachmentKind, ServiceType
+from contracts.errors import InvalidInput
+from contracts.identity import Caller
+from gateway.uploads import UploadStore
+
+
+class AttachmentRef(BaseModel):
+    file_id: str = Field(pattern=r"^[0-9a-f]{32}$", description="as returned by POST /api/files")
+    kind: AttachmentKind
+
+
+class CaseRequest(BaseModel):
+    service: ServiceType = ServiceType.SKM
+    attachments: list[AttachmentRef] = Field(min_length=1, max_length=30)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ResubmissionRequest(BaseModel):
+    attachments: list[AttachmentRef] = Field(min_length=1, max_length=30)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+def resolve(refs: list[AttachmentRef], store: UploadStore, caller: Caller) -> list[Attachment]:
+    attachments = []
+    for index, ref in enumerate(refs):
+        stored = store.get(ref.file_id)
+        if stored is None or stored.uploaded_by != caller.user_id:
+            raise InvalidInput(
+                "no such file among your uploads; upload it first with POST /api/files",
+                field=f"attachments.{index}.file_id",
+            )
+        attachments.append(
+            Attachment(
+                file_id=stored.file_id,
+                kind=ref.kind,
+                filename=stored.filename,
+                size=stored.size,
+                sha256=stored.sha256,
+            )
+        )
+    return attachments

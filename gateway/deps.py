@@ -1,0 +1,28 @@
+"""What every route may ask for: the settings, the RPC clients and the upload store of this app."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from gateway.rpc import RpcClients
+from gateway.uploads import UploadStore
+from infra.settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_rpc(request: Request) -> RpcClients:
+    return request.app.state.rpc
+
+
+def get_uploads(request: Request) -> UploadStore:
+    return request.app.state.uploads
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+Rpc = Annotated[RpcClients, Depends(get_rpc)]
+Uploads = Annotated[UploadStore, Depends(get_uploads)]

@@ -1,0 +1,99 @@
+"""Cases: filing, lists, work queue, and reading a case (current state, timeline, audit history)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from contracts.cases import CaseSubmission
+from gateway.attachments import CaseRequest, resolve
+from gateway.auth import CurrentCaller, SignedCaller
+from gateway.deps import Rpc, Uploads
+
+router = APIRouter(prefix="/api", tags=["cases"])
+
+CaseId = Annotated[str, Path(min_length=1, max_length=64, description="case id (UUID)")]
+
+
+@router.post("/cases", status_code=201)
+def submit_case(
+    payload: CaseRequest, caller: CurrentCaller, signed: SignedCaller, rpc: Rpc, store: Uploads
+) -> dict[str, Any]:
+    """File a case for the caller's organisation, with files uploaded before (POST /api/files).
+
+    Example: `{"service": "skm", "attachments": [{"file_id": "3f2a...", "kind": "cover_letter"},
+    {"file_id": "9b7c...", "kind": "deed"}], "note": "Mohon diproses"}`
+    """
+    submission = CaseSubmission(
+        service=payload.service, attachments=resolve(payload.attachments, store, caller), note=payload.note
+    )
+    return rpc.service("submissions").submit_case(signed, submission.model_dump(mode="json"))
+
+
+@router.get("/cases")
+def list_cases(
+    signed: SignedCaller,
+    rpc: Rpc,
+    status: Annotated[str | None, Query(max_length=40, pattern=r"^[a-z_]+$")] = None,
+) -> list[dict[str, Any]]:
+    """Cases the caller may see (an applicant: their organisation's), newest first.
+
+    Example: `GET /api/cases?status=submitted` -> `[{"id": "...", "reference": "SKM-2026-000123", ...}]`
+    """
+    return rpc.service("submissions").list_cases(signed, status)
+
+
+@router.get("/queue")
+def work_queue(signed: SignedCaller, rpc: Rpc) -> list[dict[str, Any]]:
+    """Cases waiting for the caller's role (verifier or approver), oldest first.
+
+    Example: `GET /api/queue` -> `[{"id": "...", "status": "submitted", ...}]`
+    """
+    return rpc.service("submissions").work_queue(signed)
+
+
+@router.get("/cases/{case_id}")
+def get_case(case_id: CaseId, signed: SignedCaller, rpc: Rpc) -> dict[str, Any]:
+    """The current state of a case.
+
+    Example: `GET /api/cases/0b9e...` -> `{"id": "0b9e...", "status": "submitted", "attachments": [...], ...}`
+    """
+    return rpc.service("submissions").get_case(signed, case_id)
+
+
+@router.get("/cases/{case_id}/timeline")
+def case_timeline(case_id: CaseId, signed: SignedCaller, rpc: Rpc) -> list[dict[str, Any]]:
+    """The status changes of a case, oldest first.
+
+    Example: `GET /api/cases/0b9e.../timeline`
+    -> `[{"status": "submitted", "at": "2026-03-02T09:15:00+08:00"}, ...]`
+    """
+    return rpc.service("submissions").case_timeline(signed, case_id)
+
+
+@router.get("/cases/{case_id}/history")
+def case_history(case_id: CaseId, signed: SignedCaller, rpc: Rpc) -> list[dict[str, Any]]:
+    """Audit trail: every stored event of the case (version, type, at, actor, data).
+
+    Example: `GET /api/cases/0b9e.../history` -> `[{"version": 1, "type": "Submitted",
+    "at": "...", "actor": {"user_id": "...", "role": "applicant"}, "data": {...}}, ...]`
+    """
+    return rpc.service("submissions").case_history(signed, case_id)
+
+
+@router.get("/cases/{case_id}/state")
+def case_state(
+    case_id: CaseId,
+    signed: SignedCaller,
+    rpc: Rpc,
+    version: Annotated[int | None, Query(ge=1, description="event version to replay up to")] = None,
+    at: Annotated[dt.datetime | None, Query(description="ISO 8601 moment to replay up to")] = None,
+) -> dict[str, Any]:
+    """The case as it was at an earlier version or moment.
+
+    Example: `GET /api/cases/0b9e.../state?version=2` or `?at=2026-03-02T10:00:00+08:00`
+    -> `{"id": "0b9e...", "status": "revision_requested", "version": 2, ...}`
+    """
+    return rpc.service("submissions").case_state(signed, case_id, version, at.isoformat() if at else None)

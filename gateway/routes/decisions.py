@@ -1,0 +1,73 @@
+"""Steps of the case workflow: revision, resubmission, forwarding, approval, rejection.
+
+Who may take which step, and when, is decided by the submissions service.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path
+
+from contracts.cases import Noted, Reasoned, Resubmission
+from gateway.attachments import ResubmissionRequest, resolve
+from gateway.auth import CurrentCaller, SignedCaller
+from gateway.deps import Rpc, Uploads
+
+router = APIRouter(prefix="/api/cases/{case_id}", tags=["case workflow"])
+
+CaseId = Annotated[str, Path(min_length=1, max_length=64, description="case id (UUID)")]
+OptionalNote = Annotated[Noted | None, Body()]
+
+
+@router.post("/revision-requests")
+def request_revision(case_id: CaseId, payload: Reasoned, signed: SignedCaller, rpc: Rpc) -> dict[str, Any]:
+    """Verifier sends the file back to the applicant for correction.
+
+    Example: `{"reason": "Akta notaris tidak terbaca, mohon unggah ulang"}`
+    """
+    return rpc.service("submissions").request_revision(signed, case_id, payload.model_dump(mode="json"))
+
+
+@router.post("/resubmissions")
+def resubmit(
+    case_id: CaseId,
+    payload: ResubmissionRequest,
+    caller: CurrentCaller,
+    signed: SignedCaller,
+    rpc: Rpc,
+    store: Uploads,
+) -> dict[str, Any]:
+    """Applicant sends corrected files (uploaded before with POST /api/files).
+
+    Example: `{"attachments": [{"file_id": "3f2a...", "kind": "deed"}], "note": "Akta sudah diperbaiki"}`
+    """
+    resubmission = Resubmission(attachments=resolve(payload.attachments, store, caller), note=payload.note)
+    return rpc.service("submissions").resubmit(signed, case_id, resubmission.model_dump(mode="json"))
+
+
+@router.post("/forward")
+def forward(case_id: CaseId, signed: SignedCaller, rpc: Rpc, payload: OptionalNote = None) -> dict[str, Any]:
+    """Verifier passes a complete file on to the approver. The body is optional.
+
+    Example: `{"note": "Berkas lengkap"}`
+    """
+    return rpc.service("submissions").forward(signed, case_id, (payload or Noted()).model_dump(mode="json"))
+
+
+@router.post("/approval")
+def approve(case_id: CaseId, signed: SignedCaller, rpc: Rpc, payload: OptionalNote = None) -> dict[str, Any]:
+    """Approver approves the case; the letter is then issued. The body is optional.
+
+    Example: `{"note": "Disetujui"}`
+    """
+    return rpc.service("submissions").approve(signed, case_id, (payload or Noted()).model_dump(mode="json"))
+
+
+@router.post("/rejection")
+def reject(case_id: CaseId, payload: Reasoned, signed: SignedCaller, rpc: Rpc) -> dict[str, Any]:
+    """Approver rejects the case, saying why.
+
+    Example: `{"reason": "Alamat sekretariat tidak sesuai dengan domisili"}`
+    """
+    return rpc.service("submissions").reject(signed, case_id, payload.model_dump(mode="json"))

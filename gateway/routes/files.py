@@ -1,0 +1,30 @@
+"""Uploads of the PDFs that go with a case."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, UploadFile
+
+from gateway.auth import CurrentCaller
+from gateway.deps import Uploads
+
+router = APIRouter(prefix="/api", tags=["files"])
+
+
+@router.post("/files", status_code=201)
+def upload_file(
+    file: Annotated[UploadFile, File(description="a PDF document")], caller: CurrentCaller, store: Uploads
+) -> dict[str, Any]:
+    """Upload one PDF (multipart form field `file`); use the returned `file_id` in a case.
+
+    Example: `curl -F file=@akta.pdf -H "Authorization: Bearer <token>" /api/files`
+    -> `{"file_id": "3f2a...32 hex", "filename": "akta.pdf", "size": 48211, "sha256": "9c1e..."}`
+    """
+    stored = store.save(file.file, file.filename, caller)
+    return {
+        "file_id": stored.file_id,
+        "filename": stored.filename,
+        "size": stored.size,
+        "sha256": stored.sha256,
+    }

@@ -1,0 +1,51 @@
+"""Organisations (ormas) recorded by their board members."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Response
+
+from contracts.organisations import OrganisationCreate
+from gateway.auth import CurrentCaller, SignedCaller, issue_token, set_session_cookie
+from gateway.deps import Rpc, SettingsDep
+
+router = APIRouter(prefix="/api/organisations", tags=["organisations"])
+
+OrganisationId = Annotated[str, Path(min_length=1, max_length=64, description="organisation id (UUID)")]
+
+
+@router.post("", status_code=201)
+def record_organisation(
+    payload: OrganisationCreate,
+    caller: CurrentCaller,
+    signed: SignedCaller,
+    response: Response,
+    rpc: Rpc,
+    settings: SettingsDep,
+) -> dict[str, Any]:
+    """Record the caller's organisation. Returns it and a new token that carries its id.
+
+    Example: `{"name": "Perkumpulan Warga Gunung Sari", "abbreviation": "PWGS",
+    "legal_form": "badan_hukum_perkumpulan", "legal_number": "AHU-0012345.AH.01.07.2024",
+    "founded_on": "2020-01-15", "field_of_activity": "Sosial kemasyarakatan",
+    "address": {"street": "Jl. Gunung Sari No. 1", "kecamatan": "Balikpapan Tengah",
+    "kelurahan": "Gunung Sari Ilir"}, "npwp": "01.234.567.8-901.000", "phone": "0542123456",
+    "email": "sekretariat@pwgs.or.id", "board": [{"position": "ketua", "name": "Ahmad",
+    "nik": "6471000000000001", "phone": "081234567890", "term_start": "2024-01-01",
+    "term_end": "2028-12-31"}, {"position": "sekretaris", ...}, {"position": "bendahara", ...}]}`
+    -> `{"organisation": {"id": "...", ...}, "token": "eyJ..."}`
+    """
+    organisation = rpc.service("registry").record_organisation(signed, payload.model_dump(mode="json"))
+    token = issue_token(settings, caller.model_copy(update={"organisation_id": organisation["id"]}))
+    set_session_cookie(response, token, settings)
+    return {"organisation": organisation, "token": token}
+
+
+@router.get("/{organisation_id}")
+def get_organisation(organisation_id: OrganisationId, signed: SignedCaller, rpc: Rpc) -> dict[str, Any]:
+    """An organisation's profile (own organisation, or any for staff; NIK and phone masked for others).
+
+    Example: `GET /api/organisations/6f1c...` -> `{"id": "6f1c...", "name": "...", "board": [...], ...}`
+    """
+    return rpc.service("registry").get_organisation(signed, organisation_id)

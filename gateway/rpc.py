@@ -1,0 +1,111 @@
+"""Per-thread nameko RPC proxies for the gateway's sync endpoints.
+
+A standalone ``ClusterRpcProxy`` is single-threaded (one connection, one reply queue polled by the
+calling thread), so every threadpool worker gets its own, started on first use. A proxy whose
+connection broke is dropped so the next call from that thread reconnects instead of failing forever.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from amqp.exceptions import ConnectionError as AmqpConnectionError
+from kombu.exceptions import OperationalError
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from infra.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# RuntimeError is how nameko's polling consumer says "disconnected, can no longer be used"; errors
+# raised inside a service never arrive as RuntimeError (they come back as RemoteError or a contract error).
+_BROKEN = (OSError, OperationalError, AmqpConnectionError, RuntimeError)
+
+
+class ServiceUnavailable(Exception):
+    """The message broker could not be reached, or the connection broke during a call."""
+
+
+class RpcClients:
+    """``rpc.service("submissions").get_case(caller, case_id)`` from any threadpool thread."""
+
+    def __init__(self, config: dict[str, Any], timeout: float | None = None) -> None:
+        self._config = config
+        self._timeout = timeout
+        self._lock = threading.Lock()
+        self._runners: dict[threading.Thread, tuple[ClusterRpcProxy, Any]] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RpcClients:
+        return cls({"AMQP_URI": settings.amqp_uri}, timeout=settings.rpc_timeout_seconds)
+
+    def service(self, name: str) -> Any:
+        return _ServiceHandle(self, name)
+
+    def call(self, service: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        proxy = self._proxy()
+        try:
+            return getattr(proxy[service], method)(*args, **kwargs)
+        except _BROKEN as error:
+            self._discard(threading.current_thread())
+            raise ServiceUnavailable(f"lost the broker connection calling {service}") from error
+
+    def close(self) -> None:
+        with self._lock:
+            runners, self._runners = list(self._runners.values()), {}
+        for runner, _proxy in runners:
+            _stop_quietly(runner)
+
+    def _proxy(self) -> Any:
+        thread = threading.current_thread()
+        with self._lock:
+            started = self._runners.get(thread)
+        if started is not None:
+            return started[1]
+        runner = ClusterRpcProxy(self._config, timeout=self._timeout)
+        try:
+            proxy = runner.start()
+        except _BROKEN as error:
+            _stop_quietly(runner)
+            raise ServiceUnavailable("cannot reach the message broker") from error
+        with self._lock:
+            self._runners[thread] = (runner, proxy)
+            # Idle threadpool threads exit; close what they left behind.
+            dead = [t for t in self._runners if not t.is_alive()]
+            stale = [self._runners.pop(t)[0] for t in dead]
+        for old in stale:
+            _stop_quietly(old)
+        return proxy
+
+    def _discard(self, thread: threading.Thread) -> None:
+        with self._lock:
+            started = self._runners.pop(thread, None)
+        if started is not None:
+            _stop_quietly(started[0])
+
+
+class _ServiceHandle:
+    """Stands in for the proxy's service attribute; the proxy is picked in the calling thread."""
+
+    def __init__(self, clients: RpcClients, name: str) -> None:
+        self._clients = clients
+        self._name = name
+
+    def __getattr__(self, method: str) -> Callable[..., Any]:
+        if method.startswith("_"):
+            raise AttributeError(method)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return self._clients.call(self._name, method, *args, **kwargs)
+
+        return call
+
+
+def _stop_quietly(runner: ClusterRpcProxy) -> None:
+    try:
+        runner.stop()
+    except Exception:  # a dead connection cannot be closed politely; it is gone either way
+        log.debug("RPC proxy did not stop cleanly", exc_info=True)

@@ -1,0 +1,129 @@
+"""The upload store: PDFs under ``var_dir/uploads`` (never under a web root), one JSON sidecar each.
+
+Names on disk are random (``<uuid4 hex>.pdf``); the user's file name is kept, cleaned, for display
+only. A file counts as stored once its sidecar exists: both are written to a temporary file first
+and renamed into place, so a crash never leaves half a file that looks complete.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import tempfile
+import unicodedata
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from pypdf import PdfReader
+
+from contracts.errors import InvalidInput
+from contracts.identity import Caller
+from gateway.errors import TooLarge, UnsupportedMediaType
+
+_FILE_ID = re.compile(r"^[0-9a-f]{32}$")
+_CHUNK = 64 * 1024
+_MAX_NAME = 200  # contracts.cases.Attachment.filename
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    file_id: str
+    filename: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    organisation_id: str | None
+    uploaded_at: str
+
+
+class UploadStore:
+    def __init__(self, directory: Path, max_bytes: int) -> None:
+        self.directory = directory
+        self.max_bytes = max_bytes
+        directory.mkdir(parents=True, exist_ok=True)
+
+    def save(self, source: BinaryIO, original_name: str | None, caller: Caller) -> StoredFile:
+        file_id = uuid.uuid4().hex
+        fd, temporary = tempfile.mkstemp(dir=self.directory, suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as target:
+                size, sha256 = self._copy_limited(source, target)
+            if size == 0:
+                raise InvalidInput("the file is empty", field="file")
+            if not _is_pdf(Path(temporary)):
+                raise UnsupportedMediaType("only PDF documents are accepted", field="file")
+            os.replace(temporary, self.pdf_path(file_id))
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        stored = StoredFile(
+            file_id=file_id,
+            filename=display_name(original_name),
+            size=size,
+            sha256=sha256,
+            uploaded_by=caller.user_id,
+            organisation_id=caller.organisation_id,
+            uploaded_at=dt.datetime.now(dt.UTC).isoformat(),
+        )
+        _write_atomically(self._sidecar(file_id), json.dumps(asdict(stored)).encode())
+        return stored
+
+    def get(self, file_id: str) -> StoredFile | None:
+        if not _FILE_ID.match(file_id):  # never build a path from anything else
+            return None
+        try:
+            data = json.loads(self._sidecar(file_id).read_text())
+        except FileNotFoundError:
+            return None
+        return StoredFile(**data) if self.pdf_path(file_id).exists() else None
+
+    def pdf_path(self, file_id: str) -> Path:
+        return self.directory / f"{file_id}.pdf"
+
+    def _sidecar(self, file_id: str) -> Path:
+        return self.directory / f"{file_id}.json"
+
+    def _copy_limited(self, source: BinaryIO, target: BinaryIO) -> tuple[int, str]:
+        size, digest = 0, hashlib.sha256()
+        while chunk := source.read(_CHUNK):
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise TooLarge(f"the file is larger than the limit of {self.max_bytes} bytes", field="file")
+            digest.update(chunk)
+            target.write(chunk)
+        return size, digest.hexdigest()
+
+
+def _is_pdf(path: Path) -> bool:
+    with path.open("rb") as handle:
+        if handle.read(5) != b"%PDF-":
+            return False
+    try:
+        return len(PdfReader(path).pages) >= 1
+    except Exception:  # pypdf raises many kinds of errors on broken input; all mean "not a usable PDF"
+        return False
+
+
+def display_name(original: str | None) -> str:
+    """The user's file name without any path, control or shell-special characters, ending in .pdf."""
+    name = unicodedata.normalize("NFC", (original or "").replace("\\", "/").rsplit("/", 1)[-1])
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '"<>:|?*;`$')
+    name = " ".join(name.split()).strip(" .")
+    stem = name[:-4] if name.lower().endswith(".pdf") else name
+    return (stem[: _MAX_NAME - 4].rstrip(" .") or "dokumen") + ".pdf"
+
+
+def _write_atomically(path: Path, content: bytes) -> None:
+    fd, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
