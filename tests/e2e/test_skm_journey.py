@@ -1,0 +1,188 @@
+"""The Surat Keterangan Melapor journey, end to end.
+
+Every service, both relays and the gateway run as their own processes; the test is a browser-less
+user talking HTTP. Mail is read from a real SMTP server; the letter is parsed and its QR decoded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from infra.settings import Settings
+from ops.launcher import System
+from ops.seed import seed
+from tests.support.factories import organisation_payload, pdf_bytes
+from tests.support.pdf import decode_qr_codes, pdf_text
+from tests.support.smtp import SmtpSink
+from tests.support.system import eventually, running_system
+
+PASSWORD = "sandi-rahasia-2026"
+
+
+@dataclass
+class World:
+    system: System
+    smtp: SmtpSink
+    base: str
+    staff: dict[str, str]  # role -> token
+
+    def client(self, token: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.base, headers=headers, timeout=30)
+
+
+@pytest.fixture(params=["sqlite", "postgres"], ids=["sqlite", "postgres"])
+def world(request: pytest.FixtureRequest, amqp_uri: str, tmp_path) -> Iterator[World]:  # type: ignore[no-untyped-def]
+    database_url = request.getfixturevalue("postgres_url") if request.param == "postgres" else ""
+    (tmp_path / "var").mkdir()
+    settings = Settings(env="test", var_dir=tmp_path / "var", database_url=database_url, amqp_uri=amqp_uri)
+    with SmtpSink() as smtp, running_system(settings, amqp_uri, smtp) as system:
+        passwords = seed(settings)
+        base = f"http://127.0.0.1:{system.port}"
+        staff = {}
+        for email, role in [
+            ("verifikator@kesbangpol.balikpapan.go.id", "verifier"),
+            ("kabid@kesbangpol.balikpapan.go.id", "approver"),
+            ("auditor@inspektorat.balikpapan.go.id", "auditor"),
+            ("admin@kesbangpol.balikpapan.go.id", "admin"),
+        ]:
+            response = httpx.post(f"{base}/api/session", json={"email": email, "password": passwords[email]})
+            staff[role] = response.json()["token"]
+        yield World(system, smtp, base, staff)
+
+
+def sign_up_with_organisation(world: World, email: str, name: str) -> str:
+    """Returns the applicant's token (re-issued once the organisation is recorded)."""
+    anonymous = world.client()
+    created = anonymous.post("/api/accounts", json={"email": email, "password": PASSWORD, "full_name": "Siti Aminah"})
+    assert created.status_code == 201, created.text
+    token = anonymous.post("/api/session", json={"email": email, "password": PASSWORD}).json()["token"]
+    recorded = world.client(token).post("/api/organisations", json=organisation_payload(name=name))
+    assert recorded.status_code == 201, recorded.text
+    return str(recorded.json()["token"])
+
+
+def upload(client: httpx.Client, name: str = "surat-permohonan.pdf") -> str:
+    response = client.post("/api/files", files={"file": (name, pdf_bytes(), "application/pdf")})
+    assert response.status_code == 201, response.text
+    return str(response.json()["file_id"])
+
+
+def mails_to(world: World, address: str, count: int) -> list[Any]:
+    return world.smtp.wait_for(lambda mail: address in mail.rcpt_tos, count=count, timeout=30)
+
+
+def status_of(client: httpx.Client, case_id: str) -> str:
+    return str(client.get(f"/api/cases/{case_id}").json()["status"])
+
+
+def test_an_ormas_files_an_skm_and_receives_a_verifiable_letter(world: World) -> None:
+    email = "sekretaris@pemuda-manggar.or.id"
+    applicant = world.client(sign_up_with_organisation(world, email, "Ikatan Pemuda Manggar"))
+    verifier, approver, auditor = (world.client(world.staff[r]) for r in ("verifier", "approver", "auditor"))
+
+    # File the application with two PDFs.
+    attachments = [{"file_id": upload(applicant), "kind": "cover_letter"}, {"file_id": upload(applicant), "kind": "deed"}]
+    filed = applicant.post("/api/cases", json={"service": "skm", "attachments": attachments})
+    assert filed.status_code == 201, filed.text
+    case_id, reference = filed.json()["id"], filed.json()["reference"]
+
+    # The verifier finds it in the work queue and asks for a correction.
+    eventually(lambda: any(c["case_id"] == case_id for c in verifier.get("/api/queue").json()))
+    revision = verifier.post(f"/api/cases/{case_id}/revision-requests", json={"reason": "Akta notaris tidak terbaca"})
+    assert revision.status_code == 200, revision.text
+    mail = mails_to(world, email, 2)[-1].message
+    assert "Perlu perbaikan" in str(mail["Subject"]) and "Akta notaris tidak terbaca" in mail.get_content()
+
+    # The applicant uploads a corrected deed and resubmits; the verifier forwards; the approver approves.
+    corrected = [{"file_id": upload(applicant, "akta-perbaikan.pdf"), "kind": "deed"}]
+    assert applicant.post(f"/api/cases/{case_id}/resubmissions", json={"attachments": corrected}).status_code == 200
+    assert verifier.post(f"/api/cases/{case_id}/forward", json={"note": "Berkas lengkap"}).status_code == 200
+    eventually(lambda: any(c["case_id"] == case_id for c in approver.get("/api/queue").json()))
+    approved = approver.post(f"/api/cases/{case_id}/approval", json={})
+    assert approved.status_code == 200, approved.text
+    letter = approved.json()["letter"]
+    assert re.fullmatch(r"SKM/\d{4}/KESBANGPOL/\d{4}", letter["number"])
+
+    # One e-mail per status change, in order.
+    subjects = [str(m.message["Subject"]) for m in mails_to(world, email, 5)]
+    assert all(reference in subject for subject in subjects)
+    assert "Disetujui" in subjects[-1] or "disetujui" in subjects[-1].lower()
+
+    # The timeline (a read model) shows every step.
+    timeline = eventually(lambda: (t := applicant.get(f"/api/cases/{case_id}/timeline").json()) and len(t) == 5 and t)
+    assert [step["status"] for step in timeline] == [  # type: ignore[union-attr]
+        "submitted", "revision_requested", "resubmitted", "forwarded", "approved",
+    ]  # fmt: skip
+
+    # The letter: a real PDF with the number, whose QR code opens the public verification page.
+    response = eventually(lambda: (r := applicant.get(f"/api/cases/{case_id}/letter")).status_code == 200 and r)
+    assert response.headers["content-type"] == "application/pdf"  # type: ignore[union-attr]
+    text = pdf_text(response.content)  # type: ignore[union-attr]
+    assert letter["number"] in text and "Ikatan Pemuda Manggar" in text
+    [url] = decode_qr_codes(response.content)  # type: ignore[union-attr]
+    assert url == f"{world.base}/verify/{letter['verification_code']}"
+    page = httpx.get(url)  # no sign-in
+    assert page.status_code == 200 and letter["number"] in page.text and "Ikatan Pemuda Manggar" in page.text
+    assert httpx.get(f"{world.base}/verify/{'0' * 32}").status_code == 404
+
+    # The auditor replays the history, with actors and reasons, and the state at any version.
+    history = auditor.get(f"/api/cases/{case_id}/history").json()
+    assert [e["type"] for e in history] == [
+        "Case.Submitted", "Case.RevisionRequested", "Case.Resubmitted", "Case.Forwarded", "Case.Approved",
+    ]  # fmt: skip
+    assert history[1]["actor"]["role"] == "verifier" and history[1]["data"]["reason"] == "Akta notaris tidak terbaca"
+    assert auditor.get(f"/api/cases/{case_id}/state", params={"version": 2}).json()["status"] == "revision_requested"
+    assert applicant.get(f"/api/cases/{case_id}/history").status_code == 200  # their own case
+
+    # The auditor changes nothing; a second applicant sees nothing of this case.
+    assert auditor.post(f"/api/cases/{case_id}/approval", json={}).status_code == 403
+    stranger = world.client(sign_up_with_organisation(world, "ketua@ormas-lain.or.id", "Forum Warga Teritip"))
+    for path in ("", "/history", "/timeline", "/letter"):
+        assert stranger.get(f"/api/cases/{case_id}{path}").status_code == 404
+    assert all(c["case_id"] != case_id for c in stranger.get("/api/cases").json())
+    # Attachments can be downloaded by the owner, not by the stranger.
+    first_file = attachments[0]["file_id"]
+    assert applicant.get(f"/api/cases/{case_id}/attachments/{first_file}").content.startswith(b"%PDF-")
+    assert stranger.get(f"/api/cases/{case_id}/attachments/{first_file}").status_code == 404
+
+
+def test_bad_input_gets_a_clear_4xx_and_changes_nothing(world: World) -> None:
+    applicant = world.client(sign_up_with_organisation(world, "sekretaris@ormas-uji.or.id", "Ormas Uji Coba"))
+    verifier = world.client(world.staff["verifier"])
+    filed = applicant.post("/api/cases", json={"attachments": [{"file_id": upload(applicant), "kind": "cover_letter"}]})
+    case_id = filed.json()["id"]
+    history_before = verifier.get(f"/api/cases/{case_id}/history").json()
+
+    def error(response: httpx.Response) -> dict[str, Any]:
+        assert 400 <= response.status_code < 500, (response.status_code, response.text)
+        assert "Traceback" not in response.text
+        return dict(response.json()["error"])
+
+    not_json = applicant.post("/api/cases", content=b"{not json", headers={"content-type": "application/json"})
+    assert error(not_json)["code"] == "malformed_json"
+    assert error(applicant.post("/api/cases", json={"attachments": "many"}))["field"].startswith("attachments")
+    assert error(applicant.post("/api/cases", json={}))["field"] == "attachments"
+    unknown_file = applicant.post("/api/cases", json={"attachments": [{"file_id": "a" * 32, "kind": "deed"}]})
+    assert error(unknown_file)["field"] == "attachments.0.file_id"
+    png = applicant.post("/api/files", files={"file": ("logo.pdf", b"\x89PNG\r\n\x1a\n" + b"0" * 100, "application/pdf")})
+    assert png.status_code == 415 and error(png)["field"] == "file"
+    assert verifier.get("/api/cases/00000000-0000-4000-8000-000000000000").status_code == 404
+    assert error(verifier.get("/api/cases/not-a-case"))["field"] == "case_id"
+    assert applicant.post(f"/api/cases/{case_id}/forward", json={}).status_code == 403  # wrong role
+    approve_too_early = world.client(world.staff["approver"]).post(f"/api/cases/{case_id}/approval", json={})
+    assert approve_too_early.status_code == 409 and error(approve_too_early)["field"] == "status"
+    assert error(verifier.post(f"/api/cases/{case_id}/revision-requests", json={"reason": ""}))["field"] == "reason"
+    assert world.client().get("/api/cases").status_code == 401
+    assert world.client("forged.token.value").get("/api/cases").status_code == 401
+    bad_org = applicant.post("/api/organisations", json=organisation_payload(npwp="123"))
+    assert bad_org.status_code in (409, 422)
+
+    assert verifier.get(f"/api/cases/{case_id}/history").json() == history_before
+    assert status_of(verifier, case_id) == "submitted"
