@@ -100,9 +100,7 @@ def _remote_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RemoteError)
     reference = uuid.uuid4().hex[:12]
     # exc.value may quote user input; the service logged the full story itself.
-    log.error(
-        "service raised %s on %s %s (ref %s)", exc.exc_type, request.method, request.url.path, reference
-    )
+    log.error("service raised %s on %s %s (ref %s)", exc.exc_type, request.method, request.url.path, reference)
     message = f"a service failed while handling the request; please try again later (reference {reference})"
     return error_response(502, "service_error", message)
 

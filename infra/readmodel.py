@@ -60,9 +60,7 @@ class ReadModel:
                     sa.select(processed.c.event_id).where(processed.c.event_id == event.event_id)
                 ).first()
                 if seen:
-                    log.info(
-                        "%s: skipped duplicate %s %s", self.projection.name, event.event_type, event.event_id
-                    )
+                    log.info("%s: skipped duplicate %s %s", self.projection.name, event.event_type, event.event_id)
                     return False
                 connection.execute(
                     processed.insert().values(

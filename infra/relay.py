@@ -76,9 +76,7 @@ class Relay:
     def _save_position(self, position: int) -> None:
         with self.position_engine.begin() as connection:
             updated = connection.execute(
-                relay_positions.update()
-                .where(relay_positions.c.source == self.source)
-                .values(position=position)
+                relay_positions.update().where(relay_positions.c.source == self.source).values(position=position)
             ).rowcount
             if not updated:
                 connection.execute(relay_positions.insert().values(source=self.source, position=position))

@@ -6,6 +6,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -32,7 +33,7 @@ def wait_until_reachable(host: str, port: int, seconds: float) -> bool:
     return False
 
 
-def ensure_broker(amqp_uri: str, compose_file: Path, say: callable) -> str | None:  # type: ignore[valid-type]
+def ensure_broker(amqp_uri: str, compose_file: Path, say: Callable[[str], object]) -> str | None:
     """Returns None when a broker answers, else a one-line explanation of what was tried."""
     host, port = broker_address(amqp_uri)
     if reachable(host, port):

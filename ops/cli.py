@@ -47,9 +47,7 @@ def run(
             for email, _name, role in STAFF:
                 console.print(f"  {role:<10} {email}  {passwords[email]}")
             console.print(f"  {'applicant':<10} {APPLICANT[0]}  {passwords[APPLICANT[0]]}")
-        console.print(
-            f"[green]Satu Ormas is running[/green]: http://{host}:{port}/docs (logs in {system.log_dir})"
-        )
+        console.print(f"[green]Satu Ormas is running[/green]: http://{host}:{port}/docs (logs in {system.log_dir})")
         while True:
             system.check_alive()
             time.sleep(1)
@@ -86,9 +84,7 @@ def _rebuild_or_check(apply: bool, only: str | None) -> int:
     settings = load_settings()
     specs = [spec for spec in READ_MODELS if only in (None, spec.name)]
     if not specs:
-        console.print(
-            f"[red]unknown read model '{only}'[/red]; known: {', '.join(s.name for s in READ_MODELS)}"
-        )
+        console.print(f"[red]unknown read model '{only}'[/red]; known: {', '.join(s.name for s in READ_MODELS)}")
         return 2
     failed = 0
     with Progress(
@@ -99,7 +95,7 @@ def _rebuild_or_check(apply: bool, only: str | None) -> int:
         console=console,
     ) as bar:
 
-        def progress_for(name: str, total: int):  # type: ignore[no-untyped-def]
+        def progress_for(name: str, total: int):
             task = bar.add_task(name, total=max(total, 1))
             return lambda position: bar.update(task, completed=position)
 
@@ -140,14 +136,17 @@ def seed() -> None:
 
 
 def _seed_and_print() -> None:
-    from ops.seed import APPLICANT, STAFF, seed as seed_demo
+    from ops.seed import APPLICANT, STAFF
+    from ops.seed import seed as seed_demo
 
     settings = load_settings()
     passwords = seed_demo(settings)
     console.print(f"[bold]demo accounts[/bold] (kept in {settings.var_dir / 'demo-credentials.txt'}):")
     for email, _name, role in STAFF:
         console.print(f"  {role:<10} {email}  {passwords[email]}")
-    console.print(f"  {'applicant':<10} {APPLICANT[0]}  {passwords[APPLICANT[0]]}  (ormas: Perkumpulan Pemuda Peduli Balikpapan)")
+    console.print(
+        f"  {'applicant':<10} {APPLICANT[0]}  {passwords[APPLICANT[0]]}  (ormas: Perkumpulan Pemuda Peduli Balikpapan)"
+    )
 
 
 if __name__ == "__main__":

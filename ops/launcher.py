@@ -78,9 +78,7 @@ class System:
     def spawn(self, name: str, command: list[str]) -> subprocess.Popen[bytes]:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child for its life
-        process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=Path.cwd()
-        )
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=Path.cwd())
         self.processes[name] = process
         return process
 

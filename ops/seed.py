@@ -6,6 +6,7 @@ run prints the same ones instead of failing on accounts that already exist.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 from pathlib import Path
@@ -33,7 +34,11 @@ DEMO_ORGANISATION: dict[str, Any] = {
     "legal_number": "AHU-0012345.AH.01.07.2024",
     "founded_on": "2019-03-17",
     "field_of_activity": "Sosial kemasyarakatan",
-    "address": {"street": "Jl. Jenderal Sudirman No. 12", "kecamatan": "Balikpapan Kota", "kelurahan": "Klandasan Ilir"},
+    "address": {
+        "street": "Jl. Jenderal Sudirman No. 12",
+        "kecamatan": "Balikpapan Kota",
+        "kelurahan": "Klandasan Ilir",
+    },
     "npwp": "01.234.567.8-721.000",
     "phone": "0542123456",
     "email": "sekretariat@ormas-demo.or.id",
@@ -50,7 +55,7 @@ DEMO_ORGANISATION: dict[str, Any] = {
 
 def _credentials(path: Path) -> dict[str, str]:
     if path.exists():
-        return json.loads(path.read_text())  # type: ignore[no-any-return]
+        return json.loads(path.read_text())
     emails = [email for email, _, _ in STAFF] + [APPLICANT[0]]
     passwords = {email: secrets.token_urlsafe(12) for email in emails}
     path.write_text(json.dumps(passwords, indent=2))
@@ -71,9 +76,7 @@ def seed(settings: Settings) -> dict[str, str]:
             )
         email, name = APPLICANT
         _ignore_existing(
-            lambda: rpc.registry.register_applicant(
-                {"email": email, "password": passwords[email], "full_name": name}
-            )
+            lambda: rpc.registry.register_applicant({"email": email, "password": passwords[email], "full_name": name})
         )
         account = rpc.registry.authenticate({"email": email, "password": passwords[email]})
         if account["organisation_id"] is None:
@@ -83,7 +86,5 @@ def seed(settings: Settings) -> dict[str, str]:
 
 
 def _ignore_existing(create: Any) -> None:
-    try:
+    with contextlib.suppress(Conflict):  # seeded before
         create()
-    except Conflict:
-        pass  # seeded before

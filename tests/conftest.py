@@ -35,9 +35,7 @@ def amqp_uri() -> Iterator[str]:
     if not created:
         yield f"{RABBIT_URL}/"
         return
-    subprocess.run(
-        ["rabbitmqctl", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], capture_output=True
-    )
+    subprocess.run(["rabbitmqctl", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], capture_output=True)
     yield f"{RABBIT_URL}/{vhost}"
     subprocess.run(["rabbitmqctl", "delete_vhost", vhost], capture_output=True)
 

@@ -15,11 +15,11 @@ from contracts.organisations import LEGAL_FORM_LABELS
 from services.documents.letters import LetterContent, render_letter
 from services.documents.projections import LetterProjection
 
+LEGAL_LABELS: dict[str, str] = {form.value: label for form, label in LEGAL_FORM_LABELS.items()}
+
 
 class LetterArchive:
-    def __init__(
-        self, engine: sa.Engine, projection: LetterProjection, directory: Path, settings: Any
-    ) -> None:
+    def __init__(self, engine: sa.Engine, projection: LetterProjection, directory: Path, settings: Any) -> None:
         self.engine = engine
         self.letters = projection.letters
         self.directory = directory
@@ -51,9 +51,7 @@ class LetterArchive:
 
     def pdf_for_case(self, caller: Caller, case_id: str) -> bytes:
         letter = self.find(case_id=case_id)
-        if letter is None or (
-            caller.role is Role.APPLICANT and letter["organisation_id"] != caller.organisation_id
-        ):
+        if letter is None or (caller.role is Role.APPLICANT and letter["organisation_id"] != caller.organisation_id):
             raise NotFound(f"no letter has been issued for case {case_id}")
         return self.ensure_pdf(letter)
 
@@ -78,7 +76,7 @@ class LetterArchive:
             issued_on=letter["issued_on"],
             organisation_name=letter["organisation_name"],
             organisation_abbreviation=organisation.get("abbreviation"),
-            legal_form=LEGAL_FORM_LABELS.get(legal_form, legal_form),  # type: ignore[call-overload]
+            legal_form=LEGAL_LABELS.get(legal_form, legal_form),
             address=organisation.get("street") or "",
             kelurahan=organisation.get("kelurahan") or "",
             kecamatan=organisation.get("kecamatan") or "",

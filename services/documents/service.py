@@ -42,7 +42,7 @@ class LetterOffice(DependencyProvider):
 class DocumentsService:
     name = "documents"
 
-    office: LetterOffice = LetterOffice()  # type: ignore[assignment]
+    office: LetterOffice = LetterOffice()
     identity = Identity("documents")
 
     @event_handler("submissions", "case.approved.v1", handler_type=SERVICE_POOL, requeue_on_error=True)

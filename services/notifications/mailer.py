@@ -88,9 +88,7 @@ class FileMailer:
                     os.unlink(tmp_name)
                 raise
         except OSError as exc:
-            raise MailDeliveryError(
-                f"writing mail to {self.directory} failed: {_one_line(str(exc))}"
-            ) from exc
+            raise MailDeliveryError(f"writing mail to {self.directory} failed: {_one_line(str(exc))}") from exc
 
 
 class SmtpMailer:

@@ -44,8 +44,7 @@ _WORDING: dict[str, _Wording] = {
     "case.forwarded.v1": _Wording(
         status="Diteruskan ke kepala bidang",
         paragraph=(
-            "Permohonan Anda telah selesai diperiksa dan diteruskan kepada kepala bidang "
-            "untuk mendapatkan persetujuan."
+            "Permohonan Anda telah selesai diperiksa dan diteruskan kepada kepala bidang untuk mendapatkan persetujuan."
         ),
     ),
     "case.approved.v1": _Wording(

@@ -57,9 +57,7 @@ class MailOutbox:
         try:
             with self.engine.begin() as connection:
                 connection.execute(
-                    self.processed.insert().values(
-                        event_id=event.event_id, event_type=event.event_type, applied_at=now
-                    )
+                    self.processed.insert().values(event_id=event.event_id, event_type=event.event_type, applied_at=now)
                 )
                 if mail is not None:
                     connection.execute(

@@ -49,8 +49,8 @@ class Postbox(DependencyProvider):
 class NotificationsService:
     name = "notifications"
 
-    postbox: Postbox = Postbox()  # type: ignore[assignment]
-    settings: Settings = SettingsProvider()  # type: ignore[assignment]
+    postbox: Postbox = Postbox()
+    settings: Settings = SettingsProvider()
     identity = Identity("notifications")
     registry = RpcProxy("registry")
 

@@ -91,15 +91,15 @@ class RegistryApplication(Application):
 
     def _find_account(self, email: str) -> Account | None:
         try:
-            return self.repository.get(account_id_for(email))  # type: ignore[no-any-return]
+            return self.repository.get(account_id_for(email))
         except AggregateNotFoundError:
             return None
 
     def _account(self, account_id: str) -> Account:
-        return self._get(account_id, "account")  # type: ignore[return-value]
+        return self._get(account_id, "account")
 
     def _organisation(self, organisation_id: str) -> Organisation:
-        return self._get(organisation_id, "organisation")  # type: ignore[return-value]
+        return self._get(organisation_id, "organisation")
 
     def _get(self, aggregate_id: str, kind: str) -> Any:
         try:

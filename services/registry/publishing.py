@@ -7,10 +7,10 @@ from services.registry.domain import Account, Organisation
 
 
 def to_integration(domain_event: object) -> IntegrationEvent | None:
-    if isinstance(domain_event, Account.Registered):
+    if isinstance(domain_event, Account.Registered):  # type: ignore[attr-defined]  # event classes are made by @event at runtime
         data: dict[str, object] = {"account_id": str(domain_event.originator_id), "role": domain_event.role}
         event_type = "account.registered.v1"
-    elif isinstance(domain_event, Organisation.Recorded):
+    elif isinstance(domain_event, Organisation.Recorded):  # type: ignore[attr-defined]  # event classes are made by @event at runtime
         profile = domain_event.profile
         data = {
             "organisation_id": str(domain_event.originator_id),

@@ -18,9 +18,7 @@ expected = rpc(expected_exceptions=EXPECTED_ERRORS)
 class RegistryService:
     name = "registry"
 
-    app: RegistryApplication = EventSourcedApplication(
-        lambda env, _settings: RegistryApplication(env=env), "registry"
-    )  # type: ignore[assignment]
+    app: RegistryApplication = EventSourcedApplication(lambda env, _settings: RegistryApplication(env=env), "registry")
     identity = Identity("registry")
 
     @expected

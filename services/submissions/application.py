@@ -56,9 +56,7 @@ class SubmissionsApplication(Application):
     name = "submissions"
     letter_policy = LetterPolicy()
 
-    def submit_case(
-        self, caller: Caller, organisation: dict[str, Any], payload: dict[str, Any]
-    ) -> dict[str, Any]:
+    def submit_case(self, caller: Caller, organisation: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
         caller.require(Role.APPLICANT)
         if caller.organisation_id is None or caller.organisation_id != organisation.get("id"):
             raise PermissionDenied("you may only file for your own organisation")
@@ -169,7 +167,7 @@ class SubmissionsApplication(Application):
 
     def _case(self, case_id: str) -> Case:
         try:
-            return self.repository.get(uuid.UUID(str(case_id)))  # type: ignore[no-any-return]
+            return self.repository.get(uuid.UUID(str(case_id)))
         except ValueError:
             raise InvalidInput(f"'{case_id}' is not a valid case id", field="case_id") from None
         except AggregateNotFoundError:
@@ -177,7 +175,7 @@ class SubmissionsApplication(Application):
 
     def _register(self, name: str, year: int) -> LetterRegister:
         try:
-            return self.repository.get(LetterRegister.create_id(name, year))  # type: ignore[no-any-return]
+            return self.repository.get(LetterRegister.create_id(name, year))
         except AggregateNotFoundError:
             return LetterRegister(name=name, year=year)
 

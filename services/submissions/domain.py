@@ -67,9 +67,7 @@ class Case(Aggregate):
         self._record_resubmission(attachments=attachments, note=note, actor=actor)
 
     @event("Resubmitted")
-    def _record_resubmission(
-        self, attachments: list[dict[str, Any]], note: str | None, actor: dict[str, str]
-    ) -> None:
+    def _record_resubmission(self, attachments: list[dict[str, Any]], note: str | None, actor: dict[str, str]) -> None:
         # A corrected file replaces the earlier one of the same kind; the old one stays in the history.
         replaced = {attachment["kind"] for attachment in attachments}
         self.attachments = [a for a in self.attachments if a["kind"] not in replaced] + attachments

@@ -75,9 +75,7 @@ class CaseProjection:
         ).rowcount
         exists = (
             updated
-            or connection.execute(
-                sa.select(self.cases.c.case_id).where(self.cases.c.case_id == case.case_id)
-            ).first()
+            or connection.execute(sa.select(self.cases.c.case_id).where(self.cases.c.case_id == case.case_id)).first()
         )
         if not exists:
             connection.execute(

@@ -24,8 +24,8 @@ expected = rpc(expected_exceptions=EXPECTED_ERRORS)
 class SubmissionsService:
     name = "submissions"
 
-    app: SubmissionsApplication = EventSourcedApplication(build_application, "submissions")  # type: ignore[assignment]
-    cases: ReadModel = ReadModelProvider(CaseProjection, "submissions")  # type: ignore[assignment]
+    app: SubmissionsApplication = EventSourcedApplication(build_application, "submissions")
+    cases: ReadModel = ReadModelProvider(CaseProjection, "submissions")
     identity = Identity("submissions")
     registry = RpcProxy("registry")
 
@@ -44,9 +44,7 @@ class SubmissionsService:
         return self.app.submit_case(who, organisation, payload)
 
     @expected
-    def request_revision(
-        self, caller: dict[str, Any], case_id: str, payload: dict[str, Any]
-    ) -> dict[str, Any]:
+    def request_revision(self, caller: dict[str, Any], case_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Verifier asks the applicant to correct the file. payload: {"reason": "Akta notaris tidak terbaca"}"""
         return self.app.request_revision(self.identity.verify(caller), case_id, payload)
 

@@ -88,7 +88,10 @@ def test_an_ormas_files_an_skm_and_receives_a_verifiable_letter(world: World) ->
     verifier, approver, auditor = (world.client(world.staff[r]) for r in ("verifier", "approver", "auditor"))
 
     # File the application with two PDFs.
-    attachments = [{"file_id": upload(applicant), "kind": "cover_letter"}, {"file_id": upload(applicant), "kind": "deed"}]
+    attachments = [
+        {"file_id": upload(applicant), "kind": "cover_letter"},
+        {"file_id": upload(applicant), "kind": "deed"},
+    ]
     filed = applicant.post("/api/cases", json={"service": "skm", "attachments": attachments})
     assert filed.status_code == 201, filed.text
     case_id, reference = filed.json()["id"], filed.json()["reference"]
@@ -171,7 +174,9 @@ def test_bad_input_gets_a_clear_4xx_and_changes_nothing(world: World) -> None:
     assert error(applicant.post("/api/cases", json={}))["field"] == "attachments"
     unknown_file = applicant.post("/api/cases", json={"attachments": [{"file_id": "a" * 32, "kind": "deed"}]})
     assert error(unknown_file)["field"] == "attachments.0.file_id"
-    png = applicant.post("/api/files", files={"file": ("logo.pdf", b"\x89PNG\r\n\x1a\n" + b"0" * 100, "application/pdf")})
+    png = applicant.post(
+        "/api/files", files={"file": ("logo.pdf", b"\x89PNG\r\n\x1a\n" + b"0" * 100, "application/pdf")}
+    )
     assert png.status_code == 415 and error(png)["field"] == "file"
     assert verifier.get("/api/cases/00000000-0000-4000-8000-000000000000").status_code == 404
     assert error(verifier.get("/api/cases/not-a-case"))["field"] == "case_id"

@@ -139,7 +139,6 @@ class SmtpSink:
         if len(matches) < count:
             seen = [str(m.message["Subject"]) for m in self.messages]
             raise TimeoutError(
-                f"expected {count} matching message(s) within {timeout}s, "
-                f"got {len(matches)}; received subjects: {seen}"
+                f"expected {count} matching message(s) within {timeout}s, got {len(matches)}; received subjects: {seen}"
             )
         return matches

@@ -82,9 +82,7 @@ def test_actions_in_the_wrong_state_are_refused_and_change_nothing(
     ("action", "caller"),
     [("forward", APPLICANT), ("approve", VERIFIER), ("request_revision", APPROVER), ("approve", AUDITOR)],
 )
-def test_roles_are_checked_by_the_application(
-    app: SubmissionsApplication, action: str, caller: Caller
-) -> None:
+def test_roles_are_checked_by_the_application(app: SubmissionsApplication, action: str, caller: Caller) -> None:
     case = submit(app)
     with pytest.raises(PermissionDenied):
         getattr(app, action)(caller, case["id"], {"reason": "alasan"})

@@ -137,10 +137,7 @@ def test_case_state_passes_version_and_moment(client, rpc, siti) -> None:
     case_id = _submit(client, siti, _file_id(client, siti)).json()["id"]
 
     assert client.get(f"/api/cases/{case_id}/state?version=1", headers=siti).status_code == 200
-    assert (
-        client.get(f"/api/cases/{case_id}/state?at=2026-03-02T10:00:00%2B08:00", headers=siti).status_code
-        == 200
-    )
+    assert client.get(f"/api/cases/{case_id}/state?at=2026-03-02T10:00:00%2B08:00", headers=siti).status_code == 200
     bad = client.get(f"/api/cases/{case_id}/state?version=0", headers=siti)
 
     assert rpc.submissions.calls[-2:] == [

@@ -52,9 +52,7 @@ def test_require_names_the_allowed_roles() -> None:
         ("SATU_RELAY_POLL_SECONDS", "-1"),
     ],
 )
-def test_bad_configuration_stops_with_one_line_naming_the_variable(
-    variable: str, value: str, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+def test_bad_configuration_stops_with_one_line_naming_the_variable(variable: str, value: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     result = subprocess.run(
         [sys.executable, "-c", "from infra.settings import load_settings; load_settings()"],
         env={variable: value, "SATU_VAR_DIR": str(tmp_path), "PATH": ""},

@@ -22,6 +22,4 @@ def check_address(kecamatan: str, kelurahan: str, path: Path = DEFAULT_REGION_FI
     if kecamatan not in region:
         raise InvalidInput(f"unknown kecamatan '{kecamatan}'", field="address.kecamatan")
     if kelurahan not in region[kecamatan]:
-        raise InvalidInput(
-            f"kelurahan '{kelurahan}' is not in kecamatan '{kecamatan}'", field="address.kelurahan"
-        )
+        raise InvalidInput(f"kelurahan '{kelurahan}' is not in kecamatan '{kecamatan}'", field="address.kelurahan")

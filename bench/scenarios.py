@@ -1,0 +1,170 @@
+"""What the benchmarks drive: a running system through the gateway, read models, rebuilds, letters."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from bench.measure import Rate, timed
+from contracts.events import stable_event_id
+from contracts.identity import Caller, Role, sign_caller
+from infra.settings import Settings
+from ops.launcher import System
+from ops.rebuild import READ_MODELS
+from ops.rebuild import run as rebuild
+from ops.seed import APPLICANT, seed
+from ops.sources import open_source
+from services.documents.letters import LetterContent, render_letter
+from tests.support.factories import attachment, pdf_bytes
+from tests.support.system import running_system
+
+
+@contextmanager
+def start_system(settings: Settings, amqp_uri: str) -> Iterator[System]:
+    with running_system(settings, amqp_uri) as system:
+        yield system
+
+
+@dataclass
+class GatewaySession:
+    client: httpx.Client
+    applicant: dict[str, str]
+    verifier: dict[str, str]
+    approver: dict[str, str]
+    file_id: str
+
+    def submit(self) -> dict[str, Any]:
+        body = {"service": "skm", "attachments": [{"file_id": self.file_id, "kind": "cover_letter"}]}
+        response = self.client.post("/api/cases", json=body, headers=self.applicant)
+        response.raise_for_status()
+        return dict(response.json())
+
+    def forward_and_approve(self, case_id: str) -> None:
+        self.client.post(f"/api/cases/{case_id}/forward", json={}, headers=self.verifier).raise_for_status()
+        self.client.post(f"/api/cases/{case_id}/approval", json={}, headers=self.approver).raise_for_status()
+
+
+@contextmanager
+def rpc_submitter(settings: Settings, session: GatewaySession) -> Iterator[Callable[[int], object]]:
+    """Submit through nameko RPC directly (no HTTP), as the gateway's applicant."""
+    me = session.client.get("/api/me", headers=session.applicant).json()
+    caller = Caller(user_id=me["id"], role=Role.APPLICANT, organisation_id=me["organisation_id"])
+    signed = sign_caller(caller, settings.secret_key)
+    body = {"service": "skm", "attachments": [attachment()]}
+    with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri}) as rpc:
+        yield lambda _i: rpc.submissions.submit_case(signed, body)
+
+
+def gateway_session(settings: Settings, system: System) -> GatewaySession:
+    passwords = seed(settings)
+    client = httpx.Client(base_url=f"http://127.0.0.1:{system.port}", timeout=60)
+
+    def bearer(email: str) -> dict[str, str]:
+        token = client.post("/api/session", json={"email": email, "password": passwords[email]}).json()["token"]
+        return {"Authorization": f"Bearer {token}"}
+
+    applicant = bearer(APPLICANT[0])
+    upload = client.post("/api/files", files={"file": ("surat.pdf", pdf_bytes(), "application/pdf")}, headers=applicant)
+    upload.raise_for_status()
+    return GatewaySession(
+        client,
+        applicant,
+        bearer("verifikator@kesbangpol.balikpapan.go.id"),
+        bearer("kabid@kesbangpol.balikpapan.go.id"),
+        upload.json()["file_id"],
+    )
+
+
+APPROVED_CASE = "SELECT 1 FROM cases WHERE case_id = ? AND status = 'approved'"
+MAIL_RECORDED = "SELECT 1 FROM mail_outbox WHERE event_id = ?"
+VISIBILITY_QUERIES = {
+    "submissions.cases (case list, work queue)": ("submissions", APPROVED_CASE, "case"),
+    "submissions.case_timeline": (
+        "submissions",
+        "SELECT 1 FROM case_timeline WHERE case_id = ? AND version = 3",
+        "case",
+    ),
+    "documents.letters": ("documents", "SELECT 1 FROM letters WHERE case_id = ?", "case"),
+    "notifications.mail_outbox (mail recorded)": ("notifications", MAIL_RECORDED, "event"),
+    "notifications.mail_outbox (mail sent)": ("notifications", MAIL_RECORDED + " AND sent_at IS NOT NULL", "event"),
+}
+
+
+def read_model_latency(settings: Settings, session: GatewaySession, count: int) -> dict[str, list[float]]:
+    connections = {
+        service: sqlite3.connect(f"file:{settings.var_dir / f'{service}.sqlite'}?mode=ro", uri=True)
+        for service in ("submissions", "documents", "notifications")
+    }
+    samples: dict[str, list[float]] = {name: [] for name in VISIBILITY_QUERIES}
+    for _ in range(count):
+        case_id = session.submit()["id"]
+        session.forward_and_approve(case_id)
+        committed = time.perf_counter()
+        keys = {"case": case_id, "event": stable_event_id(case_id, 3)}
+        pending = dict(VISIBILITY_QUERIES)
+        deadline = committed + 30
+        while pending and time.perf_counter() < deadline:
+            for name, (service, query, key) in list(pending.items()):
+                if connections[service].execute(query, (keys[key],)).fetchone():
+                    samples[name].append(time.perf_counter() - committed)
+                    del pending[name]
+            time.sleep(0.001)
+    for connection in connections.values():
+        connection.close()
+    return samples
+
+
+def rebuild_rates(settings: Settings) -> tuple[dict[str, Rate], Rate]:
+    source = open_source("submissions", settings)
+    started = time.perf_counter()
+    decoded = 0
+    position = 0
+    while notifications := source.application.recorder.select_notifications(
+        start=position, limit=500, inclusive_of_start=False
+    ):
+        for notification in notifications:
+            source.application.mapper.to_domain_event(notification)
+            decoded += 1
+        position = notifications[-1].id
+    raw = Rate(decoded, time.perf_counter() - started)
+    source.close()
+    rates = {}
+    for spec in READ_MODELS:
+        started = time.perf_counter()
+        outcome = rebuild(spec, settings, apply=False, progress_factory=lambda _n, _t: lambda _p: None)
+        rates[spec.name] = Rate(decoded, time.perf_counter() - started)
+        if outcome.differences:
+            raise SystemExit(f"{spec.name}: live model differs from the rebuild: {outcome.differences[:3]}")
+    return rates, raw
+
+
+def letters_rate(settings: Settings, count: int) -> dict[str, Rate]:
+    def content(index: int) -> LetterContent:
+        return LetterContent(
+            letter_title="SURAT KETERANGAN MELAPOR",
+            number=f"SKM/{index + 1:04d}/KESBANGPOL/2026",
+            issued_on=dt.date(2026, 11, 28),
+            organisation_name="Perkumpulan Pemuda Peduli Balikpapan",
+            organisation_abbreviation="P3B",
+            legal_form="Badan Hukum Perkumpulan",
+            address="Jl. Jenderal Sudirman No. 12",
+            kelurahan="Klandasan Ilir",
+            kecamatan="Balikpapan Kota",
+            chair_name="Budi Santoso",
+            verification_url=f"{settings.public_base_url}/verify/{index:032x}",
+        )
+
+    render_letter(content(0))  # warm up (fonts, template)
+    return {
+        "render one-page SKM letter with QR (typst + segno), one thread": timed(
+            count, lambda i: render_letter(content(i))
+        )
+    }
