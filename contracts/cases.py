@@ -32,10 +32,15 @@ class Attachment(BaseModel):
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
+IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_\-]{8,100}$"
+
+
 class CaseSubmission(BaseModel):
     service: ServiceType = ServiceType.SKM
     attachments: list[Attachment] = Field(min_length=1, max_length=30)
     note: str | None = Field(default=None, max_length=2000)
+    # The client's Idempotency-Key: a retried filing returns the case the first attempt created.
+    request_key: str | None = Field(default=None, pattern=IDEMPOTENCY_KEY_PATTERN)
 
 
 class Resubmission(BaseModel):

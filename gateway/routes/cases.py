@@ -5,21 +5,33 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Header, Path, Query
 
-from contracts.cases import CaseSubmission
+from contracts.cases import IDEMPOTENCY_KEY_PATTERN, CaseSubmission
 from gateway.attachments import CaseRequest, resolve
 from gateway.auth import CurrentCaller, SignedCaller
 from gateway.deps import Rpc, Uploads
 
 router = APIRouter(prefix="/api", tags=["cases"])
 
+IDEMPOTENCY_HELP = (
+    "Optional, 8-100 letters, digits, '-' or '_': send the same key when retrying a filing whose answer was "
+    "lost (timeout, 503) and the case the first attempt created is returned instead of a second case."
+)
+
 CaseId = Annotated[str, Path(min_length=1, max_length=64, description="case id (UUID)")]
 
 
 @router.post("/cases", status_code=201)
 def submit_case(
-    payload: CaseRequest, caller: CurrentCaller, signed: SignedCaller, rpc: Rpc, store: Uploads
+    payload: CaseRequest,
+    caller: CurrentCaller,
+    signed: SignedCaller,
+    rpc: Rpc,
+    store: Uploads,
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY_PATTERN, description=IDEMPOTENCY_HELP)
+    ] = None,
 ) -> dict[str, Any]:
     """File a case for the caller's organisation, with files uploaded before (POST /api/files).
 
@@ -27,7 +39,10 @@ def submit_case(
     {"file_id": "9b7c...", "kind": "deed"}], "note": "Mohon diproses"}`
     """
     submission = CaseSubmission(
-        service=payload.service, attachments=resolve(payload.attachments, store, caller), note=payload.note
+        service=payload.service,
+        attachments=resolve(payload.attachments, store, caller),
+        note=payload.note,
+        request_key=idempotency_key,
     )
     return rpc.service("submissions").submit_case(signed, submission.model_dump(mode="json"))
 

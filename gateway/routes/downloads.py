@@ -52,7 +52,9 @@ def attachment_pdf(
     Example: `GET /api/cases/0b9e.../attachments/3f2a...` -> `application/pdf`
     """
     case = rpc.service("submissions").get_case(signed, case_id)  # NotFound / PermissionDenied if not theirs
-    listed = next((a for a in case.get("attachments") or [] if a.get("file_id") == file_id), None)
+    # Files replaced by a resubmission stay readable: verifiers compare versions, auditors check history.
+    every_file = (case.get("attachments") or []) + (case.get("superseded_attachments") or [])
+    listed = next((a for a in every_file if a.get("file_id") == file_id), None)
     stored = store.get(file_id) if listed is not None else None
     if listed is None or stored is None:
         raise NotFound("this case has no such attachment", field="file_id")

@@ -61,6 +61,10 @@ class SubmissionsApplication(Application):
         if caller.organisation_id is None or caller.organisation_id != organisation.get("id"):
             raise PermissionDenied("you may only file for your own organisation")
         data = parse(CaseSubmission, payload)
+        if data.request_key:
+            earlier = self._find(Case.create_id(organisation["id"], data.request_key))
+            if earlier is not None:
+                return case_view(earlier)  # a retry of a filing that already went through
         case = Case(
             service=data.service.value,
             reference=f"{data.service.value.upper()}-{self._today().year}-{secrets.token_hex(4).upper()}",
@@ -69,8 +73,14 @@ class SubmissionsApplication(Application):
             attachments=[a.model_dump(mode="json") for a in data.attachments],
             note=data.note,
             actor=actor_of(caller),
+            request_key=data.request_key,
         )
-        self.save(case)
+        try:
+            self.save(case)
+        except IntegrityError:
+            if not data.request_key:
+                raise
+            return case_view(self._case(str(case.id)))  # the same retry raced us and won
         return case_view(case)
 
     def request_revision(self, caller: Caller, case_id: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -172,6 +182,12 @@ class SubmissionsApplication(Application):
             raise InvalidInput(f"'{case_id}' is not a valid case id", field="case_id") from None
         except AggregateNotFoundError:
             raise NotFound(f"case {case_id} not found") from None
+
+    def _find(self, case_id: uuid.UUID) -> Case | None:
+        try:
+            return self.repository.get(case_id)  # type: ignore[no-any-return]
+        except AggregateNotFoundError:
+            return None
 
     def _register(self, name: str, year: int) -> LetterRegister:
         try:

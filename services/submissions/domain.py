@@ -11,6 +11,7 @@ from typing import Any
 from eventsourcing.domain import Aggregate, event
 
 REGISTER_NAMESPACE = uuid.UUID("a3f4f1d2-7e0b-4c1e-9d55-3b8e2f6c1a90")
+CASE_NAMESPACE = uuid.UUID("4d7c8a21-93b5-4f0e-8c6a-52e1f0b7d3a4")
 
 SUBMITTED = "submitted"
 REVISION_REQUESTED = "revision_requested"
@@ -27,6 +28,13 @@ class CaseStateError(Exception):
 
 
 class Case(Aggregate):
+    @staticmethod
+    def create_id(organisation_id: str, request_key: str | None = None) -> uuid.UUID:
+        """A client's retry of the same filing (same idempotency key) names the same case."""
+        if request_key:
+            return uuid.uuid5(CASE_NAMESPACE, f"{organisation_id}:{request_key}")
+        return uuid.uuid4()
+
     @event("Submitted")
     def __init__(
         self,
@@ -37,12 +45,14 @@ class Case(Aggregate):
         attachments: list[dict[str, Any]],
         note: str | None,
         actor: dict[str, str],
+        request_key: str | None = None,
     ) -> None:
         self.service = service
         self.reference = reference
         self.organisation_id = organisation_id
         self.organisation = organisation
         self.attachments = attachments
+        self.superseded_attachments: list[dict[str, Any]] = []
         self.note = note
         self.submitted_by = actor
         self.status = SUBMITTED
@@ -70,6 +80,7 @@ class Case(Aggregate):
     def _record_resubmission(self, attachments: list[dict[str, Any]], note: str | None, actor: dict[str, str]) -> None:
         # A corrected file replaces the earlier one of the same kind; the old one stays in the history.
         replaced = {attachment["kind"] for attachment in attachments}
+        self.superseded_attachments += [a for a in self.attachments if a["kind"] in replaced]
         self.attachments = [a for a in self.attachments if a["kind"] not in replaced] + attachments
         self.note = note
         self.status = RESUBMITTED

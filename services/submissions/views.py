@@ -16,6 +16,7 @@ def case_view(case: Case) -> dict[str, Any]:
         "organisation_id": case.organisation_id,
         "organisation_name": case.organisation["name"],
         "attachments": case.attachments,
+        "superseded_attachments": case.superseded_attachments,
         "note": case.note,
         "last_reason": case.last_reason,
         "letter": case.letter,

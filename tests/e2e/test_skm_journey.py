@@ -150,10 +150,13 @@ def test_an_ormas_files_an_skm_and_receives_a_verifiable_letter(world: World) ->
     for path in ("", "/history", "/timeline", "/letter"):
         assert stranger.get(f"/api/cases/{case_id}{path}").status_code == 404
     assert all(c["case_id"] != case_id for c in stranger.get("/api/cases").json())
-    # Attachments can be downloaded by the owner, not by the stranger.
-    first_file = attachments[0]["file_id"]
-    assert applicant.get(f"/api/cases/{case_id}/attachments/{first_file}").content.startswith(b"%PDF-")
-    assert stranger.get(f"/api/cases/{case_id}/attachments/{first_file}").status_code == 404
+    # Attachments (also the deed replaced by the resubmission) can be downloaded by the owner and staff,
+    # not by the stranger.
+    for file_id in (attachments[0]["file_id"], attachments[1]["file_id"], corrected[0]["file_id"]):
+        assert applicant.get(f"/api/cases/{case_id}/attachments/{file_id}").content.startswith(b"%PDF-")
+        assert verifier.get(f"/api/cases/{case_id}/attachments/{file_id}").status_code == 200
+        assert stranger.get(f"/api/cases/{case_id}/attachments/{file_id}").status_code == 404
+    assert len(applicant.get("/api/cases").json()) == 1
 
 
 def test_bad_input_gets_a_clear_4xx_and_changes_nothing(world: World) -> None:

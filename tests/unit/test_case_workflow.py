@@ -135,3 +135,22 @@ def test_state_at_a_past_version_and_time(app: SubmissionsApplication) -> None:
     assert refused.value.field == "version"
     with pytest.raises(InvalidInput):
         app.case_state(AUDITOR, case["id"], at=first_at - dt.timedelta(days=1))
+
+
+def test_a_retried_filing_with_the_same_key_returns_the_first_case(app: SubmissionsApplication) -> None:
+    payload = {"attachments": [attachment()], "request_key": "retry-key-0001"}
+    first = app.submit_case(APPLICANT, organisation_snapshot(), payload)
+    again = app.submit_case(APPLICANT, organisation_snapshot(), payload)
+    assert again["id"] == first["id"] and again["version"] == 1
+    other = app.submit_case(APPLICANT, organisation_snapshot(), {**payload, "request_key": "retry-key-0002"})
+    assert other["id"] != first["id"]
+    assert submit(app)["id"] != submit(app)["id"]  # without a key every filing is a new case
+
+
+def test_a_replaced_file_stays_listed_as_superseded(app: SubmissionsApplication) -> None:
+    original, corrected = attachment("deed"), attachment("deed")
+    case = app.submit_case(APPLICANT, organisation_snapshot(), {"attachments": [attachment(), original]})
+    app.request_revision(VERIFIER, case["id"], {"reason": "Akta buram"})
+    after = app.resubmit(APPLICANT, case["id"], {"attachments": [corrected]})
+    assert corrected in after["attachments"] and original not in after["attachments"]
+    assert after["superseded_attachments"] == [original]
