@@ -17,6 +17,7 @@ import pytest
 from infra.settings import Settings
 from ops.launcher import System
 from ops.seed import seed
+from tests.support.browser import view_page
 from tests.support.factories import organisation_payload, pdf_bytes
 from tests.support.pdf import decode_qr_codes, pdf_text
 from tests.support.smtp import SmtpSink
@@ -131,8 +132,11 @@ def test_an_ormas_files_an_skm_and_receives_a_verifiable_letter(world: World) ->
     assert letter["number"] in text and "Ikatan Pemuda Manggar" in text
     [url] = decode_qr_codes(response.content)  # type: ignore[union-attr]
     assert url == f"{world.base}/verify/{letter['verification_code']}"
-    page = httpx.get(url)  # no sign-in
-    assert page.status_code == 200 and letter["number"] in page.text and "Ikatan Pemuda Manggar" in page.text
+    screenshot = world.system.log_dir / "verify-page.png"
+    page = view_page(url, screenshot=screenshot)  # a phone's browser, no sign-in
+    assert page.status == 200 and page.html_lang == "id"
+    assert letter["number"] in page.text and "Ikatan Pemuda Manggar" in page.text and "asli" in page.text.lower()
+    assert screenshot.stat().st_size > 0
     assert httpx.get(f"{world.base}/verify/{'0' * 32}").status_code == 404
 
     # The auditor replays the history, with actors and reasons, and the state at any version.
