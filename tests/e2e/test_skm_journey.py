@@ -7,6 +7,8 @@ user talking HTTP. Mail is read from a real SMTP server; the letter is parsed an
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -161,6 +163,19 @@ def test_an_ormas_files_an_skm_and_receives_a_verifiable_letter(world: World) ->
         assert verifier.get(f"/api/cases/{case_id}/attachments/{file_id}").status_code == 200
         assert stranger.get(f"/api/cases/{case_id}/attachments/{file_id}").status_code == 404
     assert len(applicant.get("/api/cases").json()) == 1
+
+    # The operator's check: every read model equals a rebuild from the event store; a rebuild keeps it so.
+    for command in ("check", "rebuild", "check"):
+        result = subprocess.run(
+            [sys.executable, "-m", "ops.cli", command],
+            env=world.system.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert "submissions.cases: equal to a rebuild" in result.stderr
+    assert "documents.letters: equal to a rebuild" in result.stderr
 
 
 def test_bad_input_gets_a_clear_4xx_and_changes_nothing(world: World) -> None:
