@@ -12,10 +12,11 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+import infra.quiet  # noqa: F401,I001 - before anything imports nameko/eventlet
 from infra.settings import load_settings
 
 app = typer.Typer(help="Satu Ormas operations", no_args_is_help=True, add_completion=False)
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # one-line messages stay one line in logs
 
 
 @app.command()
@@ -34,19 +35,14 @@ def run(
         console.print(f"[red]satu run:[/red] {problem}")
         raise typer.Exit(1)
     system = System(settings.amqp_uri, settings.var_dir / "logs", host=host, port=port)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # SIGTERM and SIGINT both stop everything (SIGINT is ignored in background jobs unless restored).
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         console.print("starting services, relays and gateway …")
         system.start()
         if seed:
-            from ops.seed import APPLICANT, STAFF
-            from ops.seed import seed as seed_demo
-
-            passwords = seed_demo(settings)
-            console.print("[bold]demo accounts[/bold] (kept in var/demo-credentials.txt):")
-            for email, _name, role in STAFF:
-                console.print(f"  {role:<10} {email}  {passwords[email]}")
-            console.print(f"  {'applicant':<10} {APPLICANT[0]}  {passwords[APPLICANT[0]]}")
+            _seed_and_print()
         console.print(f"[green]Satu Ormas is running[/green]: http://{host}:{port}/docs (logs in {system.log_dir})")
         while True:
             system.check_alive()

@@ -12,24 +12,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from amqp.exceptions import AccessRefused
+from amqp.exceptions import ConnectionError as AmqpConnectionError
 from nameko.standalone.rpc import ClusterRpcProxy
+
+from ops.service import SERVICES
 
 # A ping that timed out leaves late replies on a closing channel; py-amqp warns about each one.
 logging.getLogger("amqp").setLevel(logging.ERROR)
 
-SERVICES = ("registry", "submissions", "documents", "notifications")
 RELAYS = ("registry", "submissions")
 
 
-NAMEKO_CONFIG = Path(__file__).with_name("nameko.yaml")
-
-
 def service_command(name: str) -> list[str]:
-    # The broker address reaches the service through SATU_AMQP_URI, substituted in nameko.yaml.
-    return [
-        sys.executable, "-c", "from nameko.cli.main import main; main()",
-        "run", "--config", str(NAMEKO_CONFIG), f"services.{name}.service",
-    ]  # fmt: skip
+    return [sys.executable, "-m", "ops.service", name]
 
 
 def relay_command(name: str) -> list[str]:
@@ -49,7 +45,12 @@ def wait_for_services(
     """Block until every named service answers ``ping`` (its queues exist); ``None`` waits forever."""
     deadline = None if seconds is None else time.monotonic() + seconds
     pending = list(names)
-    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=2) as rpc:
+    try:
+        proxy = ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=2)
+        rpc = proxy.start()
+    except (AccessRefused, AmqpConnectionError, OSError) as error:
+        raise RuntimeError(f"RabbitMQ refused the connection in SATU_AMQP_URI ({error.__class__.__name__})") from None
+    try:
         while pending:
             if on_wait is not None:
                 on_wait()
@@ -60,6 +61,8 @@ def wait_for_services(
                 pending.pop(0)
             except Exception:  # noqa: BLE001 - not up yet (timeout); retried until the deadline
                 time.sleep(0.5)
+    finally:
+        proxy.stop()
 
 
 @dataclass

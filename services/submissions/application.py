@@ -185,7 +185,7 @@ class SubmissionsApplication(Application):
 
     def _find(self, case_id: uuid.UUID) -> Case | None:
         try:
-            return self.repository.get(case_id)  # type: ignore[no-any-return]
+            return self.repository.get(case_id)
         except AggregateNotFoundError:
             return None
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from infra.settings import Settings
-from ops.launcher import SERVICES
+from ops.service import NAMEKO_CONFIG, SERVICES
 from ops.sources import SOURCE_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,14 +20,10 @@ SERVICES_IN_COMPOSE = COMPOSE["services"]
 
 @pytest.mark.parametrize("name", SERVICES)
 def test_every_nameko_service_has_a_container_running_its_module(name: str) -> None:
-    command = SERVICES_IN_COMPOSE[name]["command"]
-    assert command[:2] == ["nameko", "run"]
-    module_name = command[-1]
-    assert module_name == f"services.{name}.service"
-    module = importlib.import_module(module_name)
+    assert SERVICES_IN_COMPOSE[name]["command"] == ["python", "-m", "ops.service", name]
+    module = importlib.import_module(f"services.{name}.service")
     assert any(getattr(obj, "name", None) == name for obj in vars(module).values() if isinstance(obj, type))
-    config = command[command.index("--config") + 1]
-    assert (ROOT / config).is_file()
+    assert NAMEKO_CONFIG.is_file()
 
 
 @pytest.mark.parametrize("source", SOURCE_NAMES)
