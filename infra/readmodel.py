@@ -12,11 +12,26 @@ import logging
 from typing import Protocol
 
 import sqlalchemy as sa
+from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from contracts.events import IntegrationEvent
 
 log = logging.getLogger(__name__)
+
+
+def decode(payload: object) -> IntegrationEvent | None:
+    """The event in a delivered message, or None for a malformed one.
+
+    A malformed message can never succeed, so it is logged and dropped instead of being requeued
+    forever; anything else a consumer raises is requeued (at-least-once).
+    """
+    try:
+        return IntegrationEvent.model_validate(payload)
+    except ValidationError as error:
+        event_id = payload.get("event_id") if isinstance(payload, dict) else None
+        log.error("dropped a malformed event %s: %s", event_id, error.errors()[0]["msg"])
+        return None
 
 
 def processed_events_table(metadata: sa.MetaData) -> sa.Table:

@@ -11,9 +11,8 @@ from nameko.rpc import rpc
 
 import infra.green  # noqa: F401,I001 - must precede any psycopg import
 from contracts.errors import EXPECTED_ERRORS
-from contracts.events import IntegrationEvent
 from infra.nameko_support import Identity
-from infra.readmodel import ReadModel
+from infra.readmodel import ReadModel, decode
 from infra.settings import load_settings
 from infra.storage import read_model_engine
 from services.documents.archive import LetterArchive
@@ -47,7 +46,9 @@ class DocumentsService:
 
     @event_handler("submissions", "case.approved.v1", handler_type=SERVICE_POOL, requeue_on_error=True)
     def issue_letter(self, payload: dict[str, Any]) -> None:
-        event = IntegrationEvent.model_validate(payload)
+        event = decode(payload)
+        if event is None:
+            return
         self.office.read_model.handle(event)
         letter = self.office.archive.find(case_id=event.aggregate_id)
         if letter is not None:

@@ -10,8 +10,8 @@ from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
 import infra.green  # noqa: F401,I001 - must precede any psycopg import
-from contracts.events import IntegrationEvent
 from infra.nameko_support import Identity, SettingsProvider
+from infra.readmodel import decode
 from infra.settings import Settings, load_settings
 from infra.storage import read_model_engine
 from services.notifications.mailer import FileMailer, Mailer, SmtpMailer
@@ -56,7 +56,9 @@ class NotificationsService:
 
     @event_handler("submissions", "case.#", handler_type=SERVICE_POOL, requeue_on_error=True)
     def on_case_event(self, payload: dict[str, Any]) -> None:
-        event = IntegrationEvent.model_validate(payload)
+        event = decode(payload)
+        if event is None:
+            return
         outbox = self.postbox.outbox
         if outbox.seen(event.event_id):
             return

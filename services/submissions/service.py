@@ -10,10 +10,9 @@ from nameko.rpc import RpcProxy, rpc
 
 import infra.green  # noqa: F401,I001 - must precede any psycopg import
 from contracts.errors import EXPECTED_ERRORS, Conflict, InvalidInput, NotFound
-from contracts.events import IntegrationEvent
 from contracts.identity import Role
 from infra.nameko_support import EventSourcedApplication, Identity, ReadModelProvider
-from infra.readmodel import ReadModel
+from infra.readmodel import ReadModel, decode
 from services.submissions import readmodels
 from services.submissions.application import SubmissionsApplication, build_application
 from services.submissions.projections import CaseProjection
@@ -110,7 +109,9 @@ class SubmissionsService:
 
     @event_handler("submissions", "case.#", handler_type=SERVICE_POOL, requeue_on_error=True)
     def project_case_event(self, payload: dict[str, Any]) -> None:
-        self.cases.handle(IntegrationEvent.model_validate(payload))
+        event = decode(payload)
+        if event is not None:
+            self.cases.handle(event)
 
     @rpc
     def ping(self) -> str:

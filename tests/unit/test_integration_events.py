@@ -1,0 +1,68 @@
+"""Domain events -> integration events: names, stable ids, no personal data; malformed deliveries."""
+
+from __future__ import annotations
+
+import json
+
+from contracts.events import CASE_EVENT_TYPES, stable_event_id
+from contracts.identity import Caller, Role
+from infra.readmodel import decode
+from services.registry.application import RegistryApplication
+from services.registry.publishing import to_integration
+from services.submissions.application import SubmissionsApplication
+from services.submissions.publishing import mapper_for
+from tests.support.factories import attachment, organisation_payload
+from tests.support.scenario import APPLICANT, APPROVER, VERIFIER, approved_case, submit
+
+
+def case_events(app: SubmissionsApplication) -> list:
+    mapper = mapper_for(app)
+    notifications = app.recorder.select_notifications(start=1, limit=100)
+    return [event for n in notifications if (event := mapper(app.mapper.to_domain_event(n))) is not None]
+
+
+def test_every_step_of_a_case_becomes_a_versioned_integration_event() -> None:
+    app = SubmissionsApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    approved = approved_case(app)
+    rejected = submit(app)
+    app.forward(VERIFIER, rejected["id"], {})
+    app.reject(APPROVER, rejected["id"], {"reason": "Kepengurusan ganda"})
+    events = case_events(app)
+    assert {event.event_type for event in events} == set(CASE_EVENT_TYPES)
+    approval = next(e for e in events if e.event_type == "case.approved.v1")
+    assert approval.case().letter is not None and approval.case().letter.number == approved["letter"]["number"]
+    assert approval.case().organisation and approval.case().organisation["name"] == approved["organisation_name"]
+    assert all(e.case().reference == approved["reference"] for e in events if e.aggregate_id == approved["id"])
+    assert next(e for e in events if e.event_type == "case.rejected.v1").case().reason == "Kepengurusan ganda"
+    assert all(e.event_id == stable_event_id(e.aggregate_id, e.aggregate_version) for e in events)
+
+
+def test_a_mapper_started_mid_log_still_knows_each_case() -> None:
+    """A restarted relay begins after its saved position, past the cases' first events."""
+    app = SubmissionsApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    case = submit(app)
+    app.forward(VERIFIER, case["id"], {})
+    fresh_mapper = mapper_for(app)
+    forwarded = fresh_mapper(app.mapper.to_domain_event(app.recorder.select_notifications(start=2, limit=1)[0]))
+    assert forwarded is not None and forwarded.case().reference == case["reference"]
+
+
+def test_registry_events_carry_no_personal_data() -> None:
+    app = RegistryApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    account = app.register_applicant({"email": "s@ormas.or.id", "password": "rahasia-12345", "full_name": "Siti"})
+    app.record_organisation(Caller(user_id=account["id"], role=Role.APPLICANT), organisation_payload())
+    notifications = app.recorder.select_notifications(start=1, limit=10)
+    published = [e for n in notifications if (e := to_integration(app.mapper.to_domain_event(n))) is not None]
+    assert [e.event_type for e in published] == ["account.registered.v1", "organisation.recorded.v1"]
+    wire = json.dumps([e.model_dump(mode="json") for e in published])
+    for secret in ("6471010101800001", "081234567801", "s@ormas.or.id", "argon2"):
+        assert secret not in wire
+
+
+def test_a_malformed_delivery_is_dropped_not_retried_forever() -> None:
+    assert decode({"event_id": "x", "event_type": "case.submitted.v1"}) is None
+    assert decode("not even a dict") is None
+    app = SubmissionsApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    app.submit_case(APPLICANT, {"id": "org-1", **organisation_payload()}, {"attachments": [attachment()]})
+    good = case_events(app)[0]
+    assert decode(good.model_dump(mode="json")) == good
