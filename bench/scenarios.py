@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -23,7 +22,7 @@ from ops.rebuild import run as rebuild
 from ops.seed import APPLICANT, seed
 from ops.sources import open_source
 from services.documents.letters import LetterContent, render_letter
-from tests.support.factories import attachment, pdf_bytes
+from tests.support.factories import attachment, letter_content, pdf_bytes
 from tests.support.system import running_system
 
 
@@ -148,17 +147,8 @@ def rebuild_rates(settings: Settings) -> tuple[dict[str, Rate], Rate]:
 
 def letters_rate(settings: Settings, count: int) -> dict[str, Rate]:
     def content(index: int) -> LetterContent:
-        return LetterContent(
-            letter_title="SURAT KETERANGAN MELAPOR",
+        return letter_content(
             number=f"SKM/{index + 1:04d}/KESBANGPOL/2026",
-            issued_on=dt.date(2026, 11, 28),
-            organisation_name="Perkumpulan Pemuda Peduli Balikpapan",
-            organisation_abbreviation="P3B",
-            legal_form="Badan Hukum Perkumpulan",
-            address="Jl. Jenderal Sudirman No. 12",
-            kelurahan="Klandasan Ilir",
-            kecamatan="Balikpapan Kota",
-            chair_name="Budi Santoso",
             verification_url=f"{settings.public_base_url}/verify/{index:032x}",
         )
 

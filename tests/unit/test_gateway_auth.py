@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,18 +12,7 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from contracts.identity import Caller, Role
 from gateway.auth import COOKIE_NAME, issue_token
-from tests.unit.test_gateway_fakes import PASSWORD, FakeRpc, make_app, make_settings, sign_in
-
-
-@pytest.fixture
-def rpc() -> FakeRpc:
-    return FakeRpc()
-
-
-@pytest.fixture
-def client(tmp_path, rpc: FakeRpc) -> Iterator[TestClient]:
-    with TestClient(make_app(tmp_path, rpc)) as client:
-        yield client
+from tests.support.gateway_fakes import PASSWORD, FakeRpc, make_app, make_settings, sign_in
 
 
 def _unauthenticated(response) -> None:

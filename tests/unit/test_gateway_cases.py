@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.unit.test_gateway_fakes import FakeRpc, make_app, make_pdf, sign_in, upload
-
-
-@pytest.fixture
-def rpc() -> FakeRpc:
-    return FakeRpc()
-
-
-@pytest.fixture
-def client(tmp_path, rpc: FakeRpc) -> Iterator[TestClient]:
-    with TestClient(make_app(tmp_path, rpc)) as client:
-        yield client
+from tests.support.gateway_fakes import FakeRpc, make_pdf, sign_in, upload
 
 
 @pytest.fixture

@@ -19,12 +19,7 @@ from contracts.errors import (
 )
 from gateway.app import create_app
 from gateway.rpc import RpcClients
-from tests.unit.test_gateway_fakes import FakeRpc, make_app, make_settings, sign_in
-
-
-@pytest.fixture
-def rpc() -> FakeRpc:
-    return FakeRpc()
+from tests.support.gateway_fakes import FakeRpc, make_app, make_settings, sign_in
 
 
 @pytest.fixture

@@ -11,14 +11,9 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.unit.test_gateway_fakes import FakeRpc, make_app, make_pdf, sign_in, upload
+from tests.support.gateway_fakes import FakeRpc, make_app, make_pdf, sign_in, upload
 
 LIMIT = 64 * 1024
-
-
-@pytest.fixture
-def rpc() -> FakeRpc:
-    return FakeRpc()
 
 
 @pytest.fixture

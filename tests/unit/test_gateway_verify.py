@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.unit.test_gateway_fakes import FakeRpc, make_app
+from tests.support.gateway_fakes import FakeRpc, make_app
 
 LETTER = {
     "genuine": True,

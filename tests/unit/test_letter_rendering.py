@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from services.documents.letters import LetterContent, format_date_id, render_letter
+from tests.support.factories import letter_content
 from tests.support.pdf import decode_qr_codes, page_count, pdf_text
 
 URL = "https://satu-ormas.example.id/verify/3f2a9c0d5b7e4a1f8c6d2e0b9a7f5c3d"
@@ -16,20 +16,7 @@ TRICKY_NAME = 'Ormas #1 *Bintang* [Timur] $100 @home <x> _a_ \\ "q" `code` ~ // 
 
 
 def make_content(**changes: object) -> LetterContent:
-    content = LetterContent(
-        letter_title="SURAT KETERANGAN MELAPOR",
-        number="SKM/0001/KESBANGPOL/2026",
-        issued_on=datetime.date(2026, 11, 28),
-        organisation_name="Perkumpulan Pemuda Peduli Lingkungan",
-        organisation_abbreviation="P3L",
-        legal_form="Badan Hukum Perkumpulan",
-        address="Jl. Jenderal Sudirman No. 12, RT 05",
-        kelurahan="Klandasan Ilir",
-        kecamatan="Balikpapan Kota",
-        chair_name="H. Ahmad Fauzi, S.E.",
-        verification_url=URL,
-    )
-    return dataclasses.replace(content, **changes)  # type: ignore[arg-type]
+    return letter_content(**{"verification_url": URL, **changes})
 
 
 @pytest.fixture(scope="module")
