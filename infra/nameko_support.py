@@ -14,7 +14,7 @@ from contracts.identity import Caller, sign_caller, system_caller, verify_caller
 from infra.green import check_psycopg_is_green
 from infra.readmodel import Projection, ReadModel
 from infra.settings import Settings, load_settings
-from infra.storage import event_store_env, read_model_engine
+from infra.storage import ddl_lock, event_store_env, read_model_engine
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,9 @@ class EventSourcedApplication(DependencyProvider):
         settings = load_settings()
         if settings.uses_postgres:
             check_psycopg_is_green()
-        self.application = self.factory(event_store_env(settings, self.service), settings)
+        env = event_store_env(settings, self.service)
+        with ddl_lock(settings):
+            self.application = self.factory(env, settings)
 
     def stop(self) -> None:
         self.application.close()

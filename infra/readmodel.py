@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from contracts.events import IntegrationEvent
+from infra.storage import create_tables
 
 log = logging.getLogger(__name__)
 
@@ -62,30 +63,41 @@ class ReadModel:
     def __init__(self, projection: Projection, engine: sa.Engine) -> None:
         self.projection = projection
         self.engine = engine
-        projection.metadata.create_all(engine)
+        create_tables(projection.metadata, engine)
 
-    def handle(self, event: IntegrationEvent) -> bool:
+    def handle(self, event: IntegrationEvent, attempts: int = 5) -> bool:
         """Apply ``event`` once; returns False if it was applied before (a duplicate delivery)."""
         if not self.projection.handles(event.event_type):
             return False
-        processed = self.projection.processed
-        try:
-            with self.engine.begin() as connection:
-                seen = connection.execute(
-                    sa.select(processed.c.event_id).where(processed.c.event_id == event.event_id)
-                ).first()
-                if seen:
-                    log.info("%s: skipped duplicate %s %s", self.projection.name, event.event_type, event.event_id)
+        for _ in range(attempts):
+            try:
+                return self._apply_once(event)
+            except IntegrityError:
+                # Either a concurrent worker applied this very event first (then it is a duplicate),
+                # or two events of one aggregate raced to create the same row: retry, the loser then
+                # sees the winner's row and the version guard orders them.
+                if self._seen(event.event_id):
                     return False
-                connection.execute(
-                    processed.insert().values(
-                        event_id=event.event_id,
-                        event_type=event.event_type,
-                        applied_at=dt.datetime.now(dt.UTC),
-                    )
+        raise RuntimeError(f"{self.projection.name}: could not apply {event.event_id} after {attempts} attempts")
+
+    def _apply_once(self, event: IntegrationEvent) -> bool:
+        processed = self.projection.processed
+        with self.engine.begin() as connection:
+            if self._seen(event.event_id, connection):
+                log.info("%s: skipped duplicate %s %s", self.projection.name, event.event_type, event.event_id)
+                return False
+            connection.execute(
+                processed.insert().values(
+                    event_id=event.event_id, event_type=event.event_type, applied_at=dt.datetime.now(dt.UTC)
                 )
-                self.projection.apply(connection, event)
-        except IntegrityError:
-            # A concurrent worker applied the same event first; its transaction won.
-            return False
+            )
+            self.projection.apply(connection, event)
         return True
+
+    def _seen(self, event_id: str, connection: sa.Connection | None = None) -> bool:
+        processed = self.projection.processed
+        query = sa.select(processed.c.event_id).where(processed.c.event_id == event_id)
+        if connection is not None:
+            return connection.execute(query).first() is not None
+        with self.engine.connect() as fresh:
+            return fresh.execute(query).first() is not None

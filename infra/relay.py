@@ -20,6 +20,7 @@ from eventsourcing.domain import DomainEventProtocol
 
 from contracts.events import IntegrationEvent
 from infra.locks import SingleInstanceLock
+from infra.storage import create_tables
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ class Relay:
         self.exchange = event_exchange(source)
         self.published = 0
         self._kill_after = int(os.environ.get(KILL_AFTER_PUBLISH_ENV, "0") or 0)
-        _metadata.create_all(position_engine)
+        create_tables(_metadata, position_engine)
 
     def position(self) -> int:
         with self.position_engine.connect() as connection:

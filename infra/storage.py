@@ -7,6 +7,8 @@ has its own files. This module is the only place that knows the difference.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -45,11 +47,47 @@ def sqlalchemy_url(settings: Settings, service: str) -> str:
     )
 
 
+# Services, replicas and relays start at the same moment and create the same schemas and tables.
+# PostgreSQL's IF NOT EXISTS is not safe against that race, so all DDL is serialised on one lock.
+DDL_LOCK_KEY = 7_361_104_213
+
+
 def ensure_postgres_schema(settings: Settings, schema: str) -> None:
     engine = sa.create_engine(sqlalchemy_url(settings, schema))
     with engine.begin() as connection:
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": DDL_LOCK_KEY})
         connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
     engine.dispose()
+
+
+def create_tables(metadata: sa.MetaData, engine: sa.Engine) -> None:
+    """``metadata.create_all`` that is safe when several processes start together."""
+    if engine.dialect.name != "postgresql":
+        metadata.create_all(engine)
+        return
+    with engine.begin() as connection:
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": DDL_LOCK_KEY})
+        metadata.create_all(connection)
+
+
+@contextmanager
+def ddl_lock(settings: Settings) -> Iterator[None]:
+    """Hold the DDL lock while something else (an eventsourcing Application) creates its tables."""
+    if not settings.uses_postgres:
+        yield
+        return
+    engine = sa.create_engine(sqlalchemy_url(settings, "postgres"))
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": DDL_LOCK_KEY})
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": DDL_LOCK_KEY})
+                connection.commit()
+    finally:
+        engine.dispose()
 
 
 def read_model_engine(settings: Settings, service: str, schema_suffix: str = "") -> sa.Engine:

@@ -13,7 +13,7 @@ from eventsourcing.application import Application
 
 from contracts.events import IntegrationEvent
 from infra.settings import Settings
-from infra.storage import event_store_env
+from infra.storage import ddl_lock, event_store_env
 from services.registry import publishing as registry_publishing
 from services.registry.application import RegistryApplication
 from services.submissions.application import build_application
@@ -54,6 +54,11 @@ class EventSource:
 
 def open_source(name: str, settings: Settings) -> EventSource:
     env = event_store_env(settings, name)
+    with ddl_lock(settings):
+        return _open(name, env, settings)
+
+
+def _open(name: str, env: dict[str, str], settings: Settings) -> EventSource:
     if name == "registry":
         return EventSource(name, RegistryApplication(env=env), registry_publishing.to_integration)
     if name == "submissions":

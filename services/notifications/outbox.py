@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from contracts.events import IntegrationEvent
 from infra.readmodel import processed_events_table
+from infra.storage import create_tables
 from services.notifications.mailer import MailDeliveryError, Mailer, OutgoingMail
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ class MailOutbox:
             sa.Column("attempts", sa.Integer, nullable=False, default=0),
             sa.Column("last_error", sa.Text),
         )
-        self.metadata.create_all(engine)
+        create_tables(self.metadata, engine)
 
     def seen(self, event_id: str) -> bool:
         with self.engine.connect() as connection:

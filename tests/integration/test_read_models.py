@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import sqlalchemy as sa
 
 from infra.readmodel import ReadModel
@@ -88,3 +90,19 @@ def test_check_reports_a_damaged_live_model_and_rebuild_repairs_it(settings: Set
     rebuild(spec, settings, apply=True, progress_factory=lambda _n, _t: lambda _p: None)
     repaired = rebuild(spec, settings, apply=False, progress_factory=lambda _n, _t: lambda _p: None)
     assert repaired.differences == []
+
+
+def test_events_of_one_case_applied_concurrently_are_all_kept(settings: Settings) -> None:
+    """Consumers run several workers: two events of one case may arrive at the same moment."""
+    source = open_source("submissions", settings)
+    for _ in range(6):
+        approved_case(source.application)  # type: ignore[arg-type]
+    events = [event for _position, event in source.integration_events()]
+    source.close()
+    cases = ReadModel(CaseProjection(), read_model_engine(settings, "submissions"))
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        applied = list(pool.map(cases.handle, events))
+    assert all(applied) and count(cases, "case_timeline") == len(events) == 30
+    with cases.engine.connect() as connection:
+        statuses = connection.execute(sa.text("SELECT status, version FROM cases")).all()
+    assert sorted(statuses) == [("approved", 5)] * 6

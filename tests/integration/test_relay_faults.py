@@ -1,4 +1,4 @@
-"""Nothing lost, nothing applied twice: the relay is killed mid-flight, events arrive twice.
+"""Nothing lost, nothing applied twice: the relay or consumers killed mid-flight, events arrive twice.
 
 Real processes (the four services and the relays), real RabbitMQ, a real SMTP server; the event
 stores are written directly by the test, as the services would.
@@ -11,13 +11,16 @@ import subprocess
 import time
 
 import kombu
+import pytest
 import sqlalchemy as sa
+from nameko.standalone.rpc import ClusterRpcProxy
 
-from contracts.identity import Caller, Role
+from contracts.errors import NotAuthenticated, PermissionDenied
+from contracts.identity import Caller, Role, sign_caller
 from infra.relay import KILL_AFTER_PUBLISH_ENV, event_exchange
 from infra.settings import Settings
 from infra.storage import event_store_env, read_model_engine
-from ops.launcher import relay_command
+from ops.launcher import relay_command, service_command
 from ops.sources import open_source
 from services.registry.application import RegistryApplication
 from services.submissions.application import build_application
@@ -132,3 +135,37 @@ def test_killed_relay_and_duplicate_deliveries_lose_nothing_and_apply_nothing_tw
             relay_command("submissions"), env=system.env, timeout=60, capture_output=True, text=True
         )
         assert second.returncode == 1 and "another process holds the lock" in second.stderr
+
+
+def test_consumers_killed_mid_flight_catch_up_from_their_durable_queues(settings: Settings, amqp_uri: str) -> None:
+    with SmtpSink() as smtp, running_system(settings, amqp_uri, smtp, gateway=False) as system:
+        relay_log = system.log_dir / "relay-submissions.log"
+        eventually(lambda: relay_log.exists() and "started at position" in relay_log.read_text())
+        for name in ("documents", "notifications"):
+            system.processes[name].kill()  # SIGKILL: no clean shutdown
+            system.processes[name].wait()
+        record_cases(settings)  # published while two consumers are dead: their queues keep the events
+        eventually(lambda: count(settings, "submissions", "case_timeline") == CASE_EVENTS)
+        assert count(settings, "documents", "letters") == 0
+        for name in ("documents", "notifications"):
+            system.spawn(name, service_command(name))
+        eventually(lambda: all_applied(settings), timeout=30)
+        assert len(smtp.wait_for(count=CASE_EVENTS, timeout=30)) == CASE_EVENTS
+
+
+def test_services_check_the_signed_caller_themselves(settings: Settings, amqp_uri: str) -> None:
+    """Anyone able to reach the broker could call a service directly: the service still says no."""
+    with running_system(settings, amqp_uri, relays=False, gateway=False):
+        record_cases(settings)
+        with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=10) as rpc:
+            unsigned = {"user_id": "x", "role": "approver", "organisation_id": None}
+            with pytest.raises(NotAuthenticated):
+                rpc.submissions.work_queue(unsigned)
+            forged = sign_caller(Caller(user_id="x", role=Role.ADMIN), "not-the-secret")
+            with pytest.raises(NotAuthenticated):
+                rpc.registry.register_staff(forged, {})
+            applicant = sign_caller(Caller(user_id="x", role=Role.APPLICANT, organisation_id="o"), settings.secret_key)
+            with pytest.raises(PermissionDenied):
+                rpc.submissions.work_queue(applicant)
+            with pytest.raises(PermissionDenied):
+                rpc.registry.get_notification_contact(applicant, "o")
