@@ -7,6 +7,9 @@ event type, so a consumer can trust its shape.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
+import json
 import uuid
 
 from pydantic import BaseModel, model_validator
@@ -84,6 +87,9 @@ class IntegrationEvent(BaseModel):
     aggregate_version: int
     occurred_at: dt.datetime
     data: dict[str, object]
+    # HMAC-SHA256 by the relay: anyone able to publish on the broker could otherwise forge a fact
+    # (an approval, and so a "genuine" letter).
+    signature: str | None = None
 
     @model_validator(mode="after")
     def _data_matches_type(self) -> IntegrationEvent:
@@ -95,3 +101,14 @@ class IntegrationEvent(BaseModel):
 
     def case(self) -> CaseEventV1:
         return CaseEventV1.model_validate(self.data)
+
+    def _digest(self, secret: str) -> str:
+        body = self.model_dump(mode="json", exclude={"signature"})
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+        return hmac.new(secret.encode(), canonical, hashlib.sha256).hexdigest()
+
+    def signed(self, secret: str) -> IntegrationEvent:
+        return self.model_copy(update={"signature": self._digest(secret)})
+
+    def is_authentic(self, secret: str) -> bool:
+        return self.signature is not None and hmac.compare_digest(self.signature, self._digest(secret))

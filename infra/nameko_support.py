@@ -79,6 +79,8 @@ class Identity(DependencyProvider):
 
 
 class IdentityTools:
+    """Caller signatures for RPC, and the key that authenticates integration events."""
+
     def __init__(self, secret: str, service: str) -> None:
         self.secret = secret
         self.service = service

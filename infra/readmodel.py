@@ -21,18 +21,22 @@ from infra.storage import create_tables
 log = logging.getLogger(__name__)
 
 
-def decode(payload: object) -> IntegrationEvent | None:
-    """The event in a delivered message, or None for a malformed one.
+def decode(payload: object, secret: str) -> IntegrationEvent | None:
+    """The event in a delivered message, or None for a malformed or unauthentic one.
 
-    A malformed message can never succeed, so it is logged and dropped instead of being requeued
+    Such a message can never succeed, so it is logged and dropped instead of being requeued
     forever; anything else a consumer raises is requeued (at-least-once).
     """
+    event_id = payload.get("event_id") if isinstance(payload, dict) else None
     try:
-        return IntegrationEvent.model_validate(payload)
+        event = IntegrationEvent.model_validate(payload)
     except ValidationError as error:
-        event_id = payload.get("event_id") if isinstance(payload, dict) else None
         log.error("dropped a malformed event %s: %s", event_id, error.errors()[0]["msg"])
         return None
+    if not event.is_authentic(secret):
+        log.error("dropped event %s %s: its signature is missing or wrong", event.event_type, event_id)
+        return None
+    return event
 
 
 def processed_events_table(metadata: sa.MetaData) -> sa.Table:

@@ -53,6 +53,7 @@ class Relay:
         position_engine: sa.Engine,
         amqp_uri: str,
         lock: SingleInstanceLock,
+        secret: str,
         batch_size: int = 200,
     ) -> None:
         self.source = source
@@ -61,6 +62,7 @@ class Relay:
         self.position_engine = position_engine
         self.amqp_uri = amqp_uri
         self.lock = lock
+        self.secret = secret
         self.batch_size = batch_size
         self.exchange = event_exchange(source)
         self.published = 0
@@ -92,7 +94,7 @@ class Relay:
             domain_event = self.application.mapper.to_domain_event(notification)
             integration_event = self.to_integration(domain_event)
             if integration_event is not None:
-                self._publish(producer, integration_event)
+                self._publish(producer, integration_event.signed(self.secret))
         if notifications:
             self._save_position(notifications[-1].id)
         return len(notifications)

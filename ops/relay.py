@@ -20,7 +20,9 @@ def build_relay(source_name: str, settings: Settings) -> Relay:
     source = open_source(source_name, settings)
     engine = read_model_engine(settings, source_name)
     lock = SingleInstanceLock(f"relay-{source_name}", engine if settings.uses_postgres else None, settings.var_dir)
-    return Relay(source_name, source.application, source.to_integration, engine, settings.amqp_uri, lock)
+    return Relay(
+        source_name, source.application, source.to_integration, engine, settings.amqp_uri, lock, settings.secret_key
+    )
 
 
 # Services whose queues must exist before a store's events are published: RabbitMQ drops a message

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, UploadFile
 
+from contracts.identity import Role
 from gateway.auth import CurrentCaller
 from gateway.deps import Uploads
 
@@ -21,6 +22,8 @@ def upload_file(
     Example: `curl -F file=@akta.pdf -H "Authorization: Bearer <token>" /api/files`
     -> `{"file_id": "3f2a...32 hex", "filename": "akta.pdf", "size": 48211, "sha256": "9c1e..."}`
     """
+    # Files are only ever attached to an applicant's own case: staff and auditors upload nothing.
+    caller.require(Role.APPLICANT)
     stored = store.save(file.file, file.filename, caller)
     return {
         "file_id": stored.file_id,

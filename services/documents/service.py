@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 from typing import Any
 
 from nameko.events import SERVICE_POOL, event_handler
@@ -19,6 +20,9 @@ from services.documents.archive import LetterArchive
 from services.documents.projections import LetterProjection
 
 expected = rpc(expected_exceptions=EXPECTED_ERRORS)
+
+
+log = logging.getLogger(__name__)
 
 
 class LetterOffice(DependencyProvider):
@@ -46,13 +50,17 @@ class DocumentsService:
 
     @event_handler("submissions", "case.approved.v1", handler_type=SERVICE_POOL, requeue_on_error=True)
     def issue_letter(self, payload: dict[str, Any]) -> None:
-        event = decode(payload)
+        event = decode(payload, self.identity.secret)
         if event is None:
             return
         self.office.read_model.handle(event)
         letter = self.office.archive.find(case_id=event.aggregate_id)
-        if letter is not None:
+        if letter is None:
+            return
+        try:
             self.office.archive.ensure_pdf(letter)
+        except Exception:  # the PDF is a cache rendered again on download; never requeue for it
+            log.exception("letter %s recorded but its PDF was not rendered yet", letter["number"])
 
     @expected
     def get_letter_pdf(self, caller: dict[str, Any], case_id: str) -> dict[str, str]:

@@ -61,7 +61,7 @@ _WORDING: dict[str, _Wording] = {
 
 _FOOTER = (
     "Hormat kami,\n"
-    "Badan Kesatuan Bangsa dan Politik (Kesbangpol) Kota Balikpapan\n"
+    "Badan Kesatuan Bangsa dan Politik (Kesbangpol) {region}\n"
     "\n"
     "--\n"
     "Pesan ini dikirim secara otomatis oleh sistem Satu Ormas. Mohon tidak membalas e-mail ini."
@@ -85,7 +85,12 @@ def _lookup(data: Mapping[str, Any], paths: tuple[str, ...]) -> str:
 
 
 def compose_case_mail(
-    event_type: str, data: dict[str, Any], to: str, event_id: str, public_base_url: str
+    event_type: str,
+    data: dict[str, Any],
+    to: str,
+    event_id: str,
+    public_base_url: str,
+    region_name: str = "Kota Balikpapan",
 ) -> OutgoingMail | None:
     wording = _WORDING.get(event_type)
     if wording is None:
@@ -109,7 +114,7 @@ def compose_case_mail(
         value = _lookup(data, paths)
         if value:
             lines.append(f"{label}: {value}")
-    lines += ["", "Lihat detail permohonan:", case_url, "", _FOOTER]
+    lines += ["", "Lihat detail permohonan:", case_url, "", _FOOTER.format(region=_single_line(region_name))]
 
     return OutgoingMail(
         message_id=f"<{event_id}@satu-ormas>",

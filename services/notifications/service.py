@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from nameko.events import SERVICE_POOL, event_handler
@@ -10,6 +11,7 @@ from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
 import infra.green  # noqa: F401,I001 - must precede any psycopg import
+from contracts.errors import NotFound
 from infra.nameko_support import Identity, SettingsProvider
 from infra.readmodel import decode
 from infra.settings import Settings, load_settings
@@ -30,6 +32,9 @@ def mailer_from(settings: Settings) -> Mailer:
         password=settings.smtp_password or None,
         starttls=settings.smtp_starttls,
     )
+
+
+log = logging.getLogger(__name__)
 
 
 class Postbox(DependencyProvider):
@@ -56,19 +61,26 @@ class NotificationsService:
 
     @event_handler("submissions", "case.#", handler_type=SERVICE_POOL, requeue_on_error=True)
     def on_case_event(self, payload: dict[str, Any]) -> None:
-        event = decode(payload)
+        event = decode(payload, self.identity.secret)
         if event is None:
             return
         outbox = self.postbox.outbox
         if outbox.seen(event.event_id):
             return
-        contact = self.registry.get_notification_contact(self.identity.system(), event.case().organisation_id)
+        try:
+            contact = self.registry.get_notification_contact(self.identity.system(), event.case().organisation_id)
+        except NotFound:
+            # Permanent: retrying cannot make the organisation appear. Record the event, send nothing.
+            log.error("no contact for organisation of %s %s; no mail sent", event.event_type, event.event_id)
+            outbox.record(event, None)
+            return
         mail = compose_case_mail(
             event.event_type,
             event.data,
             contact["account_email"],
             event.event_id,
             self.settings.public_base_url,
+            self.settings.region_name,
         )
         if outbox.record(event, mail):
             outbox.send_pending(self.postbox.mailer)

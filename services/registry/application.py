@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+from typing import Any, TypeVar
 from uuid import UUID
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
 
 from contracts.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from contracts.identity import Caller, Role
@@ -16,6 +18,8 @@ from contracts.validation import parse
 from services.registry.domain import Account, Organisation, account_id_for
 from services.registry.regions import check_address
 from services.registry.views import account_view, organisation_view
+
+A = TypeVar("A")
 
 _hasher = PasswordHasher()  # argon2id with the library's recommended parameters
 
@@ -42,7 +46,10 @@ class RegistryApplication(Application):
             role=role.value,
             registered_by=registered_by,
         )
-        self.save(account)
+        try:
+            self.save(account)
+        except IntegrityError:  # the same e-mail signed up at the same moment
+            raise Conflict("an account with this e-mail already exists", field="email") from None
         return account_view(account)
 
     def authenticate(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -57,7 +64,8 @@ class RegistryApplication(Application):
             raise NotAuthenticated("wrong e-mail or password") from None
         if _hasher.check_needs_rehash(account.password_hash):
             account.rehash_password(_hasher.hash(credentials.password))
-            self.save(account)
+            with contextlib.suppress(IntegrityError):  # a parallel sign-in rehashed it first
+                self.save(account)
         return account_view(account)
 
     def get_account(self, caller: Caller, account_id: str) -> dict[str, Any]:
@@ -74,7 +82,10 @@ class RegistryApplication(Application):
             raise Conflict("this account already manages an organisation", field="organisation")
         organisation = Organisation(profile=data.model_dump(mode="json"), owner_id=caller.user_id)
         account.link_organisation(str(organisation.id))
-        self.save(organisation, account)
+        try:
+            self.save(organisation, account)
+        except IntegrityError:  # the same account recorded an organisation at the same moment
+            raise Conflict("this account already manages an organisation", field="organisation") from None
         return organisation_view(organisation, full_personal_data=True)
 
     def get_organisation(self, caller: Caller, organisation_id: str) -> dict[str, Any]:
@@ -96,15 +107,18 @@ class RegistryApplication(Application):
             return None
 
     def _account(self, account_id: str) -> Account:
-        return self._get(account_id, "account")
+        return self._get(account_id, Account, "account")
 
     def _organisation(self, organisation_id: str) -> Organisation:
-        return self._get(organisation_id, "organisation")
+        return self._get(organisation_id, Organisation, "organisation")
 
-    def _get(self, aggregate_id: str, kind: str) -> Any:
+    def _get(self, aggregate_id: str, kind: type[A], name: str) -> A:
         try:
-            return self.repository.get(UUID(str(aggregate_id)))
+            found: object = self.repository.get(UUID(str(aggregate_id)))
         except ValueError:
-            raise InvalidInput(f"'{aggregate_id}' is not a valid {kind} id", field=f"{kind}_id") from None
+            raise InvalidInput(f"'{aggregate_id}' is not a valid {name} id", field=f"{name}_id") from None
         except AggregateNotFoundError:
-            raise NotFound(f"{kind} {aggregate_id} not found") from None
+            raise NotFound(f"{name} {aggregate_id} not found") from None
+        if not isinstance(found, kind):  # an id of another kind of record
+            raise NotFound(f"{name} {aggregate_id} not found")
+        return found

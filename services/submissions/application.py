@@ -177,17 +177,21 @@ class SubmissionsApplication(Application):
 
     def _case(self, case_id: str) -> Case:
         try:
-            return self.repository.get(uuid.UUID(str(case_id)))
+            case: object = self.repository.get(uuid.UUID(str(case_id)))
         except ValueError:
             raise InvalidInput(f"'{case_id}' is not a valid case id", field="case_id") from None
         except AggregateNotFoundError:
             raise NotFound(f"case {case_id} not found") from None
+        if not isinstance(case, Case):  # e.g. a letter register's id: not a case, and not to be shown
+            raise NotFound(f"case {case_id} not found")
+        return case
 
     def _find(self, case_id: uuid.UUID) -> Case | None:
         try:
-            return self.repository.get(case_id)
+            found: object = self.repository.get(case_id)
         except AggregateNotFoundError:
             return None
+        return found if isinstance(found, Case) else None
 
     def _register(self, name: str, year: int) -> LetterRegister:
         try:

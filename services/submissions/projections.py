@@ -77,6 +77,13 @@ class CaseProjection:
             updated
             or connection.execute(sa.select(self.cases.c.case_id).where(self.cases.c.case_id == case.case_id)).first()
         )
+        if exists and event.event_type == "case.submitted.v1":
+            # The filing may arrive after a later step (a retried delivery): its facts still count.
+            connection.execute(
+                self.cases.update()
+                .where(self.cases.c.case_id == case.case_id)
+                .values(submitted_at=event.occurred_at, reference=case.reference)
+            )
         if not exists:
             connection.execute(
                 self.cases.insert().values(

@@ -109,7 +109,7 @@ class SubmissionsService:
 
     @event_handler("submissions", "case.#", handler_type=SERVICE_POOL, requeue_on_error=True)
     def project_case_event(self, payload: dict[str, Any]) -> None:
-        event = decode(payload)
+        event = decode(payload, self.identity.secret)
         if event is not None:
             self.cases.handle(event)
 

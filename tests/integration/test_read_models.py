@@ -61,8 +61,12 @@ def test_an_older_event_never_overwrites_a_newer_state(settings: Settings) -> No
     for event in reversed(events):  # worst case: newest first
         cases.handle(event)
     with cases.engine.connect() as connection:
-        status, version = connection.execute(sa.text("SELECT status, version FROM cases")).one()
+        status, version, submitted_at = connection.execute(
+            sa.text("SELECT status, version, submitted_at FROM cases")
+        ).one()
     assert (status, version) == ("approved", 5)
+    filed_at = events[0].occurred_at
+    assert str(submitted_at)[:19] == filed_at.strftime("%Y-%m-%d %H:%M:%S")  # the filing's time, not a later step's
     assert case["status"] == "approved"
 
 

@@ -104,20 +104,32 @@ def test_killed_relay_and_duplicate_deliveries_lose_nothing_and_apply_nothing_tw
         smtp.wait_for(count=CASE_EVENTS, timeout=30)
         eventually(lambda: relay_position(settings, "submissions") > 0)
 
-        # 3. The same event delivered twice more, straight onto the exchange.
+        # 3. The same event delivered twice more, straight onto the exchange; and a forged approval
+        #    (unsigned) that must not produce a "genuine" letter.
         source = open_source("submissions", settings)
-        _position, first_event = next(source.integration_events())
+        events = [event for _position, event in source.integration_events()]
         source.close()
+        approval = next(event for event in events if event.event_type == "case.approved.v1")
+        forged_letter = {**approval.data["letter"], "number": "SKM/9999/PALSU/2026", "verification_code": "f" * 32}
+        forged = approval.model_copy(
+            update={
+                "event_id": "forged-1",
+                "aggregate_id": "forged",
+                "data": {**approval.data, "letter": forged_letter},
+            }
+        )
         with kombu.Connection(amqp_uri, transport_options={"confirm_publish": True}) as connection:
             producer = connection.Producer()
-            for _ in range(2):
+            for message in (events[0].signed(settings.secret_key), events[0].signed(settings.secret_key), forged):
                 producer.publish(
-                    first_event.model_dump(mode="json"),
+                    message.model_dump(mode="json"),
                     exchange=event_exchange("submissions"),
-                    routing_key=first_event.event_type,
+                    routing_key=message.event_type,
                     serializer="json",
                     delivery_mode=2,
                 )
+        documents_log = system.log_dir / "documents.log"
+        eventually(lambda: "its signature is missing or wrong" in documents_log.read_text())
         log = system.log_dir / "submissions.log"
         eventually(lambda: log.read_text().count("skipped duplicate") == 6)  # 4 after the crash + 2
 

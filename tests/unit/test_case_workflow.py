@@ -9,6 +9,7 @@ import pytest
 from contracts.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from contracts.identity import Caller, Role
 from services.submissions.application import SubmissionsApplication
+from services.submissions.domain import LetterRegister
 from tests.support.factories import attachment, organisation_snapshot
 
 APPLICANT = Caller(user_id="u-applicant", role=Role.APPLICANT, organisation_id="org-1")
@@ -103,6 +104,15 @@ def test_revision_needs_a_reason_and_names_the_field(app: SubmissionsApplication
     with pytest.raises(InvalidInput) as refused:
         app.request_revision(VERIFIER, case["id"], {"reason": ""})
     assert refused.value.field == "reason"
+
+
+def test_the_id_of_something_that_is_not_a_case_is_not_found(app: SubmissionsApplication) -> None:
+    case = submit(app)
+    app.forward(VERIFIER, case["id"], {})
+    app.approve(APPROVER, case["id"], {})
+    register_id = str(LetterRegister.create_id("SKM", dt.date.today().year))
+    with pytest.raises(NotFound):
+        app.case_history(AUDITOR, register_id)
 
 
 def test_unknown_or_malformed_case_ids(app: SubmissionsApplication) -> None:

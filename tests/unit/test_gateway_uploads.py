@@ -114,6 +114,14 @@ def test_uploading_needs_a_signed_in_user(tmp_path, client) -> None:
     assert list((tmp_path / "uploads").iterdir()) == []
 
 
+@pytest.mark.parametrize("role", ["verifier", "approver", "admin", "auditor"])
+def test_only_applicants_upload(tmp_path, client, rpc, role: str) -> None:
+    staff = sign_in(client, rpc, f"{role}@kesbangpol.go.id", role=role)
+    response = upload(client, staff, make_pdf())
+    assert response.status_code == 403 and response.json()["error"]["code"] == "forbidden"
+    assert list((tmp_path / "uploads").iterdir()) == []
+
+
 def test_json_bodies_are_limited_too(client) -> None:
     response = client.post(
         "/api/accounts", json={"email": "a@b.id", "password": "x" * (2 * 1024 * 1024), "full_name": "Siti"}

@@ -59,10 +59,16 @@ def test_registry_events_carry_no_personal_data() -> None:
         assert secret not in wire
 
 
-def test_a_malformed_delivery_is_dropped_not_retried_forever() -> None:
-    assert decode({"event_id": "x", "event_type": "case.submitted.v1"}) is None
-    assert decode("not even a dict") is None
+def test_a_malformed_or_forged_delivery_is_dropped_not_retried_forever() -> None:
+    secret = "relay-secret"
+    assert decode({"event_id": "x", "event_type": "case.submitted.v1"}, secret) is None
+    assert decode("not even a dict", secret) is None
     app = SubmissionsApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     app.submit_case(APPLICANT, {"id": "org-1", **organisation_payload()}, {"attachments": [attachment()]})
-    good = case_events(app)[0]
-    assert decode(good.model_dump(mode="json")) == good
+    event = case_events(app)[0]
+    wire = json.loads(json.dumps(event.signed(secret).model_dump(mode="json")))  # as it crosses the broker
+    assert decode(wire, secret) == event.signed(secret)
+    assert decode(event.model_dump(mode="json"), secret) is None  # unsigned
+    assert decode(event.signed("someone-else").model_dump(mode="json"), secret) is None
+    tampered = {**wire, "data": {**wire["data"], "organisation_name": "Ormas Palsu"}}
+    assert decode(tampered, secret) is None

@@ -100,3 +100,5 @@ def test_staff_see_masked_nik_and_phone_other_applicants_see_nothing(app: Regist
         app.get_organisation(stranger, organisation["id"])
     with pytest.raises(NotFound):
         app.get_organisation(verifier, "00000000-0000-4000-8000-000000000000")
+    with pytest.raises(NotFound):  # an account's id is not an organisation's
+        app.get_organisation(verifier, owner.user_id)
