@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo
 
 import jinja2
 from fastapi import Request
@@ -16,12 +18,38 @@ _MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni",
            "Juli", "Agustus", "September", "Oktober", "November", "Desember")
 # fmt: on
 _STATUS_LABELS = {"valid": "Berlaku", "revoked": "Dicabut", "expired": "Kedaluwarsa"}
-# Pages carry no scripts and no third-party content.
+CASE_STATUS_LABELS = {
+    "submitted": "Diajukan",
+    "revision_requested": "Perlu perbaikan",
+    "resubmitted": "Diajukan ulang",
+    "forwarded": "Diteruskan ke kepala bidang",
+    "approved": "Disetujui",
+    "rejected": "Ditolak",
+}
+SERVICE_NAMES = {"skm": "Surat Keterangan Melapor"}
+_ATTACHMENT_KINDS = {
+    "cover_letter": "Surat permohonan",
+    "legal_basis": "Dasar hukum (SK Kemenkumham / SKT)",
+    "deed": "Akta notaris dan AD/ART",
+    "work_programme": "Program kerja",
+    "board_biodata": "Biodata pengurus",
+    "npwp": "NPWP",
+    "domicile": "Surat keterangan domisili",
+    "office_proof": "Bukti kantor sekretariat",
+    "statements": "Surat pernyataan",
+    "other": "Dokumen lain",
+}
+_ROLES = {"applicant": "Pemohon", "verifier": "Verifikator", "approver": "Kepala bidang", "admin": "Admin"}
+# Indonesia's three zones go by their own names; elsewhere the zone's abbreviation is shown.
+_ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+# Pages carry no scripts and no third-party content, post forms only to this site and are never framed.
 _HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+    "frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
+PRIVATE = {"Cache-Control": "no-store"}  # pages with a case's details must not stay in shared caches
 
 _templates = Jinja2Templates(
     env=jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True)
@@ -37,9 +65,94 @@ def indonesian_date(value: str) -> str:
     return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
+def local_time(value: str, zone: str) -> str:
+    """'2026-11-28T06:05:00+00:00' in Asia/Makassar -> '28 November 2026 14:05 WITA' (naive means UTC)."""
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    local = (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(ZoneInfo(zone))
+    name = _ZONE_NAMES.get(zone) or local.tzname() or ""
+    return f"{local.day} {_MONTHS[local.month - 1]} {local.year} {local:%H:%M} {name}".rstrip()
+
+
 def status_label(status: str) -> str:
     return _STATUS_LABELS.get(status, status)
 
 
-def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
-    return _templates.TemplateResponse(request, name, context, status_code=status_code, headers=_HEADERS)
+def safe_next(target: str | None) -> str:
+    """Where to go after signing in: a path on this site, else "/" (no open redirect).
+
+    Browsers read "\\" as "/" and drop tabs and newlines, so "/\\evil" or "/\\t/evil" would leave the site.
+    """
+    if not target or len(target) > 2000 or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    if "\\" in target or any(ch.isspace() or not ch.isprintable() for ch in target):
+        return "/"
+    parts = urlsplit(target)
+    return "/" if parts.scheme or parts.netloc else target
+
+
+def case_page_context(case: dict[str, Any], timeline: list[dict[str, Any]] | None, zone: str) -> dict[str, Any]:
+    """What the case page shows, in Indonesian, from ``get_case`` and ``case_timeline``."""
+    case_id = quote(str(case["id"]), safe="")
+    attachments = [
+        {
+            "label": _ATTACHMENT_KINDS.get(str(item.get("kind")), str(item.get("kind", ""))),
+            "filename": item.get("filename", ""),
+            "size_kb": max(1, round(int(item.get("size") or 0) / 1024)),
+            "url": f"/api/cases/{case_id}/attachments/{quote(str(item.get('file_id', '')), safe='')}",
+        }
+        for item in case.get("attachments") or []
+    ]
+    steps = [
+        {
+            "at": local_time(str(step.get("at", "")), zone),
+            "iso": str(step.get("at", "")),
+            "status": CASE_STATUS_LABELS.get(str(step.get("status")), str(step.get("status", ""))),
+            "by": _ROLES.get(str(step.get("actor_role")), ""),
+            "reason": step.get("reason"),
+            "note": step.get("note"),
+        }
+        for step in timeline or []
+    ]
+    letter = case.get("letter") or None
+    approved = case.get("status") == "approved" and letter is not None
+    return {
+        "case": case,
+        "service_name": SERVICE_NAMES.get(str(case.get("service")), str(case.get("service", "")).upper()),
+        "status": case.get("status"),
+        "status_label": CASE_STATUS_LABELS.get(str(case.get("status")), str(case.get("status", ""))),
+        "submitted_at": local_time(str(case.get("created_at", "")), zone) if case.get("created_at") else "",
+        "attachments": attachments,
+        "timeline": steps if timeline is not None else None,
+        "letter_number": (letter or {}).get("number") if approved else None,
+        "letter_url": f"/api/cases/{case_id}/letter" if approved else None,
+    }
+
+
+def case_list(cases: list[dict[str, Any]], zone: str) -> list[dict[str, str]]:
+    """Rows of the caller's case list (read model of ``list_cases``)."""
+    return [
+        {
+            "url": f"/cases/{quote(str(row.get('case_id', '')), safe='')}",
+            "reference": str(row.get("reference", "")),
+            "service_name": SERVICE_NAMES.get(str(row.get("service")), str(row.get("service", "")).upper()),
+            "organisation_name": str(row.get("organisation_name", "")),
+            "status_label": CASE_STATUS_LABELS.get(str(row.get("status")), str(row.get("status", ""))),
+            "updated_at": local_time(str(row.get("updated_at", "")), zone),
+        }
+        for row in cases
+    ]
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    return _templates.TemplateResponse(
+        request, name, context, status_code=status_code, headers=_HEADERS | (headers or {})
+    )

@@ -8,12 +8,14 @@ live in the projections themselves.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
+import time
 from typing import Protocol
 
 import sqlalchemy as sa
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from contracts.events import IntegrationEvent
 from infra.storage import create_tables
@@ -67,15 +69,31 @@ class ReadModel:
     def __init__(self, projection: Projection, engine: sa.Engine) -> None:
         self.projection = projection
         self.engine = engine
+        self.lock_key = int.from_bytes(hashlib.sha256(projection.name.encode()).digest()[:8], "big", signed=True)
         create_tables(projection.metadata, engine)
+
+    @property
+    def _postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    def lock_exclusively(self, connection: sa.Connection) -> None:
+        """Stop live consumers from writing until ``connection``'s transaction ends (rebuild, check)."""
+        if self._postgres:
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": self.lock_key})
+        else:
+            # SQLite has one writer at a time: a (no-op) write takes that place for the transaction.
+            connection.execute(self.projection.processed.delete().where(sa.false()))
 
     def handle(self, event: IntegrationEvent, attempts: int = 5) -> bool:
         """Apply ``event`` once; returns False if it was applied before (a duplicate delivery)."""
         if not self.projection.handles(event.event_type):
             return False
-        for _ in range(attempts):
+        for attempt in range(attempts):
             try:
                 return self._apply_once(event)
+            except OperationalError:
+                # SQLite: another writer (a rebuild's swap) held the database; our snapshot is stale.
+                time.sleep(0.05 * (attempt + 1))
             except IntegrityError:
                 # Either a concurrent worker applied this very event first (then it is a duplicate),
                 # or two events of one aggregate raced to create the same row: retry, the loser then
@@ -85,18 +103,28 @@ class ReadModel:
         raise RuntimeError(f"{self.projection.name}: could not apply {event.event_id} after {attempts} attempts")
 
     def _apply_once(self, event: IntegrationEvent) -> bool:
-        processed = self.projection.processed
         with self.engine.begin() as connection:
-            if self._seen(event.event_id, connection):
-                log.info("%s: skipped duplicate %s %s", self.projection.name, event.event_type, event.event_id)
-                return False
-            connection.execute(
-                processed.insert().values(
-                    event_id=event.event_id, event_type=event.event_type, applied_at=dt.datetime.now(dt.UTC)
-                )
+            if self._postgres:  # consumers share the lock; a rebuild's swap takes it exclusively
+                connection.execute(sa.text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": self.lock_key})
+            return self.apply_in(connection, event)
+
+    def apply_in(self, connection: sa.Connection, event: IntegrationEvent) -> bool:
+        """Apply ``event`` once inside the caller's transaction."""
+        if not self.projection.handles(event.event_type):
+            return False
+        if self._seen(event.event_id, connection):
+            log.info("%s: skipped duplicate %s %s", self.projection.name, event.event_type, event.event_id)
+            return False
+        connection.execute(
+            self.projection.processed.insert().values(
+                event_id=event.event_id, event_type=event.event_type, applied_at=dt.datetime.now(dt.UTC)
             )
-            self.projection.apply(connection, event)
+        )
+        self.projection.apply(connection, event)
         return True
+
+    def processed_ids(self, connection: sa.Connection) -> set[str]:
+        return {row[0] for row in connection.execute(sa.select(self.projection.processed.c.event_id))}
 
     def _seen(self, event_id: str, connection: sa.Connection | None = None) -> bool:
         processed = self.projection.processed

@@ -8,6 +8,7 @@ events recorded meanwhile (idempotently, like the live consumer would).
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,10 +48,9 @@ class Outcome:
     differences: list[str] = field(default_factory=list)
 
 
-def table_rows(engine: sa.Engine, table: sa.Table) -> list[tuple[Any, ...]]:
+def table_rows(connection: sa.Connection, table: sa.Table) -> list[tuple[Any, ...]]:
     columns = [column for column in table.columns if column.name not in IGNORED_COLUMNS]
-    with engine.connect() as connection:
-        rows = connection.execute(sa.select(*columns).order_by(*table.primary_key.columns)).all()
+    rows = connection.execute(sa.select(*columns).order_by(*table.primary_key.columns)).all()
     return [tuple(_hashable(value) for value in row) for row in rows]
 
 
@@ -59,7 +59,7 @@ def _hashable(value: Any) -> Any:
     return json.dumps(value, sort_keys=True, default=str) if isinstance(value, dict | list) else value
 
 
-def compare(projection: Projection, live: sa.Engine, shadow: sa.Engine, limit: int = 10) -> list[str]:
+def compare(projection: Projection, live: sa.Connection, shadow: sa.Connection, limit: int = 10) -> list[str]:
     differences: list[str] = []
     for table in projection.metadata.sorted_tables:
         live_rows, shadow_rows = set(table_rows(live, table)), set(table_rows(shadow, table))
@@ -84,19 +84,55 @@ def build_shadow(
     return shadow, count
 
 
-def swap_in(projection: Projection, live: sa.Engine, shadow: sa.Engine) -> None:
-    tables = projection.metadata.sorted_tables
-    with shadow.connect() as reader, live.begin() as writer:
+def swap_in(live: ReadModel, shadow: ReadModel, source: EventSource, stop: int) -> None:
+    """Replace the live rows with the shadow's and apply what was recorded since ``stop``, in one
+    transaction that live consumers wait for (they then find their events applied and skip them)."""
+    tables = live.projection.metadata.sorted_tables
+    with shadow.engine.connect() as reader, live.engine.begin() as writer:
+        live.lock_exclusively(writer)
         for table in reversed(tables):
             writer.execute(table.delete())
         for table in tables:
             rows = [dict(row._mapping) for row in reader.execute(sa.select(table))]
             if rows:
                 writer.execute(table.insert(), rows)
+        for _position, event in source.integration_events(start=stop):
+            live.apply_in(writer, event)
+
+
+def check_against(live: ReadModel, shadow: ReadModel, source: EventSource, stop: int, wait: float) -> list[str]:
+    """Compare at one consistent moment: once the live model has caught up with ``stop`` (its
+    consumers may lag a little), with live writers held off, and the shadow brought to the same
+    events the live model has applied."""
+    with shadow.engine.connect() as reader:
+        expected = shadow.processed_ids(reader)
+    deadline = time.monotonic() + wait
+    while True:
+        with live.engine.connect() as connection:
+            behind = expected - live.processed_ids(connection)
+        if not behind or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    with shadow.engine.begin() as shadow_writer, live.engine.begin() as locked:
+        live.lock_exclusively(locked)
+        applied_live = live.processed_ids(locked)
+        for _position, event in source.integration_events(start=stop):
+            if event.event_id in applied_live:
+                shadow.apply_in(shadow_writer, event)
+        differences = compare(live.projection, locked, shadow_writer)
+    if behind:
+        differences.insert(
+            0, f"the live model has not applied {len(behind)} stored events (are its consumers running?)"
+        )
+    return differences
 
 
 def run(
-    spec: ReadModelSpec, settings: Settings, apply: bool, progress_factory: Callable[[str, int], Progress]
+    spec: ReadModelSpec,
+    settings: Settings,
+    apply: bool,
+    progress_factory: Callable[[str, int], Progress],
+    wait: float = 30.0,
 ) -> Outcome:
     source = open_source(spec.source, settings)
     live_engine = read_model_engine(settings, spec.service)
@@ -106,11 +142,9 @@ def run(
         shadow, count = build_shadow(spec, source, settings, stop, progress_factory(spec.name, stop))
         outcome = Outcome(spec.name, events=count)
         if apply:
-            swap_in(live.projection, live_engine, shadow.engine)
-            for _position, event in source.integration_events(start=stop):
-                live.handle(event)  # events recorded while the shadow was built
+            swap_in(live, shadow, source, stop)
         else:
-            outcome.differences = compare(live.projection, live_engine, shadow.engine)
+            outcome.differences = check_against(live, shadow, source, stop, wait)
         shadow.engine.dispose()
         return outcome
     finally:

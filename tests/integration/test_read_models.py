@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import sqlalchemy as sa
@@ -14,7 +16,7 @@ from ops.rebuild import run as rebuild
 from ops.sources import open_source
 from services.documents.projections import LetterProjection
 from services.submissions.projections import CaseProjection
-from tests.support.scenario import approved_case, submit
+from tests.support.scenario import VERIFIER, approved_case, submit
 
 
 def feed_live(settings: Settings) -> tuple[ReadModel, ReadModel, list]:
@@ -110,3 +112,34 @@ def test_events_of_one_case_applied_concurrently_are_all_kept(settings: Settings
     with cases.engine.connect() as connection:
         statuses = connection.execute(sa.text("SELECT status, version FROM cases")).all()
     assert sorted(statuses) == [("approved", 5)] * 6
+
+
+def test_a_consumer_writing_during_a_rebuild_loses_nothing(settings: Settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The swap holds live consumers off; the event they carry is applied by the swap's catch-up."""
+    source = open_source("submissions", settings)
+    case = submit(source.application)  # type: ignore[arg-type]
+    cases, _letters, _events = feed_live(settings)
+    source.application.forward(VERIFIER, case["id"], {})  # recorded after the rebuild's stop point...
+    [(_position, forwarded)] = list(source.integration_events(start=source.last_position() - 1))
+    source.close()
+    consumer: dict[str, object] = {}
+    real_lock = ReadModel.lock_exclusively
+
+    def lock_then_let_a_consumer_race(self: ReadModel, connection: sa.Connection) -> None:
+        real_lock(self, connection)
+        # ... and delivered to a live consumer while the swap is under way.
+        worker = threading.Thread(target=lambda: consumer.update(applied=cases.handle(forwarded)))
+        worker.start()
+        consumer["worker"] = worker
+        time.sleep(0.5)
+
+    spec = READ_MODELS[0]
+    monkeypatch.setattr(ReadModel, "lock_exclusively", lock_then_let_a_consumer_race)
+    rebuild(spec, settings, apply=True, progress_factory=lambda _n, _t: lambda _p: None)
+    monkeypatch.undo()
+    consumer["worker"].join(timeout=30)  # type: ignore[attr-defined]
+    assert consumer["applied"] is False  # the swap had applied it already
+    with cases.engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT status, version FROM cases")).one() == ("forwarded", 2)
+        assert connection.execute(sa.text("SELECT count(*) FROM case_timeline")).scalar() == 2
+    assert rebuild(spec, settings, apply=False, progress_factory=lambda _n, _t: lambda _p: None).differences == []

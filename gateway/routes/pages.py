@@ -1,0 +1,163 @@
+"""Pages for people (Bahasa Indonesia): sign-in, sign-out and the case page every status e-mail links to.
+
+Errors here are answered with HTML pages, never with the API's JSON: someone clicked a link in a mail.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from nameko.exceptions import RemoteError
+from pydantic import ValidationError
+
+from contracts.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied
+from contracts.identity import Caller
+from contracts.organisations import Credentials
+from gateway import pages
+from gateway.auth import (
+    COOKIE_NAME,
+    caller_of_account,
+    clear_session_cookie,
+    issue_token,
+    read_token,
+    set_session_cookie,
+    signed_caller,
+)
+from gateway.deps import Rpc, SettingsDep
+from gateway.errors import UNAVAILABLE
+from infra.settings import Settings
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+_FAILED = (*UNAVAILABLE, RemoteError)
+_WRONG_CREDENTIALS = "Alamat e-mail atau kata sandi salah. Silakan coba lagi."
+_INCOMPLETE = "Isi alamat e-mail yang benar dan kata sandi Anda."
+
+
+def _issuer(settings: Settings) -> dict[str, str]:
+    return {"issuer": f"Badan Kesatuan Bangsa dan Politik {settings.region_name}"}
+
+
+def _session(request: Request, settings: Settings) -> Caller | None:
+    token = request.cookies.get(COOKIE_NAME)
+    try:
+        return read_token(settings, token) if token else None
+    except NotAuthenticated:  # expired or forged: sign in again
+        return None
+
+
+def _to_login(next_path: str, settings: Settings) -> Response:
+    response = RedirectResponse(f"/login?next={quote(next_path, safe='/')}", status_code=303)
+    clear_session_cookie(response, settings)
+    return response
+
+
+def _problem(request: Request, settings: Settings, status: int) -> Response:
+    context = {"status": status, **_issuer(settings)}
+    return pages.render(request, "error.html", context, status_code=status, headers=pages.PRIVATE)
+
+
+def _login_form(
+    request: Request, settings: Settings, next_path: str, email: str = "", error: str = "", status: int = 200
+) -> Response:
+    context = {"next": next_path, "email": email[:200], "error": error, **_issuer(settings)}
+    return pages.render(request, "login.html", context, status_code=status, headers=pages.PRIVATE)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, settings: SettingsDep, next: str = "/") -> Response:
+    """The sign-in form. Example: `GET /login?next=/cases/0b9e...`"""
+    return _login_form(request, settings, pages.safe_next(next))
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    rpc: Rpc,
+    settings: SettingsDep,
+    email: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    """Sign in from the form; sets the session cookie and goes on to `next` (a path on this site only).
+
+    Example (form-encoded): `email=sekretaris@ormas.or.id&password=...&next=/cases/0b9e...` -> 303 to `next`
+    """
+    target = pages.safe_next(next)
+    try:
+        credentials = Credentials(email=email.strip(), password=password)
+    except ValidationError:
+        return _login_form(request, settings, target, email, _INCOMPLETE, status=422)
+    try:
+        account = rpc.service("registry").authenticate(credentials.model_dump(mode="json"))
+    except (NotAuthenticated, InvalidInput, PermissionDenied):
+        return _login_form(request, settings, target, email, _WRONG_CREDENTIALS, status=401)
+    except _FAILED as error:
+        log.warning("sign-in page: registry unavailable (%s)", type(error).__name__)
+        return _problem(request, settings, 503)
+    response = RedirectResponse(target, status_code=303)
+    set_session_cookie(response, issue_token(settings, caller_of_account(account)), settings)
+    return response
+
+
+@router.post("/logout")
+def logout(settings: SettingsDep) -> Response:
+    """Sign out: clears the session cookie and shows the sign-in form."""
+    response = RedirectResponse("/login", status_code=303)
+    clear_session_cookie(response, settings)
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, rpc: Rpc, settings: SettingsDep) -> Response:
+    """Where signing in lands without `next`: the caller's cases, newest first, each linking to its page."""
+    caller = _session(request, settings)
+    if caller is None:
+        return _to_login("/", settings)
+    try:
+        cases = rpc.service("submissions").list_cases(signed_caller(caller, settings), None)
+    except NotAuthenticated:
+        return _to_login("/", settings)
+    except _FAILED as error:
+        log.warning("home page: submissions unavailable (%s)", type(error).__name__)
+        return _problem(request, settings, 503)
+    context = {"cases": pages.case_list(cases, settings.timezone), "signed_in": True, **_issuer(settings)}
+    return pages.render(request, "home.html", context, headers=pages.PRIVATE)
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+def case_page(case_id: str, request: Request, rpc: Rpc, settings: SettingsDep) -> Response:
+    """The case as its applicant (or staff) sees it: status, reason, timeline, files, letter.
+
+    Example: `GET /cases/0b9e...` -> HTML; without a valid session -> 303 to `/login?next=/cases/0b9e...`
+    """
+    caller = _session(request, settings)
+    if caller is None:
+        return _to_login(f"/cases/{quote(case_id, safe='')}", settings)
+    if len(case_id) > 64:
+        return _problem(request, settings, 404)
+    signed = signed_caller(caller, settings)
+    submissions = rpc.service("submissions")
+    try:
+        case = submissions.get_case(signed, case_id)
+    except NotAuthenticated:
+        return _to_login(f"/cases/{quote(case_id, safe='')}", settings)
+    except (NotFound, PermissionDenied, InvalidInput):
+        return _problem(request, settings, 404)
+    except _FAILED as error:
+        log.warning("case page: submissions unavailable (%s)", type(error).__name__)
+        return _problem(request, settings, 503)
+    try:
+        timeline = submissions.case_timeline(signed, case_id)
+    except (NotFound, *_FAILED) as error:  # the read model may lag; the case itself is what matters
+        log.info("case page without timeline (%s)", type(error).__name__)
+        timeline = None
+    context = pages.case_page_context(case, timeline, settings.timezone)
+    context |= {"signed_in": True, **_issuer(settings)}
+    return pages.render(request, "case.html", context, headers=pages.PRIVATE)
