@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 from enum import StrEnum
 
 from pydantic import BaseModel, ValidationError
@@ -47,8 +48,13 @@ def _digest(body: dict[str, object], secret: str) -> str:
     return hmac.new(secret.encode(), canonical, hashlib.sha256).hexdigest()
 
 
-def sign_caller(caller: Caller, secret: str) -> dict[str, object]:
-    body = caller.model_dump(mode="json")
+# A signed caller is good for one request; a copy captured from the broker soon stops working.
+SIGNED_CALLER_SECONDS = 300
+
+
+def sign_caller(caller: Caller, secret: str, now: float | None = None) -> dict[str, object]:
+    expires = int((time.time() if now is None else now) + SIGNED_CALLER_SECONDS)
+    body = {**caller.model_dump(mode="json"), "expires": expires}
     return {**body, "signature": _digest(body, secret)}
 
 
@@ -58,6 +64,9 @@ def verify_caller(payload: object, secret: str) -> Caller:
     body = {key: value for key, value in payload.items() if key != "signature"}
     if not hmac.compare_digest(str(payload["signature"]), _digest(body, secret)):
         raise NotAuthenticated("caller identity signature is invalid")
+    expires = body.get("expires")
+    if not isinstance(expires, int) or expires < time.time():
+        raise NotAuthenticated("caller identity has expired")
     try:
         return Caller.model_validate(body)
     except ValidationError:

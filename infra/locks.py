@@ -40,6 +40,16 @@ class SingleInstanceLock:
             self._file.close()
             raise AlreadyRunningError(f"another process holds the lock '{self.name}'") from None
 
+    def check(self) -> None:
+        """Stop if a PostgreSQL advisory lock was lost with its connection (another relay may own it now)."""
+        if self._connection is None:
+            return
+        try:
+            self._connection.execute(sa.text("SELECT 1"))
+            self._connection.commit()
+        except sa.exc.DBAPIError:
+            raise AlreadyRunningError(f"lost the lock '{self.name}' with its database connection") from None
+
     def release(self) -> None:
         if self._connection is not None:
             self._connection.close()

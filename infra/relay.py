@@ -13,7 +13,9 @@ import signal
 import threading
 from collections.abc import Callable
 
+import amqp.exceptions
 import kombu
+import kombu.exceptions
 import sqlalchemy as sa
 from eventsourcing.application import Application
 from eventsourcing.domain import DomainEventProtocol
@@ -37,6 +39,10 @@ relay_positions = sa.Table(
 # Fault injection for the crash tests: SIGKILL this process after publishing N events, before the
 # position is saved. Unset in normal runs.
 KILL_AFTER_PUBLISH_ENV = "SATU_RELAY_FAULT_KILL_AFTER_PUBLISH"
+
+
+# What a relay survives by waiting: broker and database outages.
+TRANSIENT = (OSError, kombu.exceptions.OperationalError, amqp.exceptions.ConnectionError, sa.exc.OperationalError)
 
 
 def event_exchange(source: str) -> kombu.Exchange:
@@ -119,11 +125,27 @@ class Relay:
     def run(self, stop: threading.Event, poll_seconds: float) -> None:
         self.lock.acquire()
         log.info("relay %s started at position %d", self.source, self.position())
+        backoff = 0.5
         try:
-            with kombu.Connection(self.amqp_uri, transport_options={"confirm_publish": True}) as connection:
-                producer = connection.Producer()
-                while not stop.is_set():
-                    if self.pump_once(producer) == 0:
-                        stop.wait(poll_seconds)
+            while not stop.is_set():
+                try:
+                    self._pump_until(stop, poll_seconds)
+                except TRANSIENT as error:
+                    # A broker or database outage: nothing after the saved position is lost, so wait
+                    # and carry on from there once it is back.
+                    log.warning("relay %s: %s; retrying in %.1fs", self.source, error.__class__.__name__, backoff)
+                    stop.wait(backoff)
+                    backoff = min(backoff * 2, 30.0)
+                    continue
+                backoff = 0.5
         finally:
             self.lock.release()
+
+    def _pump_until(self, stop: threading.Event, poll_seconds: float) -> None:
+        with kombu.Connection(self.amqp_uri, transport_options={"confirm_publish": True}) as connection:
+            connection.ensure_connection(max_retries=3)
+            producer = connection.Producer()
+            while not stop.is_set():
+                self.lock.check()
+                if self.pump_once(producer) == 0:
+                    stop.wait(poll_seconds)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections import OrderedDict
 from typing import Any
 
 from contracts.events import IntegrationEvent, stable_event_id
@@ -21,27 +23,32 @@ class CaseFacts:
     """Facts recorded only on a case's first event (reference, organisation), remembered per case so
     later events can carry them. The relay reads the log in order, so the first event comes first."""
 
-    def __init__(self, load_case: Any = None) -> None:
-        self._facts: dict[str, dict[str, Any]] = {}
+    def __init__(self, load_case: Any, capacity: int = 10_000) -> None:
+        # Bounded: a long-running relay sees every case ever filed; forgotten ones are reloaded.
+        self._facts: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._load_case = load_case
+        self._capacity = capacity
+
+    def _keep(self, case_id: str, facts: dict[str, Any]) -> None:
+        self._facts[case_id] = facts
+        self._facts.move_to_end(case_id)
+        while len(self._facts) > self._capacity:
+            self._facts.popitem(last=False)
 
     def remember(self, submitted: Any) -> None:
-        self._facts[str(submitted.originator_id)] = {
-            "reference": submitted.reference,
-            "service": submitted.service,
-            "organisation_id": submitted.organisation_id,
-            "organisation": submitted.organisation,
-        }
+        self._keep(
+            str(submitted.originator_id),
+            {
+                "reference": submitted.reference,
+                "service": submitted.service,
+                "organisation_id": submitted.organisation_id,
+                "organisation": submitted.organisation,
+            },
+        )
 
     def of(self, case_id: str) -> dict[str, Any]:
-        if case_id not in self._facts and self._load_case is not None:
-            case = self._load_case(case_id)
-            self._facts[case_id] = {
-                "reference": case.reference,
-                "service": case.service,
-                "organisation_id": case.organisation_id,
-                "organisation": case.organisation,
-            }
+        if case_id not in self._facts:
+            self.remember(self._load_case(case_id))
         return self._facts[case_id]
 
 
@@ -87,8 +94,7 @@ class CaseEventMapper:
 
 def mapper_for(application: Any) -> CaseEventMapper:
     def load_case(case_id: str) -> Any:
-        import uuid
-
-        return application.repository.get(uuid.UUID(case_id), version=1)
+        # The case's first event: the same facts the Submitted event would have given.
+        return next(iter(application.repository.event_store.get(uuid.UUID(case_id), lte=1)))
 
     return CaseEventMapper(CaseFacts(load_case))

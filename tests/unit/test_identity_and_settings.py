@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import time
 import sys
 
 import pytest
@@ -72,3 +73,11 @@ def test_production_refuses_the_development_secret(tmp_path) -> None:  # type: i
         text=True,
     )
     assert result.returncode == 2 and "SATU_SECRET_KEY" in result.stderr
+
+
+def test_a_signed_caller_expires() -> None:
+    caller = Caller(user_id="u1", role=Role.SYSTEM)
+    stale = sign_caller(caller, SECRET, now=time.time() - 3600)
+    with pytest.raises(NotAuthenticated, match="expired"):
+        verify_caller(stale, SECRET)
+    assert verify_caller(sign_caller(caller, SECRET), SECRET) == caller
