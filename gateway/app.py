@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None, rpc: RpcClients | None = None) 
     errors.install(app)
     for module in (health, accounts, organisations, files, cases, decisions, downloads, verify, pages):
         app.include_router(module.router)
+    app.include_router(organisations.reference)
     upload_limit = settings.upload_max_bytes + MULTIPART_OVERHEAD
     app.add_middleware(BodyLimit, default=JSON_BODY_LIMIT, per_path={"/api/files": upload_limit})
     return app

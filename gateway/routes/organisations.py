@@ -12,6 +12,18 @@ from gateway.deps import Rpc, SettingsDep
 
 router = APIRouter(prefix="/api/organisations", tags=["organisations"])
 
+reference = APIRouter(prefix="/api/reference", tags=["reference"])
+
+
+@reference.get("/regions")
+def list_regions(rpc: Rpc) -> dict[str, list[str]]:
+    """Kecamatan and their kelurahan, for the address of an organisation (public).
+
+    Example: `GET /api/reference/regions` -> `{"Balikpapan Barat": ["Baru Ilir", "Baru Tengah", ...], ...}`
+    """
+    return rpc.service("registry").list_regions()
+
+
 OrganisationId = Annotated[str, Path(min_length=1, max_length=64, description="organisation id (UUID)")]
 
 

@@ -11,6 +11,7 @@ from contracts.errors import EXPECTED_ERRORS
 from contracts.identity import Role
 from infra.nameko_support import EventSourcedApplication, Identity
 from services.registry.application import RegistryApplication
+from services.registry.regions import load_region
 
 expected = rpc(expected_exceptions=EXPECTED_ERRORS)
 
@@ -59,6 +60,14 @@ class RegistryService:
         """Where status mail goes (services only)."""
         self.identity.verify(caller).require(Role.SYSTEM)
         return self.app.notification_contact(organisation_id)
+
+    @expected
+    def list_regions(self) -> dict[str, list[str]]:
+        """Public reference data: each kecamatan of the region with its kelurahan.
+
+        -> {"Balikpapan Barat": ["Baru Ilir", ...], ...}
+        """
+        return load_region()
 
     @rpc
     def ping(self) -> str:
