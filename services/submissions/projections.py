@@ -7,6 +7,7 @@ late, older event never rolls a case back. Timeline rows are keyed by (case, ver
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from contracts.events import CASE_EVENT_TYPES, IntegrationEvent
 from infra.readmodel import processed_events_table
@@ -62,37 +63,42 @@ class CaseProjection:
                 note=case.note,
             )
         )
-        row = {
-            "status": case.status,
-            "updated_at": event.occurred_at,
-            "version": event.aggregate_version,
-            **({"letter_number": case.letter.number} if case.letter else {}),
-        }
-        updated = connection.execute(
-            self.cases.update()
-            .where(self.cases.c.case_id == case.case_id, self.cases.c.version < event.aggregate_version)
-            .values(**row)
-        ).rowcount
-        exists = (
-            updated
-            or connection.execute(sa.select(self.cases.c.case_id).where(self.cases.c.case_id == case.case_id)).first()
-        )
-        if exists and event.event_type == "case.submitted.v1":
+        self._upsert_case(connection, event)
+        if event.event_type == "case.submitted.v1":
             # The filing may arrive after a later step (a retried delivery): its facts still count.
             connection.execute(
                 self.cases.update()
                 .where(self.cases.c.case_id == case.case_id)
                 .values(submitted_at=event.occurred_at, reference=case.reference)
             )
-        if not exists:
-            connection.execute(
-                self.cases.insert().values(
-                    case_id=case.case_id,
-                    reference=case.reference,
-                    service=case.service,
-                    organisation_id=case.organisation_id,
-                    organisation_name=case.organisation_name,
-                    submitted_at=event.occurred_at,
-                    **row,
-                )
+
+    def _upsert_case(self, connection: sa.Connection, event: IntegrationEvent) -> None:
+        """Insert the case row, or move it forward, in one statement: concurrent workers applying
+        events of the same case cannot interleave between a look and a write."""
+        case = event.case()
+        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+        statement = insert(self.cases).values(
+            case_id=case.case_id,
+            reference=case.reference,
+            service=case.service,
+            organisation_id=case.organisation_id,
+            organisation_name=case.organisation_name,
+            submitted_at=event.occurred_at,
+            status=case.status,
+            updated_at=event.occurred_at,
+            version=event.aggregate_version,
+            letter_number=case.letter.number if case.letter else None,
+        )
+        newer = statement.excluded
+        connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=[self.cases.c.case_id],
+                set_={
+                    "status": newer.status,
+                    "updated_at": newer.updated_at,
+                    "version": newer.version,
+                    "letter_number": sa.func.coalesce(newer.letter_number, self.cases.c.letter_number),
+                },
+                where=self.cases.c.version < newer.version,  # an older event never overwrites a newer state
             )
+        )

@@ -101,17 +101,17 @@ def test_check_reports_a_damaged_live_model_and_rebuild_repairs_it(settings: Set
 def test_events_of_one_case_applied_concurrently_are_all_kept(settings: Settings) -> None:
     """Consumers run several workers: two events of one case may arrive at the same moment."""
     source = open_source("submissions", settings)
-    for _ in range(6):
+    for _ in range(20):
         approved_case(source.application)  # type: ignore[arg-type]
     events = [event for _position, event in source.integration_events()]
     source.close()
     cases = ReadModel(CaseProjection(), read_model_engine(settings, "submissions"))
     with ThreadPoolExecutor(max_workers=8) as pool:
         applied = list(pool.map(cases.handle, events))
-    assert all(applied) and count(cases, "case_timeline") == len(events) == 30
+    assert all(applied) and count(cases, "case_timeline") == len(events) == 100
     with cases.engine.connect() as connection:
         statuses = connection.execute(sa.text("SELECT status, version FROM cases")).all()
-    assert sorted(statuses) == [("approved", 5)] * 6
+    assert sorted(statuses) == [("approved", 5)] * 20
 
 
 def test_a_consumer_writing_during_a_rebuild_loses_nothing(settings: Settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
