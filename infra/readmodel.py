@@ -99,6 +99,12 @@ class ReadModel:
                 # or two events of one aggregate raced to create the same row: retry, the loser then
                 # sees the winner's row and the version guard orders them.
                 if self._seen(event.event_id):
+                    log.info(
+                        "%s: skipped duplicate %s %s (applied concurrently)",
+                        self.projection.name,
+                        event.event_type,
+                        event.event_id,
+                    )
                     return False
         raise RuntimeError(f"{self.projection.name}: could not apply {event.event_id} after {attempts} attempts")
 
