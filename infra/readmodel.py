@@ -41,6 +41,21 @@ def decode(payload: object, secret: str) -> IntegrationEvent | None:
     return event
 
 
+def was_processed(connection: sa.Connection, processed: sa.Table, event_id: str) -> bool:
+    return (
+        connection.execute(sa.select(processed.c.event_id).where(processed.c.event_id == event_id)).first() is not None
+    )
+
+
+def mark_processed(connection: sa.Connection, processed: sa.Table, event: IntegrationEvent) -> None:
+    """Record ``event`` as applied; in the same transaction as its effect, or a duplicate slips through."""
+    connection.execute(
+        processed.insert().values(
+            event_id=event.event_id, event_type=event.event_type, applied_at=dt.datetime.now(dt.UTC)
+        )
+    )
+
+
 def processed_events_table(metadata: sa.MetaData) -> sa.Table:
     return sa.Table(
         "processed_events",
@@ -121,11 +136,7 @@ class ReadModel:
         if self._seen(event.event_id, connection):
             log.info("%s: skipped duplicate %s %s", self.projection.name, event.event_type, event.event_id)
             return False
-        connection.execute(
-            self.projection.processed.insert().values(
-                event_id=event.event_id, event_type=event.event_type, applied_at=dt.datetime.now(dt.UTC)
-            )
-        )
+        mark_processed(connection, self.projection.processed, event)
         self.projection.apply(connection, event)
         return True
 
@@ -133,9 +144,7 @@ class ReadModel:
         return {row[0] for row in connection.execute(sa.select(self.projection.processed.c.event_id))}
 
     def _seen(self, event_id: str, connection: sa.Connection | None = None) -> bool:
-        processed = self.projection.processed
-        query = sa.select(processed.c.event_id).where(processed.c.event_id == event_id)
         if connection is not None:
-            return connection.execute(query).first() is not None
+            return was_processed(connection, self.projection.processed, event_id)
         with self.engine.connect() as fresh:
-            return fresh.execute(query).first() is not None
+            return was_processed(fresh, self.projection.processed, event_id)

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from contracts.events import IntegrationEvent
-from infra.readmodel import processed_events_table
+from infra.readmodel import mark_processed, processed_events_table, was_processed
 from infra.storage import create_tables
 from services.notifications.mailer import MailDeliveryError, Mailer, OutgoingMail
 
@@ -50,16 +50,13 @@ class MailOutbox:
 
     def seen(self, event_id: str) -> bool:
         with self.engine.connect() as connection:
-            query = sa.select(self.processed.c.event_id).where(self.processed.c.event_id == event_id)
-            return connection.execute(query).first() is not None
+            return was_processed(connection, self.processed, event_id)
 
     def record(self, event: IntegrationEvent, mail: OutgoingMail | None) -> bool:
         now = dt.datetime.now(dt.UTC)
         try:
             with self.engine.begin() as connection:
-                connection.execute(
-                    self.processed.insert().values(event_id=event.event_id, event_type=event.event_type, applied_at=now)
-                )
+                mark_processed(connection, self.processed, event)
                 if mail is not None:
                     connection.execute(
                         self.mails.insert().values(
