@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 
 class ServiceType(StrEnum):
     SKM = "skm"
+
+
+class CaseStatus(StrEnum):
+    """Every status a case can be in; a list filter naming anything else is refused."""
+
+    SUBMITTED = "submitted"
+    REVISION_REQUESTED = "revision_requested"
+    RESUBMITTED = "resubmitted"
+    FORWARDED = "forwarded"
+    APPROVED = "approved"
+    REJECTED = "rejected"
 
 
 class AttachmentKind(StrEnum):
@@ -32,29 +44,41 @@ class Attachment(BaseModel):
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
+def _stripped(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _blank_to_none(value: object) -> object:
+    return (value.strip() or None) if isinstance(value, str) else value
+
+
+# Surrounding whitespace is dropped, so "   " is no reason (422) and a blank note is no note.
+Reason = Annotated[str, BeforeValidator(_stripped), Field(min_length=3, max_length=2000)]
+Note = Annotated[Annotated[str, Field(max_length=2000)] | None, BeforeValidator(_blank_to_none)]
+
 IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_\-]{8,100}$"
 
 
 class CaseSubmission(BaseModel):
     service: ServiceType = ServiceType.SKM
     attachments: list[Attachment] = Field(min_length=1, max_length=30)
-    note: str | None = Field(default=None, max_length=2000)
+    note: Note = None
     # The client's Idempotency-Key: a retried filing returns the case the first attempt created.
     request_key: str | None = Field(default=None, pattern=IDEMPOTENCY_KEY_PATTERN)
 
 
 class Resubmission(BaseModel):
     attachments: list[Attachment] = Field(min_length=1, max_length=30)
-    note: str | None = Field(default=None, max_length=2000)
+    note: Note = None
 
 
 class Reasoned(BaseModel):
-    """A decision that must say why (revision request, rejection)."""
+    """A decision that must say why (revision request, rejection): blank or whitespace is no reason."""
 
-    reason: str = Field(min_length=3, max_length=2000)
+    reason: Reason
 
 
 class Noted(BaseModel):
-    """A decision with an optional note (forward, approve)."""
+    """A decision with an optional note (forward, approve); a blank note is no note."""
 
-    note: str | None = Field(default=None, max_length=2000)
+    note: Note = None

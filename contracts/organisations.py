@@ -4,8 +4,37 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, EmailStr, Field, field_validator
+from pydantic import AfterValidator, BaseModel, EmailStr, Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+
+def field_error(location: tuple[str | int, ...], message: str, value: object) -> ValidationError:
+    """A validation error about one field, raised from a check that needs several fields (a model
+    validator), so that the 422 names the field at fault rather than the whole object."""
+    detail = InitErrorDetails(type=PydanticCustomError("value_error", message), loc=location, input=value)
+    return ValidationError.from_exception_data("value_error", [detail])
+
+
+EARLIEST_FOUNDING = dt.date(1800, 1, 1)  # older than any ormas on record; earlier is a typing slip
+
+
+def latest_today() -> dt.date:
+    """Today's date at the easternmost edge of the world, so no one's "today" is taken for the future."""
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(hours=14)).date()
+
+
+def _not_in_future(day: dt.date) -> dt.date:
+    if day > latest_today():
+        raise ValueError("must not be in the future")
+    return day
+
+
+def _founding_date(day: dt.date) -> dt.date:
+    if day < EARLIEST_FOUNDING:
+        raise ValueError(f"must not be before {EARLIEST_FOUNDING.isoformat()}")
+    return _not_in_future(day)
 
 
 class LegalForm(StrEnum):
@@ -35,6 +64,13 @@ class BoardMember(BaseModel):
     term_start: dt.date
     term_end: dt.date
 
+    @model_validator(mode="after")
+    def _term_ends_after_it_starts(self) -> BoardMember:
+        if self.term_end <= self.term_start:
+            # Raised on the field: the message names board.N.term_end, not the whole member.
+            raise field_error(("term_end",), "must be after term_start", self.term_end)
+        return self
+
 
 class Address(BaseModel):
     street: str = Field(min_length=3, max_length=200)
@@ -47,7 +83,7 @@ class OrganisationCreate(BaseModel):
     abbreviation: str | None = Field(default=None, max_length=30)
     legal_form: LegalForm
     legal_number: str = Field(min_length=3, max_length=80, description="AHU number or SKT number")
-    founded_on: dt.date
+    founded_on: Annotated[dt.date, AfterValidator(_founding_date)]
     field_of_activity: str = Field(min_length=2, max_length=120)
     address: Address
     npwp: str = Field(pattern=r"^[\d.\-]{15,20}$")
@@ -62,6 +98,17 @@ class OrganisationCreate(BaseModel):
         if positions != sorted(position.value for position in BoardPosition):
             raise ValueError("board needs exactly one ketua, one sekretaris and one bendahara")
         return board
+
+    @model_validator(mode="after")
+    def _board_term_not_before_founding(self) -> OrganisationCreate:
+        for index, member in enumerate(self.board):
+            if member.term_start < self.founded_on:
+                raise field_error(
+                    ("board", index, "term_start"),
+                    "must not be before the founding date (founded_on)",
+                    member.term_start,
+                )
+        return self
 
 
 class AccountCreate(BaseModel):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from contracts.cases import Attachment, AttachmentKind, ServiceType
+from contracts.cases import Attachment, AttachmentKind, Note, ServiceType
 from contracts.errors import InvalidInput
 from contracts.identity import Caller
 from gateway.uploads import UploadStore
@@ -22,12 +22,12 @@ class AttachmentRef(BaseModel):
 class CaseRequest(BaseModel):
     service: ServiceType = ServiceType.SKM
     attachments: list[AttachmentRef] = Field(min_length=1, max_length=30)
-    note: str | None = Field(default=None, max_length=2000)
+    note: Note = None
 
 
 class ResubmissionRequest(BaseModel):
     attachments: list[AttachmentRef] = Field(min_length=1, max_length=30)
-    note: str | None = Field(default=None, max_length=2000)
+    note: Note = None
 
 
 def resolve(refs: list[AttachmentRef], store: UploadStore, caller: Caller) -> list[Attachment]:

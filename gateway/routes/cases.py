@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query
 
-from contracts.cases import IDEMPOTENCY_KEY_PATTERN, CaseSubmission
+from contracts.cases import IDEMPOTENCY_KEY_PATTERN, CaseStatus, CaseSubmission
 from gateway.attachments import CaseRequest, resolve
 from gateway.auth import CurrentCaller, SignedCaller
 from gateway.deps import Rpc, Uploads
@@ -51,7 +51,7 @@ def submit_case(
 def list_cases(
     signed: SignedCaller,
     rpc: Rpc,
-    status: Annotated[str | None, Query(max_length=40, pattern=r"^[a-z_]+$")] = None,
+    status: Annotated[CaseStatus | None, Query(description="only cases in this status")] = None,
 ) -> list[dict[str, Any]]:
     """Cases the caller may see (an applicant: their organisation's), newest first.
 

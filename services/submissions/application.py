@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import random
 import secrets
 import time
@@ -61,10 +63,11 @@ class SubmissionsApplication(Application):
         if caller.organisation_id is None or caller.organisation_id != organisation.get("id"):
             raise PermissionDenied("you may only file for your own organisation")
         data = parse(CaseSubmission, payload)
+        digest = filing_digest(data)
         if data.request_key:
             earlier = self._find(Case.create_id(organisation["id"], data.request_key))
             if earlier is not None:
-                return case_view(earlier)  # a retry of a filing that already went through
+                return self._retried(earlier, digest)
         case = Case(
             service=data.service.value,
             reference=f"{data.service.value.upper()}-{self._today().year}-{secrets.token_hex(4).upper()}",
@@ -74,14 +77,25 @@ class SubmissionsApplication(Application):
             note=data.note,
             actor=actor_of(caller),
             request_key=data.request_key,
+            request_digest=digest,
         )
         try:
             self.save(case)
         except IntegrityError:
             if not data.request_key:
                 raise
-            return case_view(self._case(str(case.id)))  # the same retry raced us and won
+            return self._retried(self._case(str(case.id)), digest)  # the same key raced us and won
         return case_view(case)
+
+    @staticmethod
+    def _retried(earlier: Case, digest: str) -> dict[str, Any]:
+        """A retry of a filing that already went through returns it; another filing under its key is refused."""
+        if earlier.request_digest not in (None, digest):
+            raise InvalidInput(
+                "this Idempotency-Key was already used for a different filing; use a new key",
+                field="Idempotency-Key",
+            )
+        return case_view(earlier)
 
     def request_revision(self, caller: Caller, case_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         caller.require(Role.VERIFIER)
@@ -201,6 +215,12 @@ class SubmissionsApplication(Application):
 
     def _today(self) -> dt.date:
         return dt.datetime.now(ZoneInfo(self.letter_policy.timezone)).date()
+
+
+def filing_digest(data: CaseSubmission) -> str:
+    """A fingerprint of what a filing asks for, without its idempotency key."""
+    canonical = json.dumps(data.model_dump(mode="json", exclude={"request_key"}), sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def letter_snapshot(organisation: dict[str, Any]) -> dict[str, Any]:

@@ -46,6 +46,7 @@ class Case(Aggregate):
         note: str | None,
         actor: dict[str, str],
         request_key: str | None = None,
+        request_digest: str | None = None,
     ) -> None:
         self.service = service
         self.reference = reference
@@ -58,6 +59,9 @@ class Case(Aggregate):
         self.status = SUBMITTED
         self.last_reason: str | None = None
         self.letter: dict[str, Any] | None = None
+        # What the filing said (cases filed before this was recorded have None): a retry under the
+        # same idempotency key must say the same, or it is a different filing reusing a key.
+        self.request_digest = request_digest
 
     def _require(self, allowed: frozenset[str] | set[str], action: str) -> None:
         if self.status not in allowed:
@@ -84,6 +88,7 @@ class Case(Aggregate):
         self.attachments = [a for a in self.attachments if a["kind"] not in replaced] + attachments
         self.note = note
         self.status = RESUBMITTED
+        self.last_reason = None  # answered: the revision note is history now, not a current demand
 
     def forward(self, note: str | None, actor: dict[str, str]) -> None:
         self._require(IN_VERIFICATION, "forward")
@@ -92,6 +97,7 @@ class Case(Aggregate):
     @event("Forwarded")
     def _record_forward(self, note: str | None, actor: dict[str, str]) -> None:
         self.status = FORWARDED
+        self.last_reason = None
 
     def approve(self, note: str | None, letter: dict[str, Any], actor: dict[str, str]) -> None:
         self._require({FORWARDED}, "approve")
@@ -101,6 +107,7 @@ class Case(Aggregate):
     def _record_approval(self, note: str | None, letter: dict[str, Any], actor: dict[str, str]) -> None:
         self.status = APPROVED
         self.letter = letter
+        self.last_reason = None
 
     def reject(self, reason: str, actor: dict[str, str]) -> None:
         self._require({FORWARDED}, "reject")

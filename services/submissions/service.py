@@ -9,6 +9,7 @@ from nameko.events import SERVICE_POOL, event_handler
 from nameko.rpc import RpcProxy, rpc
 
 import infra.green  # noqa: F401,I001 - must precede any psycopg import
+from contracts.cases import CaseStatus
 from contracts.errors import EXPECTED_ERRORS, Conflict, InvalidInput, NotFound
 from contracts.identity import Role
 from infra.nameko_support import EventSourcedApplication, Identity, ReadModelProvider
@@ -91,6 +92,8 @@ class SubmissionsService:
     def list_cases(self, caller: dict[str, Any], status: str | None = None) -> list[dict[str, Any]]:
         """Cases visible to the caller (an applicant: their organisation's), newest first."""
         who = self.identity.verify(caller)
+        if status is not None and status not in {known.value for known in CaseStatus}:
+            raise InvalidInput(f"unknown status '{status}'", field="status")
         return readmodels.list_cases(self.cases.engine, self.cases.projection, who, status)  # type: ignore[arg-type]
 
     @expected

@@ -164,3 +164,58 @@ def test_a_replaced_file_stays_listed_as_superseded(app: SubmissionsApplication)
     after = app.resubmit(APPLICANT, case["id"], {"attachments": [corrected]})
     assert corrected in after["attachments"] and original not in after["attachments"]
     assert after["superseded_attachments"] == [original]
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "\t\n ", " a "])
+def test_a_blank_reason_is_no_reason_and_changes_nothing(app: SubmissionsApplication, reason: str) -> None:
+    case = submit(app)
+    with pytest.raises(InvalidInput) as revision:
+        app.request_revision(VERIFIER, case["id"], {"reason": reason})
+    app.forward(VERIFIER, case["id"], {})
+    with pytest.raises(InvalidInput) as rejection:
+        app.reject(APPROVER, case["id"], {"reason": reason})
+    assert revision.value.field == rejection.value.field == "reason"
+    assert app.get_case(AUDITOR, case["id"])["status"] == "forwarded"
+    assert app.get_case(AUDITOR, case["id"])["version"] == 2
+
+
+def test_a_reason_is_kept_without_surrounding_whitespace(app: SubmissionsApplication) -> None:
+    case = submit(app)
+    revised = app.request_revision(VERIFIER, case["id"], {"reason": "  Akta tidak terbaca \n"})
+    assert revised["last_reason"] == "Akta tidak terbaca"
+
+
+def test_the_revision_note_is_not_current_once_the_case_moves_on(app: SubmissionsApplication) -> None:
+    case = submit(app)
+    assert app.request_revision(VERIFIER, case["id"], {"reason": "Akta tidak terbaca"})["last_reason"]
+    assert app.resubmit(APPLICANT, case["id"], {"attachments": [attachment("deed")]})["last_reason"] is None
+    app.request_revision(VERIFIER, case["id"], {"reason": "NPWP belum ada"})
+    app.resubmit(APPLICANT, case["id"], {"attachments": [attachment("npwp")]})
+    app.forward(VERIFIER, case["id"], {})
+    approved = app.approve(APPROVER, case["id"], {})
+    assert approved["status"] == "approved" and approved["last_reason"] is None
+    # The reasons stay in the audit history.
+    reasons = [event["data"].get("reason") for event in app.case_history(AUDITOR, case["id"])]
+    assert "Akta tidak terbaca" in reasons and "NPWP belum ada" in reasons
+
+
+def test_a_rejected_case_shows_the_rejection_reason(app: SubmissionsApplication) -> None:
+    case = submit(app)
+    app.request_revision(VERIFIER, case["id"], {"reason": "Akta tidak terbaca"})
+    app.resubmit(APPLICANT, case["id"], {"attachments": [attachment("deed")]})
+    app.forward(VERIFIER, case["id"], {})
+    assert (
+        app.reject(APPROVER, case["id"], {"reason": "Domisili tidak sesuai"})["last_reason"] == "Domisili tidak sesuai"
+    )
+
+
+def test_an_idempotency_key_names_one_filing_only(app: SubmissionsApplication) -> None:
+    filing = {"attachments": [attachment()], "note": "Mohon diproses", "request_key": "retry-key-0001"}
+    first = app.submit_case(APPLICANT, organisation_snapshot(), filing)
+    assert app.submit_case(APPLICANT, organisation_snapshot(), dict(filing))["id"] == first["id"]
+    with pytest.raises(InvalidInput) as refused:
+        app.submit_case(APPLICANT, organisation_snapshot(), {**filing, "attachments": [attachment("deed")]})
+    assert refused.value.field == "Idempotency-Key"
+    with pytest.raises(InvalidInput):
+        app.submit_case(APPLICANT, organisation_snapshot(), {**filing, "note": "Catatan lain"})
+    assert app.get_case(AUDITOR, first["id"])["version"] == 1

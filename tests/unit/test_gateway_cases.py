@@ -184,3 +184,22 @@ def test_no_letter_yet_is_404_json(client, siti) -> None:
 
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_an_unknown_status_filter_is_422_not_an_empty_list(client, rpc, siti) -> None:
+    response = client.get("/api/cases", params={"status": "aproved"}, headers=siti)
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "status"
+    assert not [call for call in rpc.submissions.calls if call[0] == "list_cases"]
+
+
+@pytest.mark.parametrize("route", ["revision-requests", "rejection"])
+def test_a_whitespace_reason_is_422_naming_the_field_and_reaches_no_service(client, rpc, siti, route) -> None:
+    case_id = _submit(client, siti, _file_id(client, siti)).json()["id"]
+    staff = sign_in(client, rpc, "staf@kesbangpol.go.id", role="approver" if route == "rejection" else "verifier")
+    calls = len(rpc.submissions.calls)
+
+    response = client.post(f"/api/cases/{case_id}/{route}", headers=staff, json={"reason": "    \n\t "})
+
+    assert response.status_code == 422 and response.json()["error"]["field"] == "reason"
+    assert len(rpc.submissions.calls) == calls

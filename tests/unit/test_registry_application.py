@@ -102,3 +102,31 @@ def test_staff_see_masked_nik_and_phone_other_applicants_see_nothing(app: Regist
         app.get_organisation(verifier, "00000000-0000-4000-8000-000000000000")
     with pytest.raises(NotFound):  # an account's id is not an organisation's
         app.get_organisation(verifier, owner.user_id)
+
+
+def _board_with(position: str, **changes: object) -> list[dict]:
+    board = organisation_payload()["board"]
+    return [{**member, **changes} if member["position"] == position else member for member in board]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"founded_on": "2999-01-01"}, "founded_on"),
+        ({"founded_on": "1066-10-14"}, "founded_on"),
+        ({"board": _board_with("sekretaris", term_start="2025-01-01", term_end="2024-12-31")}, "board.1.term_end"),
+        ({"board": _board_with("ketua", term_start="2025-01-01", term_end="2025-01-01")}, "board.0.term_end"),
+        (
+            {"founded_on": "2020-01-01", "board": _board_with("bendahara", term_start="2019-06-01")},
+            "board.2.term_start",
+        ),
+    ],
+)
+def test_impossible_dates_are_refused_naming_the_field(app: RegistryApplication, changes: dict, field: str) -> None:
+    caller = applicant(app)
+    payload = organisation_payload(**changes)
+    assert [member["position"] for member in payload["board"]] == ["ketua", "sekretaris", "bendahara"]
+    with pytest.raises(InvalidInput) as refused:
+        app.record_organisation(caller, payload)
+    assert refused.value.field == field
+    assert app.get_account(caller, caller.user_id)["organisation_id"] is None  # nothing was recorded
