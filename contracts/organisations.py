@@ -25,7 +25,7 @@ def latest_today() -> dt.date:
     return (dt.datetime.now(dt.UTC) + dt.timedelta(hours=14)).date()
 
 
-def _not_in_future(day: dt.date) -> dt.date:
+def not_in_future(day: dt.date) -> dt.date:
     if day > latest_today():
         raise ValueError("must not be in the future")
     return day
@@ -34,7 +34,7 @@ def _not_in_future(day: dt.date) -> dt.date:
 def _founding_date(day: dt.date) -> dt.date:
     if day < EARLIEST_FOUNDING:
         raise ValueError(f"must not be before {EARLIEST_FOUNDING.isoformat()}")
-    return _not_in_future(day)
+    return not_in_future(day)
 
 
 class LegalForm(StrEnum):
