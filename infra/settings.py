@@ -7,6 +7,7 @@ instead of a traceback.
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -15,6 +16,35 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "dev-only-secret-change-me"  # noqa: S105 - refused outside SATU_ENV=local
+PUBLIC_BASE_URL_VARIABLE = "SATU_PUBLIC_BASE_URL"
+
+
+def local_url(host: str, port: int) -> str:
+    """``http://host:port`` of a server bound to ``host``, as a URL a browser on this machine can open.
+
+    A wildcard bind (0.0.0.0, ::) is no address to link to, so it becomes the loopback; an IPv6
+    address needs brackets in a URL.
+    """
+    if host in {"", "0.0.0.0"}:  # noqa: S104 - we map the wildcard away, we do not bind to it
+        host = "127.0.0.1"
+    elif host in {"::", "[::]"}:
+        host = "[::1]"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def resolve_public_base_url(environ: Mapping[str, str], host: str, port: int) -> str:
+    """The base of letters' QR links and mail links for a gateway served on ``host:port``.
+
+    An explicitly set, non-blank SATU_PUBLIC_BASE_URL wins (behind a proxy or on a real domain only the
+    operator knows it); otherwise the links follow the address `satu run` serves, so `--port N` alone
+    gives working links. The variable is matched regardless of case, as Settings reads it.
+    """
+    for name, value in environ.items():
+        if name.upper() == PUBLIC_BASE_URL_VARIABLE and value.strip():
+            return value.strip()
+    return local_url(host, port)
 
 
 class Settings(BaseSettings):
@@ -26,7 +56,9 @@ class Settings(BaseSettings):
     database_url: str = ""
     var_dir: Path = Path("var")
     secret_key: str = DEV_SECRET
-    public_base_url: str = "http://127.0.0.1:8000"
+    # The gateway's default address; `satu run --host/--port` passes its own to every process it starts
+    # (resolve_public_base_url).
+    public_base_url: str = local_url("127.0.0.1", 8000)
     # Empty: mail is written as .eml files under var_dir/mail.
     smtp_host: str = ""
     smtp_port: int = Field(default=1025, ge=1, le=65535)
@@ -38,6 +70,8 @@ class Settings(BaseSettings):
     relay_poll_seconds: float = Field(default=0.05, gt=0, le=60)
     region_name: str = "Kota Balikpapan"
     timezone: str = "Asia/Makassar"
+    # The region's profile and workflow definitions (regions/balikpapan when empty): see infra/catalogue.py.
+    region_dir: Path | None = None
     letter_title: str = "SURAT KETERANGAN MELAPOR"
     # Python format string; fields: seq, year, register.
     letter_number_format: str = "{register}/{seq:04d}/KESBANGPOL/{year}"

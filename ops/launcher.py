@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import http.client
 import logging
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +18,7 @@ from amqp.exceptions import AccessRefused
 from amqp.exceptions import ConnectionError as AmqpConnectionError
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from infra.settings import PUBLIC_BASE_URL_VARIABLE, local_url, resolve_public_base_url
 from ops.service import SERVICES
 
 # A ping that timed out leaves late replies on a closing channel; py-amqp warns about each one.
@@ -75,6 +78,12 @@ class System:
 
     def __post_init__(self) -> None:
         self.env["SATU_AMQP_URI"] = self.amqp_uri
+        # Letters' QR codes and mail links must point at the gateway this system actually serves, so with
+        # `--port N` alone every child gets the matching base; an explicit SATU_PUBLIC_BASE_URL still wins.
+        public_base_url = resolve_public_base_url(self.env, self.host, self.port)
+        for name in [name for name in self.env if name.upper() == PUBLIC_BASE_URL_VARIABLE]:
+            del self.env[name]  # a blank or differently cased copy must not shadow the resolved one
+        self.env[PUBLIC_BASE_URL_VARIABLE] = public_base_url
 
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
@@ -108,16 +117,21 @@ class System:
         wait_for_services(self.amqp_uri, SERVICES, seconds, on_wait=self.check_alive)
 
     def wait_for_gateway(self, seconds: float = 30) -> None:
-        import httpx
-
+        # The stdlib client: the running system may import nothing outside requirements.lock (httpx is a
+        # test tool only), and `scripts/run` installs that lock alone.
+        url = f"{local_url(self.host, self.port)}/health"
+        # No proxy: an http_proxy in the environment must not route a loopback check elsewhere.
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             self.check_alive()
             try:
-                if httpx.get(f"http://{self.host}:{self.port}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.3)
+                with opener.open(url, timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except (OSError, http.client.HTTPException):
+                pass  # not listening yet (refused, reset, timeout, or an error status while it starts)
+            time.sleep(0.3)
         raise RuntimeError(f"gateway did not answer on {self.host}:{self.port} in {seconds:.0f}s")
 
     def check_alive(self) -> None:

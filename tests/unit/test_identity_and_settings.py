@@ -1,15 +1,18 @@
-"""Signed caller identities and start-up configuration errors."""
+"""Signed caller identities, start-up configuration errors, and the public base URL that `satu run` passes on."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from contracts.errors import NotAuthenticated, PermissionDenied
 from contracts.identity import Caller, Role, sign_caller, verify_caller
+from infra.settings import Settings, resolve_public_base_url
+from ops.launcher import System
 
 SECRET = "test-secret"
 
@@ -81,3 +84,52 @@ def test_a_signed_caller_expires() -> None:
     with pytest.raises(NotAuthenticated, match="expired"):
         verify_caller(stale, SECRET)
     assert verify_caller(sign_caller(caller, SECRET), SECRET) == caller
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "expected"),
+    [
+        ("127.0.0.1", 8000, "http://127.0.0.1:8000"),
+        ("127.0.0.1", 9123, "http://127.0.0.1:9123"),
+        ("localhost", 8080, "http://localhost:8080"),
+        ("0.0.0.0", 9123, "http://127.0.0.1:9123"),  # noqa: S104 - a wildcard bind is no address to link to
+        ("::", 9123, "http://[::1]:9123"),
+        ("::1", 9123, "http://[::1]:9123"),
+    ],
+)
+def test_without_an_explicit_base_url_the_links_follow_the_served_address(host: str, port: int, expected: str) -> None:
+    assert resolve_public_base_url({"PATH": "/usr/bin"}, host, port) == expected
+
+
+@pytest.mark.parametrize("name", ["SATU_PUBLIC_BASE_URL", "satu_public_base_url"])  # Settings reads either
+def test_an_explicit_base_url_wins_over_the_port(name: str) -> None:
+    assert resolve_public_base_url({name: "https://ormas.example.id"}, "127.0.0.1", 9123) == "https://ormas.example.id"
+
+
+def test_a_blank_base_url_counts_as_unset() -> None:
+    # A blank one would make every letter's QR code a relative "/verify/…" that no phone can open.
+    assert resolve_public_base_url({"SATU_PUBLIC_BASE_URL": " "}, "127.0.0.1", 9123) == "http://127.0.0.1:9123"
+
+
+def test_the_default_base_url_is_the_default_run_address(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SATU_PUBLIC_BASE_URL", raising=False)
+    assert Settings().public_base_url == resolve_public_base_url({}, "127.0.0.1", 8000) == "http://127.0.0.1:8000"
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        ({}, "http://127.0.0.1:9123"),
+        ({"SATU_PUBLIC_BASE_URL": "https://ormas.example.id"}, "https://ormas.example.id"),
+        ({"satu_public_base_url": ""}, "http://127.0.0.1:9123"),  # a blank variant must not shadow the port
+    ],
+)
+def test_every_process_satu_run_starts_reads_the_resolved_base_url(
+    environment: dict[str, str], expected: str, tmp_path: Path
+) -> None:
+    """A real child of the launcher, as a service is started, loads its settings from what it was given."""
+    system = System("amqp://guest:guest@127.0.0.1:5672/", tmp_path / "logs", port=9123, env=dict(environment))
+    system.env["SATU_VAR_DIR"] = str(tmp_path / "var")
+    probe = "from infra.settings import load_settings; print(load_settings().public_base_url)"
+    assert system.spawn("probe", [sys.executable, "-c", probe]).wait(60) == 0
+    assert (tmp_path / "logs" / "probe.log").read_text().strip() == expected
