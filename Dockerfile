@@ -10,6 +10,7 @@ COPY infra ./infra
 COPY services ./services
 COPY gateway ./gateway
 COPY ops ./ops
+COPY regions ./regions
 RUN pip install --no-deps . \
     && useradd --system --home /var/lib/satu satu \
     && mkdir -p /var/lib/satu/letters /var/lib/satu/uploads \

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 
 class ServiceType(StrEnum):
@@ -33,6 +33,10 @@ class AttachmentKind(StrEnum):
     DOMICILE = "domicile"
     OFFICE_PROOF = "office_proof"
     STATEMENTS = "statements"
+    FIELD_PHOTO = "field_photo"
+    FIELD_REPORT = "field_report"
+    ACTIVITY_REPORT = "activity_report"
+    BOARD_DECREE = "board_decree"
     OTHER = "other"
 
 
@@ -82,3 +86,23 @@ class Noted(BaseModel):
     """A decision with an optional note (forward, approve); a blank note is no note."""
 
     note: Note = None
+
+
+class Assignee(BaseModel):
+    """A colleague a case is handed to (the service checks the account and fills in role and name)."""
+
+    id: str = Field(min_length=1, max_length=64)
+    role: str = Field(default="", max_length=20)
+    name: str = Field(default="", max_length=120)
+
+
+class ActionRequest(BaseModel):
+    """What a person sends with one step of a workflow; the definition says which parts it needs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Reason | None = None
+    note: Note = None
+    attachments: list[Attachment] = Field(default_factory=list, max_length=30)
+    form: dict[str, Any] | None = None
+    assignee: Assignee | None = None

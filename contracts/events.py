@@ -61,6 +61,10 @@ class CaseEventV1(BaseModel):
     letter: LetterIssueV1 | None = None
     # The organisation as it stood when the case was filed: what the letter prints.
     organisation: dict[str, str | None] | None = None
+    # Added by the case kernel (absent from events of cases filed before it):
+    action: str | None = None  # the workflow action taken
+    assignee: dict[str, str] | None = None  # who holds the case now (take / assign)
+    clock: str | None = None  # "running" | "paused" | "stopped" when the step moved the SLA clock
 
 
 CASE_EVENT_TYPES = (
@@ -70,6 +74,14 @@ CASE_EVENT_TYPES = (
     "case.forwarded.v1",
     "case.approved.v1",
     "case.rejected.v1",
+    # the case kernel's steps
+    "case.assigned.v1",
+    "case.field_visit_recorded.v1",
+    "case.held.v1",
+    "case.released.v1",
+    "case.drafted.v1",
+    "case.draft_updated.v1",
+    "case.accepted.v1",
 )
 
 DATA_MODELS: dict[str, type[BaseModel]] = {

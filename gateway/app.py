@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from gateway import errors
 from gateway.limits import BodyLimit
-from gateway.routes import accounts, cases, decisions, downloads, files, health, organisations, pages, verify
+from gateway.routes import accounts, actions, cases, decisions, downloads, files, health, organisations, pages, verify
 from gateway.rpc import RpcClients
 from gateway.uploads import UploadStore
 from infra.settings import Settings, load_settings
@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None, rpc: RpcClients | None = None) 
     app.state.rpc = clients
     app.state.uploads = UploadStore(settings.var_dir / "uploads", settings.upload_max_bytes)
     errors.install(app)
-    for module in (health, accounts, organisations, files, cases, decisions, downloads, verify, pages):
+    for module in (health, accounts, organisations, files, cases, actions, decisions, downloads, verify, pages):
         app.include_router(module.router)
     app.include_router(organisations.reference)
     upload_limit = settings.upload_max_bytes + MULTIPART_OVERHEAD

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from contracts.events import CASE_EVENT_TYPES
 from contracts.forms import FORMS
 from contracts.workflow import RegionProfile, Workflow
 from regions import DEFAULT_REGION_DIR
@@ -50,6 +51,7 @@ def load_catalogue(region_dir: Path | None = None) -> Catalogue:
         if workflow.key != path.stem:
             raise CatalogueError(f"{path}: key: '{workflow.key}' must equal the file name '{path.stem}'")
         _check_forms(path, workflow)
+        _check_events(path, workflow)
         workflows[workflow.key] = workflow
     if not workflows:
         raise CatalogueError(f"{folder / 'workflows'}: no workflow definitions found")
@@ -100,3 +102,11 @@ def _check_forms(path: Path, workflow: Workflow) -> None:
     for where, form in named:
         if form is not None and form not in FORMS:
             raise CatalogueError(f"{path}: {where}: unknown form '{form}' (known: {', '.join(sorted(FORMS))})")
+
+
+def _check_events(path: Path, workflow: Workflow) -> None:
+    named = [("filing.event", workflow.filing.event)]
+    named += [(f"actions.{name}.event", action.event) for name, action in workflow.actions.items()]
+    for where, event_type in named:
+        if event_type not in CASE_EVENT_TYPES:
+            raise CatalogueError(f"{path}: {where}: unknown integration event type '{event_type}'")

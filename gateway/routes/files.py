@@ -22,8 +22,9 @@ def upload_file(
     Example: `curl -F file=@akta.pdf -H "Authorization: Bearer <token>" /api/files`
     -> `{"file_id": "3f2a...32 hex", "filename": "akta.pdf", "size": 48211, "sha256": "9c1e..."}`
     """
-    # Files are only ever attached to an applicant's own case: staff and auditors upload nothing.
-    caller.require(Role.APPLICANT)
+    # Applicants attach files to their own cases; a verifier attaches the field visit's record and
+    # photos. Approvers, admins and auditors upload nothing.
+    caller.require(Role.APPLICANT, Role.VERIFIER)
     stored = store.save(file.file, file.filename, caller)
     return {
         "file_id": stored.file_id,

@@ -1,4 +1,5 @@
-"""Submissions application: the case workflow. One short method per command."""
+"""Submissions application: the case kernel. A filing opens a case of a workflow; every later step is
+one ``act`` checked against the workflow's definition. One short method per command."""
 
 from __future__ import annotations
 
@@ -9,75 +10,70 @@ import random
 import secrets
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
-from contracts.cases import CaseSubmission, Noted, Reasoned, Resubmission
+from contracts.cases import ActionRequest, CaseSubmission
 from contracts.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from contracts.identity import Caller, Role
 from contracts.validation import parse
-from services.submissions.domain import Case, CaseStateError, LetterRegister
+from contracts.workflow import Workflow
+from infra.catalogue import Catalogue, CatalogueError, load_catalogue
+from services.submissions.clock import Calendar
+from services.submissions.domain import Case
 from services.submissions.history import event_record, pick_version
+from services.submissions.hooks import HOOKS, Step
+from services.submissions.rules import check_action
 from services.submissions.views import case_view
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class LetterPolicy:
-    """Regional configuration of the outgoing letter."""
-
-    title: str = "SURAT KETERANGAN MELAPOR"
-    register_name: str = "SKM"
-    number_format: str = "{register}/{seq:04d}/KESBANGPOL/{year}"
-    timezone: str = "Asia/Makassar"
-
-    def number(self, sequence: int, year: int) -> str:
-        return self.number_format.format(register=self.register_name, seq=sequence, year=year)
 
 
 def actor_of(caller: Caller) -> dict[str, str]:
     return {"id": caller.user_id, "role": caller.role.value}
 
 
-@contextmanager
-def state_rules() -> Iterator[None]:
-    try:
-        yield
-    except CaseStateError as error:
-        raise Conflict(str(error), field="status") from None
-
-
 class SubmissionsApplication(Application):
     name = "submissions"
-    letter_policy = LetterPolicy()
+    catalogue: Catalogue = load_catalogue()
+
+    @property
+    def calendar(self) -> Calendar:
+        region = self.catalogue.region
+        return Calendar(region.timezone, frozenset(region.extra_days_off), region.published_calendar_until)
 
     def submit_case(self, caller: Caller, organisation: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
-        caller.require(Role.APPLICANT)
         if caller.organisation_id is None or caller.organisation_id != organisation.get("id"):
             raise PermissionDenied("you may only file for your own organisation")
         data = parse(CaseSubmission, payload)
+        workflow = self._workflow(data.service.value)
+        caller.require(*workflow.filing.roles)
         digest = filing_digest(data)
         if data.request_key:
             earlier = self._find(Case.create_id(organisation["id"], data.request_key))
             if earlier is not None:
                 return self._retried(earlier, digest)
-        case = Case(
-            service=data.service.value,
-            reference=f"{data.service.value.upper()}-{self._today().year}-{secrets.token_hex(4).upper()}",
+        state = workflow.states[workflow.initial_state]
+        case = Case.open(
+            case_id=Case.create_id(organisation["id"], data.request_key),
+            workflow=workflow.key,
+            workflow_version=workflow.version,
+            reference=f"{workflow.reference_prefix}-{self.today().year}-{secrets.token_hex(4).upper()}",
             organisation_id=organisation["id"],
             organisation=letter_snapshot(organisation),
+            subject=None,
             attachments=[a.model_dump(mode="json") for a in data.attachments],
             note=data.note,
+            form=None,
+            state=workflow.initial_state,
+            clock=state.clock.value,
             actor=actor_of(caller),
             request_key=data.request_key,
             request_digest=digest,
+            emits=workflow.filing.event,
         )
         try:
             self.save(case)
@@ -85,68 +81,39 @@ class SubmissionsApplication(Application):
             if not data.request_key:
                 raise
             return self._retried(self._case(str(case.id)), digest)  # the same key raced us and won
-        return case_view(case)
+        return self._view(case)
 
-    @staticmethod
-    def _retried(earlier: Case, digest: str) -> dict[str, Any]:
-        """A retry of a filing that already went through returns it; another filing under its key is refused."""
-        if earlier.request_digest not in (None, digest):
-            raise InvalidInput(
-                "this Idempotency-Key was already used for a different filing; use a new key",
-                field="Idempotency-Key",
+    def act(self, caller: Caller, case_id: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Take one action of the case's workflow (revision request, field visit, hold, approval …)."""
+        request = parse(ActionRequest, payload)
+
+        def attempt() -> dict[str, Any]:
+            case = self._readable_case(caller, case_id)
+            workflow = self._workflow(case.workflow)
+            step = Step(case=case, workflow=workflow, action=check_action(workflow, case, action, caller, request))
+            for hook in step.action.hooks:
+                HOOKS[hook](self, step)
+            target = workflow.states[step.action.to] if step.action.to else None
+            case.take(
+                action,
+                actor_of(caller),
+                emits=step.action.event,
+                state=step.action.to,
+                clock=target.clock.value if target else None,
+                reason=request.reason,
+                note=request.note,
+                attachments=[a.model_dump(mode="json") for a in request.attachments],
+                form=request.form,
+                assignee=request.assignee.model_dump() if request.assignee else None,
+                output=step.output,
             )
-        return case_view(earlier)
+            self.save(case, *step.also_save)
+            return self._view(case)
 
-    def request_revision(self, caller: Caller, case_id: str, payload: dict[str, Any]) -> dict[str, Any]:
-        caller.require(Role.VERIFIER)
-        reason = parse(Reasoned, payload).reason
-        return self._change(case_id, lambda case: case.request_revision(reason, actor_of(caller)))
-
-    def resubmit(self, caller: Caller, case_id: str, payload: dict[str, Any]) -> dict[str, Any]:
-        caller.require(Role.APPLICANT)
-        data = parse(Resubmission, payload)
-        self._readable_case(caller, case_id)
-        attachments = [a.model_dump(mode="json") for a in data.attachments]
-        return self._change(case_id, lambda case: case.resubmit(attachments, data.note, actor_of(caller)))
-
-    def forward(self, caller: Caller, case_id: str, payload: dict[str, Any]) -> dict[str, Any]:
-        caller.require(Role.VERIFIER)
-        note = parse(Noted, payload).note
-        return self._change(case_id, lambda case: case.forward(note, actor_of(caller)))
-
-    def reject(self, caller: Caller, case_id: str, payload: dict[str, Any]) -> dict[str, Any]:
-        caller.require(Role.APPROVER)
-        reason = parse(Reasoned, payload).reason
-        return self._change(case_id, lambda case: case.reject(reason, actor_of(caller)))
-
-    def approve(self, caller: Caller, case_id: str, payload: dict[str, Any]) -> dict[str, Any]:
-        caller.require(Role.APPROVER)
-        note = parse(Noted, payload).note
-        # Two approvals may race for the same register number: the loser's save conflicts, retry it.
-        return self._retry_on_conflict(lambda: self._approve_once(caller, case_id, note))
-
-    def _approve_once(self, caller: Caller, case_id: str, note: str | None) -> dict[str, Any]:
-        case = self._case(case_id)
-        today = self._today()
-        register = self._register(self.letter_policy.register_name, today.year)
-        with state_rules():
-            case._require({"forwarded"}, "approve")
-            sequence = register.take_next(str(case.id))
-            letter = {
-                "number": self.letter_policy.number(sequence, today.year),
-                "register_name": register.name,
-                "year": today.year,
-                "sequence": sequence,
-                "verification_code": uuid.uuid4().hex,
-                "issued_on": today.isoformat(),
-                "title": self.letter_policy.title,
-            }
-            case.approve(note, letter, actor_of(caller))
-        self.save(case, register)
-        return case_view(case)
+        return self._retry_on_conflict(attempt)
 
     def get_case(self, caller: Caller, case_id: str) -> dict[str, Any]:
-        return case_view(self._readable_case(caller, case_id))
+        return self._view(self._readable_case(caller, case_id))
 
     def case_history(self, caller: Caller, case_id: str) -> list[dict[str, Any]]:
         case = self._readable_case(caller, case_id)
@@ -158,26 +125,42 @@ class SubmissionsApplication(Application):
         case = self._readable_case(caller, case_id)
         events = list(self.repository.event_store.get(case.id))
         chosen = pick_version(events, version=version, at=at)
-        return case_view(self.repository.get(case.id, version=chosen))
+        past: Case = self.repository.get(case.id, version=chosen)
+        return self._view(past, now=past.modified_on)
+
+    def describe_workflows(self) -> list[dict[str, Any]]:
+        return [workflow.model_dump(mode="json", by_alias=True) for workflow in self.catalogue.workflows.values()]
+
+    def today(self) -> dt.date:
+        return dt.datetime.now(self.calendar.zone).date()
 
     # --- helpers -------------------------------------------------------------------------------
 
-    def _change(self, case_id: str, command: Callable[[Case], None]) -> dict[str, Any]:
-        def attempt() -> dict[str, Any]:
-            case = self._case(case_id)
-            with state_rules():
-                command(case)
-            self.save(case)
-            return case_view(case)
+    def _view(self, case: Case, now: dt.datetime | None = None) -> dict[str, Any]:
+        workflow = self.catalogue.workflow(case.workflow)
+        return case_view(case, workflow, self.calendar, now or dt.datetime.now(dt.UTC))
 
-        return self._retry_on_conflict(attempt)
+    def _retried(self, earlier: Case, digest: str) -> dict[str, Any]:
+        """A retry of a filing that already went through returns it; another filing under its key is refused."""
+        if earlier.request_digest not in (None, digest):
+            raise InvalidInput(
+                "this Idempotency-Key was already used for a different filing; use a new key",
+                field="Idempotency-Key",
+            )
+        return self._view(earlier)
+
+    def _workflow(self, key: str) -> Workflow:
+        workflow = self.catalogue.workflow(key)
+        if workflow is None:
+            raise InvalidInput(f"unknown service '{key}'", field="service")
+        return workflow
 
     def _retry_on_conflict(self, attempt: Callable[[], T], tries: int = 30) -> T:
         for round_ in range(tries):
             try:
                 return attempt()
             except IntegrityError:
-                # Someone else changed the aggregate (or took the register number) meanwhile:
+                # Someone else changed the case (or took the register number) meanwhile:
                 # back off a little, re-read and re-check the rules.
                 time.sleep(random.uniform(0, 0.002 * (round_ + 1)))
         raise Conflict("the case was changed by someone else at the same moment; try again")
@@ -207,15 +190,6 @@ class SubmissionsApplication(Application):
             return None
         return found if isinstance(found, Case) else None
 
-    def _register(self, name: str, year: int) -> LetterRegister:
-        try:
-            return self.repository.get(LetterRegister.create_id(name, year))
-        except AggregateNotFoundError:
-            return LetterRegister(name=name, year=year)
-
-    def _today(self) -> dt.date:
-        return dt.datetime.now(ZoneInfo(self.letter_policy.timezone)).date()
-
 
 def filing_digest(data: CaseSubmission) -> str:
     """A fingerprint of what a filing asks for, without its idempotency key."""
@@ -239,11 +213,13 @@ def letter_snapshot(organisation: dict[str, Any]) -> dict[str, Any]:
 
 
 def build_application(env: dict[str, str], settings: Any) -> SubmissionsApplication:
-    """The application configured from settings (letter title and number format are regional)."""
+    """The application with the region's catalogue (labels, deadlines, number formats are regional)."""
     application = SubmissionsApplication(env=env)
-    application.letter_policy = LetterPolicy(
-        title=settings.letter_title,
-        number_format=settings.letter_number_format,
-        timezone=settings.timezone,
-    )
+    application.catalogue = load_catalogue(settings.region_dir)
+    for workflow in application.catalogue.workflows.values():
+        for name, action in workflow.actions.items():
+            for hook in action.hooks:
+                if hook not in HOOKS:
+                    where = f"workflows/{workflow.key}.toml: actions.{name}.hooks"
+                    raise CatalogueError(f"{where}: unknown hook '{hook}' (known: {', '.join(HOOKS)})")
     return application

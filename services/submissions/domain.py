@@ -1,122 +1,284 @@
-"""Cases of the five services and the letter registers. Pure: stdlib and eventsourcing.domain only.
+"""The case kernel's aggregate and the letter registers. Pure: stdlib and eventsourcing.domain only.
 
-Public methods check the rules, private ``@event`` methods only record (they re-run on replay).
+One ``Case`` carries a case of any workflow. Its events record *results* — the state reached, what
+the action added, what happened to the service-level clock — never a rule, so replaying a case never
+consults its workflow definition, and editing a definition changes the future only. The rules (who
+may take which action from where) are checked by the application against the definition before
+``take`` records the move.
+
+Cases filed before the kernel were stored as ``Case.Submitted``, ``Case.RevisionRequested`` … (the
+walking skeleton's hand-written SKM workflow). Those topics stay readable: each old event class
+below folds into the same generic state, so old streams replay, show the same history and feed the
+same read models.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate
 
 REGISTER_NAMESPACE = uuid.UUID("a3f4f1d2-7e0b-4c1e-9d55-3b8e2f6c1a90")
 CASE_NAMESPACE = uuid.UUID("4d7c8a21-93b5-4f0e-8c6a-52e1f0b7d3a4")
 
-SUBMITTED = "submitted"
-REVISION_REQUESTED = "revision_requested"
-RESUBMITTED = "resubmitted"
-FORWARDED = "forwarded"
-APPROVED = "approved"
-REJECTED = "rejected"
-
-IN_VERIFICATION = frozenset({SUBMITTED, RESUBMITTED})
-
-
-class CaseStateError(Exception):
-    """The case is not in a state that allows the action."""
+RUNNING, PAUSED, STOPPED = "running", "paused", "stopped"
+LEGACY_WORKFLOW_VERSION = 1  # the walking skeleton's SKM, before definitions existed
 
 
 class Case(Aggregate):
     @staticmethod
     def create_id(organisation_id: str, request_key: str | None = None) -> uuid.UUID:
-        """A client's retry of the same filing (same idempotency key) names the same case."""
+        """A retried filing (same idempotency key, or the same one-per subject) names the same case."""
         if request_key:
             return uuid.uuid5(CASE_NAMESPACE, f"{organisation_id}:{request_key}")
         return uuid.uuid4()
 
-    @event("Submitted")
+    class Opened(Aggregate.Created):
+        workflow: str
+        workflow_version: int
+        reference: str
+        organisation_id: str
+        organisation: dict[str, Any]  # what outputs print about the organisation; no personal data
+        subject: str | None  # what the case is one of, e.g. the report period "2026-S1"
+        attachments: list[dict[str, Any]]
+        note: str | None
+        form: dict[str, Any] | None
+        state: str
+        clock: str
+        actor: dict[str, str]
+        request_key: str | None = None
+        request_digest: str | None = None
+        emits: str = "case.submitted.v1"  # the integration event of the filing
+
+    class Moved(Aggregate.Event):
+        action: str
+        state: str  # the state reached (the same one for a note, an assignment, a field visit)
+        clock: str | None  # the clock from now on, if this move started, paused or stopped it
+        reason: str | None
+        note: str | None
+        attachments: list[dict[str, Any]]
+        form: dict[str, Any] | None
+        assignee: dict[str, str] | None
+        output: dict[str, Any] | None  # what a hook issued (a numbered letter or receipt)
+        emits: str  # the integration event type (recorded, so a changed definition never renames the past)
+        actor: dict[str, str]
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.apply_move(self)
+
+    @classmethod
+    def open(cls, *, case_id: uuid.UUID, **facts: Any) -> Case:
+        return cls._create(cls.Opened, id=case_id, **facts)
+
     def __init__(
         self,
-        service: str,
+        workflow: str,
+        workflow_version: int,
         reference: str,
         organisation_id: str,
         organisation: dict[str, Any],
+        subject: str | None,
         attachments: list[dict[str, Any]],
         note: str | None,
+        form: dict[str, Any] | None,
+        state: str,
+        clock: str,
         actor: dict[str, str],
         request_key: str | None = None,
         request_digest: str | None = None,
     ) -> None:
-        self.service = service
+        self.workflow = workflow
+        self.workflow_version = workflow_version
         self.reference = reference
         self.organisation_id = organisation_id
         self.organisation = organisation
-        self.attachments = attachments
+        self.subject = subject
+        self.attachments = list(attachments)
         self.superseded_attachments: list[dict[str, Any]] = []
         self.note = note
+        self.form = form
+        self.state = state
         self.submitted_by = actor
-        self.status = SUBMITTED
         self.last_reason: str | None = None
+        self.assignee: dict[str, str] | None = None
         self.letter: dict[str, Any] | None = None
-        # What the filing said (cases filed before this was recorded have None): a retry under the
-        # same idempotency key must say the same, or it is a different filing reusing a key.
+        self.done_actions: list[str] = []
+        self.clock = clock
+        # created_on is the opening event's time (set before __init__ runs, on replay too).
+        self.clock_changes = [{"at": self.created_on, "state": clock, "by": actor.get("id"), "reason": None}]
         self.request_digest = request_digest
 
-    def _require(self, allowed: frozenset[str] | set[str], action: str) -> None:
-        if self.status not in allowed:
-            raise CaseStateError(f"cannot {action} a case that is {self.status}")
+    # --- recording ---------------------------------------------------------------------------
 
-    def request_revision(self, reason: str, actor: dict[str, str]) -> None:
-        self._require(IN_VERIFICATION, "request a revision of")
-        self._record_revision_request(reason=reason, actor=actor)
+    def take(
+        self,
+        action: str,
+        actor: dict[str, str],
+        *,
+        emits: str,
+        state: str | None = None,
+        clock: str | None = None,
+        reason: str | None = None,
+        note: str | None = None,
+        attachments: list[dict[str, Any]] | None = None,
+        form: dict[str, Any] | None = None,
+        assignee: dict[str, str] | None = None,
+        output: dict[str, Any] | None = None,
+    ) -> None:
+        """Record an action the application has checked against the workflow definition."""
+        self.trigger_event(
+            self.Moved,
+            action=action,
+            state=state or self.state,
+            clock=clock if clock != self.clock else None,
+            reason=reason,
+            note=note,
+            attachments=attachments or [],
+            form=form,
+            assignee=assignee,
+            output=output,
+            emits=emits,
+            actor=actor,
+        )
 
-    @event("RevisionRequested")
-    def _record_revision_request(self, reason: str, actor: dict[str, str]) -> None:
-        self.status = REVISION_REQUESTED
-        self.last_reason = reason
+    # --- folding (also runs on replay: no clock, no uuid, no rules) ----------------------------
 
-    def resubmit(self, attachments: list[dict[str, Any]], note: str | None, actor: dict[str, str]) -> None:
-        self._require({REVISION_REQUESTED}, "resubmit")
-        self._record_resubmission(attachments=attachments, note=note, actor=actor)
+    def apply_move(self, event: Any) -> None:
+        if event.attachments:
+            # A corrected file replaces the earlier one of the same kind; the old one stays in the history.
+            replaced = {attachment["kind"] for attachment in event.attachments}
+            self.superseded_attachments += [a for a in self.attachments if a["kind"] in replaced]
+            self.attachments = [a for a in self.attachments if a["kind"] not in replaced] + list(event.attachments)
+        if event.state != self.state:
+            # A reason is current only in the state it sent the case to (a revision note, a hold, a rejection).
+            self.last_reason = event.reason
+            if event.note is not None and event.action in ("resubmit", "submit"):
+                self.note = event.note
+        if event.form is not None and event.action in ("update_draft", "resubmit"):
+            self.form = event.form
+        if event.assignee is not None or event.action == "take":
+            self.assignee = event.assignee or {"id": event.actor["id"], "role": event.actor["role"]}
+        if event.output is not None:
+            self.letter = event.output
+        self.state = event.state
+        if event.action not in self.done_actions:
+            self.done_actions.append(event.action)
+        if event.clock is not None:
+            self._clock_to(event.clock, event.timestamp, event.actor, event.reason)
 
-    @event("Resubmitted")
-    def _record_resubmission(self, attachments: list[dict[str, Any]], note: str | None, actor: dict[str, str]) -> None:
-        # A corrected file replaces the earlier one of the same kind; the old one stays in the history.
-        replaced = {attachment["kind"] for attachment in attachments}
-        self.superseded_attachments += [a for a in self.attachments if a["kind"] in replaced]
-        self.attachments = [a for a in self.attachments if a["kind"] not in replaced] + attachments
-        self.note = note
-        self.status = RESUBMITTED
-        self.last_reason = None  # answered: the revision note is history now, not a current demand
+    def _clock_to(self, clock: str, at: dt.datetime, actor: dict[str, str], reason: str | None) -> None:
+        self.clock = clock
+        self.clock_changes.append({"at": at, "state": clock, "by": actor.get("id"), "reason": reason})
 
-    def forward(self, note: str | None, actor: dict[str, str]) -> None:
-        self._require(IN_VERIFICATION, "forward")
-        self._record_forward(note=note, actor=actor)
+    @property
+    def status(self) -> str:
+        """The walking skeleton's name for the state (kept for views and subscribers)."""
+        return self.state
 
-    @event("Forwarded")
-    def _record_forward(self, note: str | None, actor: dict[str, str]) -> None:
-        self.status = FORWARDED
-        self.last_reason = None
+    @property
+    def service(self) -> str:
+        return self.workflow
 
-    def approve(self, note: str | None, letter: dict[str, Any], actor: dict[str, str]) -> None:
-        self._require({FORWARDED}, "approve")
-        self._record_approval(note=note, letter=letter, actor=actor)
+    # --- the walking skeleton's SKM events (stored before the kernel; kept readable) -----------
 
-    @event("Approved")
-    def _record_approval(self, note: str | None, letter: dict[str, Any], actor: dict[str, str]) -> None:
-        self.status = APPROVED
-        self.letter = letter
-        self.last_reason = None
+    class Submitted(Aggregate.Created):
+        service: str
+        reference: str
+        organisation_id: str
+        organisation: dict[str, Any]
+        attachments: list[dict[str, Any]]
+        note: str | None
+        actor: dict[str, str]
+        request_key: str | None = None
+        request_digest: str | None = None
 
-    def reject(self, reason: str, actor: dict[str, str]) -> None:
-        self._require({FORWARDED}, "reject")
-        self._record_rejection(reason=reason, actor=actor)
+        def mutate(self, aggregate: Any) -> Any:
+            case = Case.__new__(Case)
+            case.__base_init__(self.originator_id, self.originator_version, self.timestamp)
+            case.__init__(  # type: ignore[misc]
+                workflow=self.service,
+                workflow_version=LEGACY_WORKFLOW_VERSION,
+                reference=self.reference,
+                organisation_id=self.organisation_id,
+                organisation=self.organisation,
+                subject=None,
+                attachments=self.attachments,
+                note=self.note,
+                form=None,
+                state="submitted",
+                clock=RUNNING,
+                actor=self.actor,
+                request_key=self.request_key,
+                request_digest=self.request_digest,
+            )
+            return case
 
-    @event("Rejected")
-    def _record_rejection(self, reason: str, actor: dict[str, str]) -> None:
-        self.status = REJECTED
-        self.last_reason = reason
+    class _LegacyMove(Aggregate.Event):
+        """An old SKM step, folded like the ``Moved`` it would be today."""
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.apply_move(LegacyMove.of(self))
+
+    class RevisionRequested(_LegacyMove):
+        reason: str
+        actor: dict[str, str]
+
+    class Resubmitted(_LegacyMove):
+        attachments: list[dict[str, Any]]
+        note: str | None
+        actor: dict[str, str]
+
+    class Forwarded(_LegacyMove):
+        note: str | None
+        actor: dict[str, str]
+
+    class Approved(_LegacyMove):
+        note: str | None
+        letter: dict[str, Any]
+        actor: dict[str, str]
+
+    class Rejected(_LegacyMove):
+        reason: str
+        actor: dict[str, str]
+
+
+class LegacyMove:
+    """An old SKM event seen with the fields of a ``Case.Moved``."""
+
+    # old event class name -> (action, state reached, clock from then on)
+    MEANING = {
+        "RevisionRequested": ("request_revision", "revision_requested", PAUSED),
+        "Resubmitted": ("resubmit", "resubmitted", RUNNING),
+        "Forwarded": ("forward", "forwarded", None),
+        "Approved": ("approve", "approved", STOPPED),
+        "Rejected": ("reject", "rejected", STOPPED),
+    }
+    EMITS = {
+        "RevisionRequested": "case.revision_requested.v1",
+        "Resubmitted": "case.resubmitted.v1",
+        "Forwarded": "case.forwarded.v1",
+        "Approved": "case.approved.v1",
+        "Rejected": "case.rejected.v1",
+    }
+
+    def __init__(self, old: Any) -> None:
+        name = type(old).__name__
+        self.action, self.state, self.clock = self.MEANING[name]
+        self.emits = self.EMITS[name]
+        self.timestamp = old.timestamp
+        self.actor = old.actor
+        self.reason = getattr(old, "reason", None)
+        self.note = getattr(old, "note", None)
+        self.attachments = getattr(old, "attachments", [])
+        self.output = getattr(old, "letter", None)
+        self.form = None
+        self.assignee = None
+
+    @classmethod
+    def of(cls, old: Any) -> LegacyMove:
+        return cls(old)
 
 
 class LetterRegister(Aggregate):
@@ -127,16 +289,26 @@ class LetterRegister(Aggregate):
     def create_id(name: str, year: int) -> uuid.UUID:
         return uuid.uuid5(REGISTER_NAMESPACE, f"{name}:{year}")
 
-    @event("Opened")
+    class Opened(Aggregate.Created):
+        name: str
+        year: int
+
+    class NumberTaken(Aggregate.Event):
+        sequence: int
+        case_id: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.last_sequence = self.sequence
+
+    @classmethod
+    def open(cls, name: str, year: int) -> LetterRegister:
+        return cls._create(cls.Opened, id=cls.create_id(name, year), name=name, year=year)
+
     def __init__(self, name: str, year: int) -> None:
         self.name = name
         self.year = year
         self.last_sequence = 0
 
     def take_next(self, case_id: str) -> int:
-        self._record_taken(sequence=self.last_sequence + 1, case_id=case_id)
+        self.trigger_event(self.NumberTaken, sequence=self.last_sequence + 1, case_id=case_id)
         return self.last_sequence
-
-    @event("NumberTaken")
-    def _record_taken(self, sequence: int, case_id: str) -> None:
-        self.last_sequence = sequence

@@ -1,4 +1,8 @@
-"""Case domain events -> integration events (the one place that maps them)."""
+"""Case domain events -> integration events (the one place that maps them).
+
+Every case event records the integration event it emits (``emits``), so the mapping needs no workflow
+definition; the walking skeleton's SKM events map as they always did.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,10 @@ from collections import OrderedDict
 from typing import Any
 
 from contracts.events import IntegrationEvent, stable_event_id
-from services.submissions.domain import Case
+from services.submissions.domain import Case, LegacyMove
 
-EVENT_TYPES: dict[type, tuple[str, str]] = {
-    Case.Submitted: ("case.submitted.v1", "submitted"),  # type: ignore[attr-defined]  # event classes are made by @event at runtime
-    Case.RevisionRequested: ("case.revision_requested.v1", "revision_requested"),  # type: ignore[attr-defined]  # event classes are made by @event at runtime
-    Case.Resubmitted: ("case.resubmitted.v1", "resubmitted"),  # type: ignore[attr-defined]  # event classes are made by @event at runtime
-    Case.Forwarded: ("case.forwarded.v1", "forwarded"),  # type: ignore[attr-defined]  # event classes are made by @event at runtime
-    Case.Approved: ("case.approved.v1", "approved"),  # type: ignore[attr-defined]  # event classes are made by @event at runtime
-    Case.Rejected: ("case.rejected.v1", "rejected"),  # type: ignore[attr-defined]  # event classes are made by @event at runtime
-}
+OPENINGS = (Case.Opened, Case.Submitted)
+LEGACY_MOVES = (Case.RevisionRequested, Case.Resubmitted, Case.Forwarded, Case.Approved, Case.Rejected)
 
 
 class CaseFacts:
@@ -35,14 +33,15 @@ class CaseFacts:
         while len(self._facts) > self._capacity:
             self._facts.popitem(last=False)
 
-    def remember(self, submitted: Any) -> None:
+    def remember(self, opening: Any) -> None:
         self._keep(
-            str(submitted.originator_id),
+            str(opening.originator_id),
             {
-                "reference": submitted.reference,
-                "service": submitted.service,
-                "organisation_id": submitted.organisation_id,
-                "organisation": submitted.organisation,
+                "reference": opening.reference,
+                "service": getattr(opening, "workflow", None) or opening.service,
+                "organisation_id": opening.organisation_id,
+                "organisation": opening.organisation,
+                "state": getattr(opening, "state", "submitted"),
             },
         )
 
@@ -57,29 +56,38 @@ class CaseEventMapper:
         self.facts = facts
 
     def __call__(self, domain_event: Any) -> IntegrationEvent | None:
-        mapping = EVENT_TYPES.get(type(domain_event))
-        if mapping is None:
-            return None
-        event_type, status = mapping
-        if isinstance(domain_event, Case.Submitted):  # type: ignore[attr-defined]  # event classes are made by @event at runtime
+        if isinstance(domain_event, OPENINGS):
             self.facts.remember(domain_event)
+            move: Any = None
+            event_type = getattr(domain_event, "emits", "case.submitted.v1")
+        elif isinstance(domain_event, Case.Moved):
+            move, event_type = domain_event, domain_event.emits
+        elif isinstance(domain_event, LEGACY_MOVES):
+            move = LegacyMove.of(domain_event)
+            event_type = move.emits
+        else:
+            return None  # a letter register's events stay inside the service
         case_id = str(domain_event.originator_id)
         facts = self.facts.of(case_id)
         actor = domain_event.actor
+        letter = move.output if move is not None else None
         data = {
             "case_id": case_id,
             "reference": facts["reference"],
             "service": facts["service"],
             "organisation_id": facts["organisation_id"],
             "organisation_name": facts["organisation"]["name"],
-            "status": status,
+            "status": move.state if move is not None else facts["state"],
             "actor_id": actor["id"],
             "actor_role": actor["role"],
-            "reason": getattr(domain_event, "reason", None),
-            "note": getattr(domain_event, "note", None),
-            "letter": getattr(domain_event, "letter", None),
-            # Only the approval carries the organisation: the letter prints it.
-            "organisation": facts["organisation"] if event_type == "case.approved.v1" else None,
+            "reason": move.reason if move is not None else None,
+            "note": move.note if move is not None else getattr(domain_event, "note", None),
+            "letter": letter,
+            # Only an issuing step carries the organisation: the letter prints it.
+            "organisation": facts["organisation"] if letter is not None else None,
+            "action": move.action if move is not None else None,
+            "assignee": move.assignee if move is not None else None,
+            "clock": move.clock if move is not None else None,
         }
         return IntegrationEvent(
             event_id=stable_event_id(domain_event.originator_id, domain_event.originator_version),
@@ -94,7 +102,7 @@ class CaseEventMapper:
 
 def mapper_for(application: Any) -> CaseEventMapper:
     def load_case(case_id: str) -> Any:
-        # The case's first event: the same facts the Submitted event would have given.
+        # The case's first event: the same facts the opening event would have given.
         return next(iter(application.repository.event_store.get(uuid.UUID(case_id), lte=1)))
 
     return CaseEventMapper(CaseFacts(load_case))

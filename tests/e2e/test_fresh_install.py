@@ -42,6 +42,7 @@ import httpx
 import pytest
 
 from tests.support.factories import pdf_bytes
+from tests.support.field_visit import record_field_visit
 from tests.support.pdf import decode_qr_codes
 from tests.support.system import eventually, free_port
 
@@ -303,6 +304,7 @@ def test_a_letter_qr_code_and_the_mail_links_point_at_the_port(fresh: FreshRun) 
     filed = applicant.post("/api/cases", json={"service": "skm", "attachments": attachments})
     assert filed.status_code == 201, filed.text
     case_id, reference = filed.json()["id"], filed.json()["reference"]
+    assert record_field_visit(verifier, case_id).status_code == 200
     assert verifier.post(f"/api/cases/{case_id}/forward", json={}).status_code == 200
     approved = approver.post(f"/api/cases/{case_id}/approval", json={})
     assert approved.status_code == 200, approved.text

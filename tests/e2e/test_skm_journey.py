@@ -21,6 +21,7 @@ from ops.launcher import System
 from ops.seed import seed
 from tests.support.browser import view_page
 from tests.support.factories import organisation_payload, pdf_bytes
+from tests.support.field_visit import record_field_visit
 from tests.support.pdf import decode_qr_codes, pdf_text
 from tests.support.smtp import SmtpSink
 from tests.support.system import eventually, running_system
@@ -117,11 +118,32 @@ def test_an_ormas_files_an_skm_and_receives_a_verifiable_letter(world: World) ->
     assert revision.status_code == 200, revision.text
     assert "Akta notaris tidak terbaca" in mail_about(world, email, "Perlu perbaikan").get_content()
 
-    # The applicant uploads a corrected deed and resubmits; the verifier forwards; the approver approves.
+    # The applicant uploads a corrected deed and resubmits; the verifier takes the case, may not forward it
+    # before the field visit, records the visit (berita acara) and forwards.
     corrected = [{"file_id": upload(applicant, "akta-perbaikan.pdf"), "kind": "deed"}]
     assert applicant.post(f"/api/cases/{case_id}/resubmissions", json={"attachments": corrected}).status_code == 200
+    taken = verifier.post(f"/api/cases/{case_id}/actions/take")
+    assert taken.status_code == 200 and taken.json()["assignee"]["role"] == "verifier", taken.text
+    too_early = verifier.post(f"/api/cases/{case_id}/forward", json={"note": "Berkas lengkap"})
+    assert too_early.status_code == 409 and too_early.json()["error"]["field"] == "action"
+    assert record_field_visit(verifier, case_id).status_code == 200
     assert verifier.post(f"/api/cases/{case_id}/forward", json={"note": "Berkas lengkap"}).status_code == 200
     eventually(lambda: any(c["case_id"] == case_id for c in approver.get("/api/queue").json()))
+
+    # The approver holds the case for evaluation (the clock stops, the reason is recorded), then releases it.
+    held = approver.post(f"/api/cases/{case_id}/actions/hold", json={"reason": "Perlu evaluasi tim"})
+    assert held.status_code == 200 and held.json()["status"] == "on_hold" and not held.json()["sla"]["running"]
+    released = approver.post(f"/api/cases/{case_id}/actions/release", json={"note": "Evaluasi selesai"})
+    assert (
+        released.status_code == 200 and released.json()["sla"]["running"] and released.json()["sla"]["sla_days"] == 15
+    )
+    assert [c["clock"] for c in released.json()["clock_changes"]] == [
+        "running",
+        "paused",
+        "running",
+        "paused",
+        "running",
+    ]
     approved = approver.post(f"/api/cases/{case_id}/approval", json={})
     assert approved.status_code == 200, approved.text
     letter = approved.json()["letter"]
@@ -133,9 +155,10 @@ def test_an_ormas_files_an_skm_and_receives_a_verifiable_letter(world: World) ->
     assert letter["number"] in mail_about(world, email, "Disetujui").get_content()
 
     # The timeline (a read model) shows every step.
-    timeline = eventually(lambda: (t := applicant.get(f"/api/cases/{case_id}/timeline").json()) and len(t) == 5 and t)
+    timeline = eventually(lambda: (t := applicant.get(f"/api/cases/{case_id}/timeline").json()) and len(t) == 9 and t)
     assert [step["status"] for step in timeline] == [  # type: ignore[union-attr]
-        "submitted", "revision_requested", "resubmitted", "forwarded", "approved",
+        "submitted", "revision_requested", "resubmitted", "resubmitted", "resubmitted", "forwarded", "on_hold",
+        "forwarded", "approved",
     ]  # fmt: skip
 
     # The letter: a real PDF with the number, whose QR code opens the public verification page.
@@ -154,9 +177,12 @@ def test_an_ormas_files_an_skm_and_receives_a_verifiable_letter(world: World) ->
 
     # The auditor replays the history, with actors and reasons, and the state at any version.
     history = auditor.get(f"/api/cases/{case_id}/history").json()
-    assert [e["type"] for e in history] == [
-        "Case.Submitted", "Case.RevisionRequested", "Case.Resubmitted", "Case.Forwarded", "Case.Approved",
+    assert [e["type"] for e in history] == ["Case.Opened"] + ["Case.Moved"] * 8
+    assert [e["data"]["action"] for e in history[1:]] == [
+        "request_revision", "resubmit", "take", "record_field_visit", "forward", "hold", "release", "approve",
     ]  # fmt: skip
+    assert history[4]["data"]["form"]["officers"] == ["Rina Verifikator", "Joko Staf"]
+    assert history[6]["data"]["clock"] == "paused" and history[6]["actor"]["role"] == "approver"
     assert history[1]["actor"]["role"] == "verifier" and history[1]["data"]["reason"] == "Akta notaris tidak terbaca"
     assert auditor.get(f"/api/cases/{case_id}/state", params={"version": 2}).json()["status"] == "revision_requested"
     assert applicant.get(f"/api/cases/{case_id}/history").status_code == 200  # their own case
@@ -227,6 +253,7 @@ def test_bad_input_gets_a_clear_4xx_and_changes_nothing(world: World) -> None:
 
     # The same case, rejected with reasons: the applicant is told why, and no letter exists.
     approver = world.client(world.staff["approver"])
+    assert record_field_visit(verifier, case_id).status_code == 200
     assert verifier.post(f"/api/cases/{case_id}/forward", json={}).status_code == 200
     assert error(approver.post(f"/api/cases/{case_id}/rejection", json={}))["field"] == "reason"
     rejected = approver.post(f"/api/cases/{case_id}/rejection", json={"reason": "Ormas sedang dalam evaluasi"})

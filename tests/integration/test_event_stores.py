@@ -10,7 +10,7 @@ from infra.storage import event_store_env
 from services.registry.application import RegistryApplication
 from services.submissions.application import build_application
 from tests.support.factories import organisation_payload
-from tests.support.scenario import APPROVER, VERIFIER, approved_case, submit
+from tests.support.scenario import APPROVER, approved_case, forward, submit
 
 
 def test_a_case_survives_reopening_the_store(settings: Settings) -> None:
@@ -30,9 +30,9 @@ def test_concurrent_approvals_take_gap_free_unique_numbers(settings: Settings) -
     app = build_application(event_store_env(settings, "submissions"), settings)
     cases = [submit(app) for _ in range(12)]
     for case in cases:
-        app.forward(VERIFIER, case["id"], {})
+        forward(app, case["id"])
     with ThreadPoolExecutor(max_workers=4) as pool:
-        approved = list(pool.map(lambda case: app.approve(APPROVER, case["id"], {}), cases))
+        approved = list(pool.map(lambda case: app.act(APPROVER, case["id"], "approve", {}), cases))
     sequences = sorted(case["letter"]["sequence"] for case in approved)
     assert sequences == list(range(1, 13))
     assert len({case["letter"]["number"] for case in approved}) == 12

@@ -16,7 +16,7 @@ from ops.rebuild import run as rebuild
 from ops.sources import open_source
 from services.documents.projections import LetterProjection
 from services.submissions.projections import CaseProjection
-from tests.support.scenario import VERIFIER, approved_case, submit
+from tests.support.scenario import approved_case, forward, submit
 
 
 def feed_live(settings: Settings) -> tuple[ReadModel, ReadModel, list]:
@@ -119,7 +119,7 @@ def test_a_consumer_writing_during_a_rebuild_loses_nothing(settings: Settings, m
     source = open_source("submissions", settings)
     case = submit(source.application)  # type: ignore[arg-type]
     cases, _letters, _events = feed_live(settings)
-    source.application.forward(VERIFIER, case["id"], {})  # recorded after the rebuild's stop point...
+    forward(source.application, case["id"])  # recorded after the rebuild's stop point...
     [(_position, forwarded)] = list(source.integration_events(start=source.last_position() - 1))
     source.close()
     consumer: dict[str, object] = {}

@@ -25,7 +25,7 @@ from ops.sources import open_source
 from services.registry.application import RegistryApplication
 from services.submissions.application import build_application
 from tests.support.factories import attachment, organisation_payload
-from tests.support.scenario import APPROVER, VERIFIER
+from tests.support.scenario import APPROVER, VERIFIER, forward
 from tests.support.smtp import SmtpSink
 from tests.support.system import eventually, running_system
 
@@ -45,13 +45,13 @@ def record_cases(settings: Settings) -> None:
     app = build_application(event_store_env(settings, "submissions"), settings)
     files = {"attachments": [attachment()]}
     first, second, third = (app.submit_case(applicant, organisation, files) for _ in range(3))
-    app.request_revision(VERIFIER, first["id"], {"reason": "Surat domisili kedaluwarsa"})
-    app.resubmit(applicant, first["id"], files)
+    app.act(VERIFIER, first["id"], "request_revision", {"reason": "Surat domisili kedaluwarsa"})
+    app.act(applicant, first["id"], "resubmit", files)
     for case in (first, second, third):
-        app.forward(VERIFIER, case["id"], {})
-    app.approve(APPROVER, first["id"], {})
-    app.approve(APPROVER, second["id"], {})
-    app.reject(APPROVER, third["id"], {"reason": "Ormas sedang dalam evaluasi"})
+        forward(app, case["id"])
+    app.act(APPROVER, first["id"], "approve", {})
+    app.act(APPROVER, second["id"], "approve", {})
+    app.act(APPROVER, third["id"], "reject", {"reason": "Ormas sedang dalam evaluasi"})
     app.close()
 
 

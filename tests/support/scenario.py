@@ -18,10 +18,28 @@ def submit(app: SubmissionsApplication, applicant: Caller = APPLICANT) -> dict[s
     return app.submit_case(applicant, organisation, {"attachments": [attachment()]})
 
 
+FIELD_VISIT: dict[str, Any] = {
+    "form": {
+        "visited_on": "2026-11-20",
+        "officers": ["Rina Verifikator", "Joko Staf"],
+        "findings": "Sekretariat ada dan papan nama terpasang",
+        "office_matches_address": True,
+    },
+    "attachments": [attachment("field_photo")],
+}
+
+
+def forward(app: SubmissionsApplication, case_id: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Record the field visit the SKM definition asks for (unless done), then forward to the approver."""
+    if "record_field_visit" not in app.get_case(VERIFIER, case_id)["actions_done"]:
+        app.act(VERIFIER, case_id, "record_field_visit", FIELD_VISIT)
+    return app.act(VERIFIER, case_id, "forward", payload or {})
+
+
 def approved_case(app: SubmissionsApplication, with_revision: bool = True) -> dict[str, Any]:
     case = submit(app)
     if with_revision:
-        app.request_revision(VERIFIER, case["id"], {"reason": "Lampiran NPWP buram"})
-        app.resubmit(APPLICANT, case["id"], {"attachments": [attachment("npwp")]})
-    app.forward(VERIFIER, case["id"], {})
-    return app.approve(APPROVER, case["id"], {})
+        app.act(VERIFIER, case["id"], "request_revision", {"reason": "Lampiran NPWP buram"})
+        app.act(APPLICANT, case["id"], "resubmit", {"attachments": [attachment("npwp")]})
+    forward(app, case["id"])
+    return app.act(APPROVER, case["id"], "approve", {})

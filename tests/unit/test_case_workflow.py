@@ -11,6 +11,7 @@ from contracts.identity import Caller, Role
 from services.submissions.application import SubmissionsApplication
 from services.submissions.domain import LetterRegister
 from tests.support.factories import attachment, organisation_snapshot
+from tests.support.scenario import forward
 
 APPLICANT = Caller(user_id="u-applicant", role=Role.APPLICANT, organisation_id="org-1")
 OTHER_APPLICANT = Caller(user_id="u-other", role=Role.APPLICANT, organisation_id="org-2")
@@ -28,14 +29,16 @@ def submit(app: SubmissionsApplication) -> dict:
     return app.submit_case(APPLICANT, organisation_snapshot(), {"attachments": [attachment()]})
 
 
+
+
 def test_full_path_with_a_revision_ends_approved_with_a_numbered_letter(app: SubmissionsApplication) -> None:
     case = submit(app)
     assert case["status"] == "submitted" and case["reference"].startswith(f"SKM-{dt.date.today().year}-")
-    app.request_revision(VERIFIER, case["id"], {"reason": "Akta notaris tidak terbaca"})
+    app.act(VERIFIER, case["id"], "request_revision", {"reason": "Akta notaris tidak terbaca"})
     corrected = attachment("deed")
-    app.resubmit(APPLICANT, case["id"], {"attachments": [corrected]})
-    app.forward(VERIFIER, case["id"], {"note": "Lengkap"})
-    approved = app.approve(APPROVER, case["id"], {})
+    app.act(APPLICANT, case["id"], "resubmit", {"attachments": [corrected]})
+    forward(app, case["id"], {"note": "Lengkap"})
+    approved = app.act(APPROVER, case["id"], "approve", {})
     assert approved["status"] == "approved"
     assert approved["letter"]["number"] == f"SKM/0001/KESBANGPOL/{approved['letter']['year']}"
     assert len(approved["letter"]["verification_code"]) == 32
@@ -46,19 +49,19 @@ def test_register_numbers_are_consecutive_across_cases(app: SubmissionsApplicati
     numbers = []
     for _ in range(3):
         case = submit(app)
-        app.forward(VERIFIER, case["id"], {})
-        numbers.append(app.approve(APPROVER, case["id"], {})["letter"]["sequence"])
+        forward(app, case["id"], {})
+        numbers.append(app.act(APPROVER, case["id"], "approve", {})["letter"]["sequence"])
     assert numbers == [1, 2, 3]
 
 
 def test_a_rejected_case_takes_no_number(app: SubmissionsApplication) -> None:
     first = submit(app)
-    app.forward(VERIFIER, first["id"], {})
-    rejected = app.reject(APPROVER, first["id"], {"reason": "Domisili tidak sesuai"})
+    forward(app, first["id"], {})
+    rejected = app.act(APPROVER, first["id"], "reject", {"reason": "Domisili tidak sesuai"})
     assert rejected["status"] == "rejected" and rejected["letter"] is None
     second = submit(app)
-    app.forward(VERIFIER, second["id"], {})
-    assert app.approve(APPROVER, second["id"], {})["letter"]["sequence"] == 1
+    forward(app, second["id"], {})
+    assert app.act(APPROVER, second["id"], "approve", {})["letter"]["sequence"] == 1
 
 
 @pytest.mark.parametrize(
@@ -74,7 +77,7 @@ def test_actions_in_the_wrong_state_are_refused_and_change_nothing(
 ) -> None:
     case = submit(app)
     with pytest.raises(Conflict) as refused:
-        getattr(app, action)(caller, case["id"], payload)
+        app.act(caller, case["id"], action, payload)
     assert refused.value.field == "status"
     assert app.get_case(AUDITOR, case["id"])["version"] == 1
 
@@ -86,7 +89,7 @@ def test_actions_in_the_wrong_state_are_refused_and_change_nothing(
 def test_roles_are_checked_by_the_application(app: SubmissionsApplication, action: str, caller: Caller) -> None:
     case = submit(app)
     with pytest.raises(PermissionDenied):
-        getattr(app, action)(caller, case["id"], {"reason": "alasan"})
+        app.act(caller, case["id"], action, {"reason": "alasan"})
 
 
 def test_an_applicant_cannot_file_for_or_see_another_organisation(app: SubmissionsApplication) -> None:
@@ -102,14 +105,14 @@ def test_an_applicant_cannot_file_for_or_see_another_organisation(app: Submissio
 def test_revision_needs_a_reason_and_names_the_field(app: SubmissionsApplication) -> None:
     case = submit(app)
     with pytest.raises(InvalidInput) as refused:
-        app.request_revision(VERIFIER, case["id"], {"reason": ""})
+        app.act(VERIFIER, case["id"], "request_revision", {"reason": ""})
     assert refused.value.field == "reason"
 
 
 def test_the_id_of_something_that_is_not_a_case_is_not_found(app: SubmissionsApplication) -> None:
     case = submit(app)
-    app.forward(VERIFIER, case["id"], {})
-    app.approve(APPROVER, case["id"], {})
+    forward(app, case["id"], {})
+    app.act(APPROVER, case["id"], "approve", {})
     register_id = str(LetterRegister.create_id("SKM", dt.date.today().year))
     with pytest.raises(NotFound):
         app.case_history(AUDITOR, register_id)
@@ -125,9 +128,10 @@ def test_unknown_or_malformed_case_ids(app: SubmissionsApplication) -> None:
 
 def test_history_names_actor_time_and_reason_of_every_step(app: SubmissionsApplication) -> None:
     case = submit(app)
-    app.request_revision(VERIFIER, case["id"], {"reason": "NPWP kedaluwarsa"})
+    app.act(VERIFIER, case["id"], "request_revision", {"reason": "NPWP kedaluwarsa"})
     history = app.case_history(AUDITOR, case["id"])
-    assert [step["type"] for step in history] == ["Case.Submitted", "Case.RevisionRequested"]
+    assert [step["type"] for step in history] == ["Case.Opened", "Case.Moved"]
+    assert history[1]["data"]["action"] == "request_revision" and history[1]["data"]["state"] == "revision_requested"
     assert history[1]["actor"] == {"id": "u-verifier", "role": "verifier"}
     assert history[1]["data"]["reason"] == "NPWP kedaluwarsa"
     assert dt.datetime.fromisoformat(history[1]["at"]) >= dt.datetime.fromisoformat(history[0]["at"])
@@ -135,8 +139,8 @@ def test_history_names_actor_time_and_reason_of_every_step(app: SubmissionsAppli
 
 def test_state_at_a_past_version_and_time(app: SubmissionsApplication) -> None:
     case = submit(app)
-    app.request_revision(VERIFIER, case["id"], {"reason": "Foto kantor buram"})
-    app.resubmit(APPLICANT, case["id"], {"attachments": [attachment()]})
+    app.act(VERIFIER, case["id"], "request_revision", {"reason": "Foto kantor buram"})
+    app.act(APPLICANT, case["id"], "resubmit", {"attachments": [attachment()]})
     assert app.case_state(AUDITOR, case["id"], version=2)["status"] == "revision_requested"
     first_at = dt.datetime.fromisoformat(app.case_history(AUDITOR, case["id"])[0]["at"])
     assert app.case_state(AUDITOR, case["id"], at=first_at)["status"] == "submitted"
@@ -160,8 +164,8 @@ def test_a_retried_filing_with_the_same_key_returns_the_first_case(app: Submissi
 def test_a_replaced_file_stays_listed_as_superseded(app: SubmissionsApplication) -> None:
     original, corrected = attachment("deed"), attachment("deed")
     case = app.submit_case(APPLICANT, organisation_snapshot(), {"attachments": [attachment(), original]})
-    app.request_revision(VERIFIER, case["id"], {"reason": "Akta buram"})
-    after = app.resubmit(APPLICANT, case["id"], {"attachments": [corrected]})
+    app.act(VERIFIER, case["id"], "request_revision", {"reason": "Akta buram"})
+    after = app.act(APPLICANT, case["id"], "resubmit", {"attachments": [corrected]})
     assert corrected in after["attachments"] and original not in after["attachments"]
     assert after["superseded_attachments"] == [original]
 
@@ -170,29 +174,29 @@ def test_a_replaced_file_stays_listed_as_superseded(app: SubmissionsApplication)
 def test_a_blank_reason_is_no_reason_and_changes_nothing(app: SubmissionsApplication, reason: str) -> None:
     case = submit(app)
     with pytest.raises(InvalidInput) as revision:
-        app.request_revision(VERIFIER, case["id"], {"reason": reason})
-    app.forward(VERIFIER, case["id"], {})
+        app.act(VERIFIER, case["id"], "request_revision", {"reason": reason})
+    forward(app, case["id"], {})
     with pytest.raises(InvalidInput) as rejection:
-        app.reject(APPROVER, case["id"], {"reason": reason})
+        app.act(APPROVER, case["id"], "reject", {"reason": reason})
     assert revision.value.field == rejection.value.field == "reason"
     assert app.get_case(AUDITOR, case["id"])["status"] == "forwarded"
-    assert app.get_case(AUDITOR, case["id"])["version"] == 2
+    assert app.get_case(AUDITOR, case["id"])["version"] == 3  # filed, field visit, forwarded
 
 
 def test_a_reason_is_kept_without_surrounding_whitespace(app: SubmissionsApplication) -> None:
     case = submit(app)
-    revised = app.request_revision(VERIFIER, case["id"], {"reason": "  Akta tidak terbaca \n"})
+    revised = app.act(VERIFIER, case["id"], "request_revision", {"reason": "  Akta tidak terbaca \n"})
     assert revised["last_reason"] == "Akta tidak terbaca"
 
 
 def test_the_revision_note_is_not_current_once_the_case_moves_on(app: SubmissionsApplication) -> None:
     case = submit(app)
-    assert app.request_revision(VERIFIER, case["id"], {"reason": "Akta tidak terbaca"})["last_reason"]
-    assert app.resubmit(APPLICANT, case["id"], {"attachments": [attachment("deed")]})["last_reason"] is None
-    app.request_revision(VERIFIER, case["id"], {"reason": "NPWP belum ada"})
-    app.resubmit(APPLICANT, case["id"], {"attachments": [attachment("npwp")]})
-    app.forward(VERIFIER, case["id"], {})
-    approved = app.approve(APPROVER, case["id"], {})
+    assert app.act(VERIFIER, case["id"], "request_revision", {"reason": "Akta tidak terbaca"})["last_reason"]
+    assert app.act(APPLICANT, case["id"], "resubmit", {"attachments": [attachment("deed")]})["last_reason"] is None
+    app.act(VERIFIER, case["id"], "request_revision", {"reason": "NPWP belum ada"})
+    app.act(APPLICANT, case["id"], "resubmit", {"attachments": [attachment("npwp")]})
+    forward(app, case["id"], {})
+    approved = app.act(APPROVER, case["id"], "approve", {})
     assert approved["status"] == "approved" and approved["last_reason"] is None
     # The reasons stay in the audit history.
     reasons = [event["data"].get("reason") for event in app.case_history(AUDITOR, case["id"])]
@@ -201,11 +205,12 @@ def test_the_revision_note_is_not_current_once_the_case_moves_on(app: Submission
 
 def test_a_rejected_case_shows_the_rejection_reason(app: SubmissionsApplication) -> None:
     case = submit(app)
-    app.request_revision(VERIFIER, case["id"], {"reason": "Akta tidak terbaca"})
-    app.resubmit(APPLICANT, case["id"], {"attachments": [attachment("deed")]})
-    app.forward(VERIFIER, case["id"], {})
+    app.act(VERIFIER, case["id"], "request_revision", {"reason": "Akta tidak terbaca"})
+    app.act(APPLICANT, case["id"], "resubmit", {"attachments": [attachment("deed")]})
+    forward(app, case["id"], {})
     assert (
-        app.reject(APPROVER, case["id"], {"reason": "Domisili tidak sesuai"})["last_reason"] == "Domisili tidak sesuai"
+        app.act(APPROVER, case["id"], "reject", {"reason": "Domisili tidak sesuai"})["last_reason"]
+        == "Domisili tidak sesuai"
     )
 
 
