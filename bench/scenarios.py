@@ -23,6 +23,7 @@ from ops.seed import APPLICANT, seed
 from ops.sources import open_source
 from services.documents.letters import LetterContent, render_letter
 from tests.support.factories import attachment, letter_content, pdf_bytes
+from tests.support.field_visit import record_field_visit
 from tests.support.system import running_system
 
 
@@ -47,6 +48,9 @@ class GatewaySession:
         return dict(response.json())
 
     def forward_and_approve(self, case_id: str) -> None:
+        verifier = httpx.Client(base_url=str(self.client.base_url), headers=self.verifier, timeout=self.client.timeout)
+        with verifier:
+            record_field_visit(verifier, case_id).raise_for_status()
         self.client.post(f"/api/cases/{case_id}/forward", json={}, headers=self.verifier).raise_for_status()
         self.client.post(f"/api/cases/{case_id}/approval", json={}, headers=self.approver).raise_for_status()
 
