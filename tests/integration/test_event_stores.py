@@ -20,8 +20,9 @@ def test_a_case_survives_reopening_the_store(settings: Settings) -> None:
     reopened = build_application(event_store_env(settings, "submissions"), settings)
     again = reopened.get_case(APPROVER, case["id"])
     assert again["status"] == "approved" and again["letter"] == case["letter"]
-    assert [step["type"] for step in reopened.case_history(APPROVER, case["id"])] == [
-        "Case.Submitted", "Case.RevisionRequested", "Case.Resubmitted", "Case.Forwarded", "Case.Approved",
+    history = reopened.case_history(APPROVER, case["id"])
+    assert [step["data"].get("action") for step in history] == [
+        None, "request_revision", "resubmit", "record_field_visit", "forward", "approve",
     ]  # fmt: skip
     reopened.close()
 

@@ -50,7 +50,7 @@ def test_a_duplicate_delivery_is_applied_once(settings: Settings) -> None:
     cases, letters, events = feed_live(settings)
     assert all(cases.handle(event) is False for event in events)  # every one a duplicate now
     assert all(letters.handle(event) is False for event in events)
-    assert count(cases, "case_timeline") == len(events) == 9
+    assert count(cases, "case_timeline") == len(events) == 11  # 6 + 5: each case has its field visit
     assert count(cases, "cases") == 3 and count(letters, "letters") == 2
 
 
@@ -66,7 +66,7 @@ def test_an_older_event_never_overwrites_a_newer_state(settings: Settings) -> No
         status, version, submitted_at = connection.execute(
             sa.text("SELECT status, version, submitted_at FROM cases")
         ).one()
-    assert (status, version) == ("approved", 5)
+    assert (status, version) == ("approved", 6)
     filed_at = events[0].occurred_at
     assert str(submitted_at)[:19] == filed_at.strftime("%Y-%m-%d %H:%M:%S")  # the filing's time, not a later step's
     assert case["status"] == "approved"
@@ -78,7 +78,7 @@ def test_check_finds_a_live_model_equal_to_a_rebuild(settings: Settings) -> None
     for spec in READ_MODELS:
         outcome = rebuild(spec, settings, apply=False, progress_factory=lambda _name, _total: lambda _p: None)
         assert outcome.differences == [], spec.name
-        assert outcome.events == 9 if spec.name == "submissions.cases" else 2
+        assert outcome.events == 11 if spec.name == "submissions.cases" else 2
 
 
 def test_check_reports_a_damaged_live_model_and_rebuild_repairs_it(settings: Settings) -> None:
@@ -108,10 +108,10 @@ def test_events_of_one_case_applied_concurrently_are_all_kept(settings: Settings
     cases = ReadModel(CaseProjection(), read_model_engine(settings, "submissions"))
     with ThreadPoolExecutor(max_workers=8) as pool:
         applied = list(pool.map(cases.handle, events))
-    assert all(applied) and count(cases, "case_timeline") == len(events) == 100
+    assert all(applied) and count(cases, "case_timeline") == len(events) == 120  # 20 cases of 6 events
     with cases.engine.connect() as connection:
         statuses = connection.execute(sa.text("SELECT status, version FROM cases")).all()
-    assert sorted(statuses) == [("approved", 5)] * 20
+    assert sorted(statuses) == [("approved", 6)] * 20
 
 
 def test_a_consumer_writing_during_a_rebuild_loses_nothing(settings: Settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -140,6 +140,6 @@ def test_a_consumer_writing_during_a_rebuild_loses_nothing(settings: Settings, m
     consumer["worker"].join(timeout=30)  # type: ignore[attr-defined]
     assert consumer["applied"] is False  # the swap had applied it already
     with cases.engine.connect() as connection:
-        assert connection.execute(sa.text("SELECT status, version FROM cases")).one() == ("forwarded", 2)
+        assert connection.execute(sa.text("SELECT status, version FROM cases")).one() == ("forwarded", 3)
         assert connection.execute(sa.text("SELECT count(*) FROM case_timeline")).scalar() == 2
     assert rebuild(spec, settings, apply=False, progress_factory=lambda _n, _t: lambda _p: None).differences == []
