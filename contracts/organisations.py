@@ -9,6 +9,8 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, EmailStr, Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from contracts.printable import describe_unprintable, unprintable_characters
+
 
 def field_error(location: tuple[str | int, ...], message: str, value: object) -> ValidationError:
     """A validation error about one field, raised from a check that needs several fields (a model
@@ -23,6 +25,18 @@ EARLIEST_FOUNDING = dt.date(1800, 1, 1)  # older than any ormas on record; earli
 def latest_today() -> dt.date:
     """Today's date at the easternmost edge of the world, so no one's "today" is taken for the future."""
     return (dt.datetime.now(dt.UTC) + dt.timedelta(hours=14)).date()
+
+
+def _printable(text: str) -> str:
+    """Refuse what the letters cannot print, rather than printing boxes in an official document."""
+    missing = unprintable_characters(text)
+    if missing:
+        raise ValueError(describe_unprintable(missing))
+    return text
+
+
+# Text that ends up in a letter: printable by the shipped fonts (lengths are given where it is used).
+Printable = Annotated[str, AfterValidator(_printable)]
 
 
 def not_in_future(day: dt.date) -> dt.date:
@@ -58,7 +72,7 @@ class BoardPosition(StrEnum):
 
 class BoardMember(BaseModel):
     position: BoardPosition
-    name: str = Field(min_length=2, max_length=120)
+    name: Annotated[Printable, Field(min_length=2, max_length=120)]
     nik: str = Field(pattern=r"^\d{16}$", description="16-digit national identity number (personal data)")
     phone: str = Field(pattern=r"^\+?\d{8,15}$")
     term_start: dt.date
@@ -73,18 +87,20 @@ class BoardMember(BaseModel):
 
 
 class Address(BaseModel):
-    street: str = Field(min_length=3, max_length=200)
+    street: Annotated[Printable, Field(min_length=3, max_length=200)]
     kecamatan: str = Field(min_length=2, max_length=80)
     kelurahan: str = Field(min_length=2, max_length=80)
 
 
 class OrganisationCreate(BaseModel):
-    name: str = Field(min_length=3, max_length=200)
-    abbreviation: str | None = Field(default=None, max_length=30)
+    name: Annotated[Printable, Field(min_length=3, max_length=200)]
+    abbreviation: Annotated[Printable, Field(min_length=1, max_length=30)] | None = None
     legal_form: LegalForm
-    legal_number: str = Field(min_length=3, max_length=80, description="AHU number or SKT number")
+    legal_number: Annotated[Printable, Field(min_length=3, max_length=80)] = Field(
+        description="AHU number or SKT number"
+    )
     founded_on: Annotated[dt.date, AfterValidator(_founding_date)]
-    field_of_activity: str = Field(min_length=2, max_length=120)
+    field_of_activity: Annotated[Printable, Field(min_length=2, max_length=120)]
     address: Address
     npwp: str = Field(pattern=r"^[\d.\-]{15,20}$")
     phone: str = Field(pattern=r"^\+?\d{8,15}$")

@@ -130,3 +130,26 @@ def test_impossible_dates_are_refused_naming_the_field(app: RegistryApplication,
         app.record_organisation(caller, payload)
     assert refused.value.field == field
     assert app.get_account(caller, caller.user_id)["organisation_id"] is None  # nothing was recorded
+
+
+@pytest.mark.parametrize("name", ["Perkumpulan 漢字 Tionghoa", "Jam'iyyah النهضة", "Paguyuban Sénior Café Ñusantara"])
+def test_names_in_other_scripts_are_recorded(app: RegistryApplication, name: str) -> None:
+    recorded = app.record_organisation(applicant(app), organisation_payload(name=name))
+    assert recorded["name"] == name
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"name": "Ormas Ceria 🙂"}, "name"),
+        ({"abbreviation": "OC\ue000"}, "abbreviation"),
+        ({"address": {**organisation_payload()["address"], "street": "Jl. Merdeka \U00020000"}}, "address.street"),
+    ],
+)
+def test_a_character_no_letter_can_print_is_refused_naming_the_field(
+    app: RegistryApplication, changes: dict, field: str
+) -> None:
+    caller = applicant(app)
+    with pytest.raises(InvalidInput) as refused:
+        app.record_organisation(caller, organisation_payload(**changes))
+    assert refused.value.field == field and "cannot print" in refused.value.message
