@@ -67,6 +67,28 @@ class CaseEventV1(BaseModel):
     clock: str | None = None  # "running" | "paused" | "stopped" when the step moved the SLA clock
 
 
+class ReportReminderV1(BaseModel):
+    """A periodic obligation (a half-yearly report) is due soon, or overdue: recorded once per offset."""
+
+    obligation_id: str
+    organisation_id: str
+    organisation_name: str
+    workflow: str  # e.g. "report"
+    period: str  # e.g. "2026-S1"
+    period_label: str
+    due_on: dt.date
+    offset_days: int  # negative: before the due date; positive: after it
+    missed_in_a_row: int = 0  # periods missed up to and including this one (after the due date only)
+
+
+class ComplianceChangedV1(BaseModel):
+    """An organisation's reporting status moved (registry): up_to_date, late or inactive."""
+
+    organisation_id: str
+    status: str
+    missed_periods: list[str]
+
+
 CASE_EVENT_TYPES = (
     "case.submitted.v1",
     "case.revision_requested.v1",
@@ -84,8 +106,12 @@ CASE_EVENT_TYPES = (
     "case.accepted.v1",
 )
 
+REMINDER_EVENT_TYPES = ("report.reminder_due.v1", "report.overdue.v1")
+
 DATA_MODELS: dict[str, type[BaseModel]] = {
     "organisation.recorded.v1": OrganisationRecordedV1,
+    "organisation.compliance_changed.v1": ComplianceChangedV1,
+    **{event_type: ReportReminderV1 for event_type in REMINDER_EVENT_TYPES},
     "account.registered.v1": AccountRegisteredV1,
     **{event_type: CaseEventV1 for event_type in CASE_EVENT_TYPES},
 }
