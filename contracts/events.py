@@ -65,6 +65,7 @@ class CaseEventV1(BaseModel):
     action: str | None = None  # the workflow action taken
     assignee: dict[str, str] | None = None  # who holds the case now (take / assign)
     clock: str | None = None  # "running" | "paused" | "stopped" when the step moved the SLA clock
+    subject: str | None = None  # what the case is one of, e.g. the report period "2026-S1"
 
 
 class ReportReminderV1(BaseModel):

@@ -118,6 +118,54 @@ class Deadline(Strict):
     mail_before: MailText | None = None
     mail_after: MailText | None = None
 
+    def period(self, key: str) -> PeriodDue:
+        """ "2026-S1" -> that period with its dates; ValueError for a key of no configured period."""
+        year_text, _, short = key.partition("-")
+        names = [period.key for period in self.periods]
+        if not year_text.isdigit() or len(year_text) != 4 or short not in names:
+            raise ValueError(f"'{key}' is not a period (e.g. 2026-{names[0]})")
+        return self.at_index(int(year_text) * len(self.periods) + names.index(short))
+
+    def at_index(self, index: int) -> PeriodDue:
+        year, position = divmod(index, len(self.periods))
+        period = self.periods[position]
+        first, last = period.months
+        ends_on = dt.date(year + (last == 12), last % 12 + 1, 1) - dt.timedelta(days=1)
+        due_on = dt.date(year + period.due_next_year, period.due_month, period.due_day)
+        return PeriodDue(
+            key=f"{year}-{period.key}",
+            label=f"{period.label} {year}",
+            starts_on=dt.date(year, first, 1),
+            ends_on=ends_on,
+            due_on=due_on,
+            index=index,
+        )
+
+    def periods_ending_between(self, first: dt.date, last: dt.date) -> list[PeriodDue]:
+        """Every period whose last day lies in [first, last], oldest first."""
+        index = first.year * len(self.periods) - len(self.periods)
+        found = []
+        while (period := self.at_index(index)).ends_on <= last:
+            if period.ends_on >= first:
+                found.append(period)
+            index += 1
+        return found
+
+    def reminder_offsets(self) -> list[int]:
+        """Days relative to the due date at which a reminder is due, in time order (-14, -3, 1, 14)."""
+        return sorted([-days for days in self.remind_before_days] + list(self.remind_after_days))
+
+
+class PeriodDue(BaseModel):
+    """One period of one year, e.g. "2026-S1", with its due date."""
+
+    key: str
+    label: str
+    starts_on: dt.date
+    ends_on: dt.date
+    due_on: dt.date
+    index: int  # consecutive periods have consecutive indexes (across year ends too)
+
 
 class Period(Strict):
     """One reporting period of every year: ``months`` is an inclusive [first, last] pair."""

@@ -29,7 +29,7 @@ def build_relay(source_name: str, settings: Settings) -> Relay:
 # that no queue is bound to, so publishing earlier would lose events for a consumer not yet declared.
 CONSUMERS = {
     "registry": ("registry",),
-    "submissions": ("submissions", "documents", "notifications"),
+    "submissions": ("submissions", "documents", "notifications", "registry"),
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -15,6 +16,9 @@ from contracts.errors import Conflict, InvalidInput, NotAuthenticated, NotFound,
 from contracts.identity import Caller, Role
 from contracts.organisations import AccountCreate, Credentials, OrganisationCreate, StaffAccountCreate
 from contracts.validation import parse
+from contracts.workflow import Deadline
+from infra.catalogue import Catalogue, load_catalogue
+from services.registry.compliance import reporting_status
 from services.registry.domain import Account, Organisation, account_id_for
 from services.registry.regions import check_address
 from services.registry.views import account_view, organisation_view
@@ -26,6 +30,7 @@ _hasher = PasswordHasher()  # argon2id with the library's recommended parameters
 
 class RegistryApplication(Application):
     name = "registry"
+    catalogue: Catalogue = load_catalogue()
 
     def register_applicant(self, payload: dict[str, Any]) -> dict[str, Any]:
         data = parse(AccountCreate, payload)
@@ -100,6 +105,37 @@ class RegistryApplication(Application):
         owner = self._account(organisation.owner_id)
         return {"account_email": owner.email, "organisation_email": organisation.profile["email"]}
 
+    def note_report_overdue(self, organisation_id: str, period: str) -> bool:
+        """The reports workflow announced an overdue report: the organisation is late, or inactive."""
+        index = self._report_deadline().period(period).index
+        return self._change_organisation(organisation_id, lambda o: o.report_overdue(period, index, self._status_after))
+
+    def note_report_accepted(self, organisation_id: str, period: str) -> bool:
+        """A report was accepted: it no longer counts as missed (the organisation may be active again)."""
+        self._report_deadline().period(period)  # a period key of this region's calendar, or ValueError
+        return self._change_organisation(organisation_id, lambda o: o.report_accepted(period, self._status_after))
+
+    def _status_after(self, missed: dict[str, int]) -> str:
+        return reporting_status(missed.values(), self._report_deadline().inactive_after_missed)
+
+    def _report_deadline(self) -> Deadline:
+        workflow = self.catalogue.workflow("report")
+        if workflow is None or workflow.deadline is None:
+            raise ValueError("the region defines no half-yearly report deadline")
+        return workflow.deadline
+
+    def _change_organisation(self, organisation_id: str, change: Callable[[Organisation], bool]) -> bool:
+        for _ in range(10):
+            organisation = self._organisation(organisation_id)
+            if not change(organisation):
+                return False  # nothing new: a repeated or stale delivery
+            try:
+                self.save(organisation)
+                return True
+            except IntegrityError:
+                continue  # changed meanwhile (another report event): re-read and re-apply
+        raise Conflict("the organisation was changed by someone else at the same moment; try again")
+
     def _find_account(self, email: str) -> Account | None:
         try:
             return self.repository.get(account_id_for(email))
@@ -122,3 +158,10 @@ class RegistryApplication(Application):
         if not isinstance(found, kind):  # an id of another kind of record
             raise NotFound(f"{name} {aggregate_id} not found")
         return found
+
+
+def build_application(env: dict[str, str], settings: Any) -> RegistryApplication:
+    """The registry with the region's catalogue (the report calendar decides who is inactive)."""
+    application = RegistryApplication(env=env)
+    application.catalogue = load_catalogue(settings.region_dir)
+    return application

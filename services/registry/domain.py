@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from eventsourcing.domain import Aggregate, event
@@ -44,3 +45,29 @@ class Organisation(Aggregate):
         self.profile = profile
         self.owner_id = owner_id
         self.status = "terdaftar"
+        self.reporting_status = "up_to_date"
+        self.missed_reports: dict[str, int] = {}  # period key -> period index (consecutive periods: +1)
+        self.accepted_reports: list[str] = []
+
+    def report_overdue(self, period: str, index: int, status_after: Callable[[dict[str, int]], str]) -> bool:
+        """A report was not filed by its due date. Recorded once; ignored when already accepted (a late
+        report accepted before this news arrived)."""
+        if period in self.missed_reports or period in self.accepted_reports:
+            return False
+        missed = {**self.missed_reports, period: index}
+        self._record_reporting(missed_reports=missed, accepted=None, status=status_after(missed), period=period)
+        return True
+
+    def report_accepted(self, period: str, status_after: Callable[[dict[str, int]], str]) -> bool:
+        if period in self.accepted_reports:
+            return False
+        missed = {key: index for key, index in self.missed_reports.items() if key != period}
+        self._record_reporting(missed_reports=missed, accepted=period, status=status_after(missed), period=period)
+        return True
+
+    @event("ReportingChanged")
+    def _record_reporting(self, missed_reports: dict[str, int], accepted: str | None, status: str, period: str) -> None:
+        self.missed_reports = missed_reports
+        if accepted is not None:
+            self.accepted_reports = [*self.accepted_reports, accepted]
+        self.reporting_status = status

@@ -21,6 +21,13 @@ def to_integration(domain_event: object) -> IntegrationEvent | None:
             "kelurahan": profile["address"]["kelurahan"],
         }
         event_type = "organisation.recorded.v1"
+    elif isinstance(domain_event, Organisation.ReportingChanged):  # type: ignore[attr-defined]  # made by @event
+        data = {
+            "organisation_id": str(domain_event.originator_id),
+            "status": domain_event.status,
+            "missed_periods": sorted(domain_event.missed_reports),
+        }
+        event_type = "organisation.compliance_changed.v1"
     else:
         return None
     return IntegrationEvent(

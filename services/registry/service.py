@@ -2,24 +2,41 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from nameko.events import SERVICE_POOL, event_handler
 from nameko.rpc import rpc
 
 import infra.green  # noqa: F401,I001 - must precede any psycopg import
-from contracts.errors import EXPECTED_ERRORS
+from contracts.errors import EXPECTED_ERRORS, InvalidInput, NotFound
+from contracts.events import IntegrationEvent
 from contracts.identity import Role
 from infra.nameko_support import EventSourcedApplication, Identity
-from services.registry.application import RegistryApplication
+from infra.readmodel import decode
+from services.registry.application import RegistryApplication, build_application
 from services.registry.regions import load_region
 
 expected = rpc(expected_exceptions=EXPECTED_ERRORS)
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def dropped_if_permanent(event: IntegrationEvent) -> Iterator[None]:
+    """An event naming no organisation of ours, or a period of no calendar, can never succeed: log and
+    drop it instead of requeueing it forever. Anything else is retried (at-least-once)."""
+    try:
+        yield
+    except (NotFound, InvalidInput, ValueError) as error:
+        log.error("dropped %s %s: %s", event.event_type, event.event_id, error)
 
 
 class RegistryService:
     name = "registry"
 
-    app: RegistryApplication = EventSourcedApplication(lambda env, _settings: RegistryApplication(env=env), "registry")
+    app: RegistryApplication = EventSourcedApplication(build_application, "registry")
     identity = Identity("registry")
 
     @expected
@@ -68,6 +85,22 @@ class RegistryService:
         -> {"Balikpapan Barat": ["Baru Ilir", ...], ...}
         """
         return load_region()
+
+    @event_handler("submissions", "report.overdue.v1", handler_type=SERVICE_POOL, requeue_on_error=True)
+    def on_report_overdue(self, payload: dict[str, Any]) -> None:
+        """A half-yearly report was not filed in time: the organisation becomes late (or inactive)."""
+        event = decode(payload, self.identity.secret)
+        if event is not None:
+            with dropped_if_permanent(event):
+                self.app.note_report_overdue(str(event.data["organisation_id"]), str(event.data["period"]))
+
+    @event_handler("submissions", "case.accepted.v1", handler_type=SERVICE_POOL, requeue_on_error=True)
+    def on_report_accepted(self, payload: dict[str, Any]) -> None:
+        """A report was accepted: its period no longer counts as missed."""
+        event = decode(payload, self.identity.secret)
+        if event is not None and event.case().service == "report" and event.case().subject:
+            with dropped_if_permanent(event):
+                self.app.note_report_accepted(event.case().organisation_id, str(event.case().subject))
 
     @rpc
     def ping(self) -> str:

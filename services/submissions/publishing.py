@@ -42,6 +42,7 @@ class CaseFacts:
                 "organisation_id": opening.organisation_id,
                 "organisation": opening.organisation,
                 "state": getattr(opening, "state", "submitted"),
+                "subject": getattr(opening, "subject", None),
             },
         )
 
@@ -88,6 +89,7 @@ class CaseEventMapper:
             "action": move.action if move is not None else None,
             "assignee": move.assignee if move is not None else None,
             "clock": move.clock if move is not None else None,
+            "subject": facts["subject"],
         }
         return IntegrationEvent(
             event_id=stable_event_id(domain_event.originator_id, domain_event.originator_version),
