@@ -1,30 +1,37 @@
 """Errors that cross service boundaries.
 
 Services raise these; nameko carries them over RPC (``deserialize_to_instance`` rebuilds the same
-class in the caller) and the gateway maps each to one HTTP status in one place.
+class in the caller) and the gateway maps each to one HTTP status in one place. Every error carries
+its English message and its Bahasa Indonesia text (``contracts.messages``).
 """
 
 from __future__ import annotations
 
 from nameko.exceptions import deserialize_to_instance
 
+from contracts.messages import indonesian
+
 
 class ServiceError(Exception):
-    """Base of every expected, user-facing error. ``field`` names the offending input, if any."""
+    """Base of every expected, user-facing error. ``field`` names the offending input, if any;
+    ``message_id`` is the Bahasa Indonesia text (from the catalogue unless the raise site gives one)."""
 
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message, field)
+    def __init__(self, message: str, field: str | None = None, message_id: str | None = None) -> None:
         self.message = message
-        self.field = field
+        # nameko sends ``args`` as strings (None would arrive as "None") and rebuilds ``cls(*args)``,
+        # so an absent field travels as "" and is None again on arrival.
+        self.field = field or None
+        self.message_id = message_id or indonesian(self.code, message, self.field)
+        super().__init__(message, self.field or "", self.message_id)
 
     def __str__(self) -> str:
         return self.message
 
     def to_dict(self) -> dict[str, str | None]:
-        return {"code": self.code, "message": self.message, "field": self.field}
+        return {"code": self.code, "message": self.message, "message_id": self.message_id, "field": self.field}
 
 
 @deserialize_to_instance

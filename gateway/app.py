@@ -10,8 +10,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from gateway import errors
-from gateway.limits import BodyLimit
+from gateway import errors, openapi
+from gateway.limits import BodyLimit, Limit
 from gateway.routes import accounts, actions, cases, decisions, downloads, files, health, organisations, pages, verify
 from gateway.rpc import RpcClients
 from gateway.uploads import UploadStore
@@ -23,7 +23,9 @@ MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around the uploade
 DESCRIPTION = """JSON API of Satu Ormas: accounts, organisations (ormas), cases of the Kesbangpol
 services and their letters. Sign in with `POST /api/session`, then send the token as
 `Authorization: Bearer <token>` (browsers get the `satu_session` cookie). Every error is
-`{"error": {"code": "...", "message": "...", "field": "..." | null}}`."""
+`{"error": {"code": "...", "message": "...", "message_id": "...", "field": "..." | null}}`: a stable
+code, the message in English and in Bahasa Indonesia (`message_id`, the one to show people), and the
+input at fault. Each operation lists the errors it can give."""
 
 
 def create_app(settings: Settings | None = None, rpc: RpcClients | None = None) -> FastAPI:
@@ -50,8 +52,10 @@ def create_app(settings: Settings | None = None, rpc: RpcClients | None = None) 
     for module in (health, accounts, organisations, files, cases, actions, decisions, downloads, verify, pages):
         app.include_router(module.router)
     app.include_router(organisations.reference)
-    upload_limit = settings.upload_max_bytes + MULTIPART_OVERHEAD
-    app.add_middleware(BodyLimit, default=JSON_BODY_LIMIT, per_path={"/api/files": upload_limit})
+    openapi.install(app)
+    upload = Limit(body_bytes=settings.upload_max_bytes + MULTIPART_OVERHEAD, stated_bytes=settings.upload_max_bytes)
+    json_body = Limit(body_bytes=JSON_BODY_LIMIT, stated_bytes=JSON_BODY_LIMIT)
+    app.add_middleware(BodyLimit, default=json_body, per_path={"/api/files": upload})
     return app
 
 

@@ -1,8 +1,10 @@
 """The one place that turns errors into HTTP responses.
 
-Every error body is ``{"error": {"code": str, "message": str, "field": str | null}}``. Expected
-errors carry their own status (``contracts.errors.ServiceError``); anything unexpected is logged
-here by type and reference only (messages may hold personal data) and never shown as a traceback.
+Every error body is ``ErrorBody``: ``{"error": {"code", "message", "message_id", "field"}}`` with a
+stable code, the English message, its Bahasa Indonesia text (``contracts.messages``) and the field
+at fault or null. Expected errors carry their own status (``contracts.errors.ServiceError``);
+anything unexpected is logged here by type and reference only (messages may hold personal data)
+and never shown as a traceback.
 """
 
 from __future__ import annotations
@@ -14,14 +16,20 @@ from http import HTTPStatus
 from typing import Any
 
 from amqp.exceptions import ConnectionError as AmqpConnectionError
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from kombu.exceptions import OperationalError
 from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
+from pydantic import BaseModel, Field
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import get_route_path
 
 from contracts.errors import ServiceError
+from contracts.messages import indonesian
+from contracts.validation import invalid_input
 from gateway.rpc import ServiceUnavailable
 
 log = logging.getLogger(__name__)
@@ -39,11 +47,34 @@ _HTTP_CODES = {
     422: "invalid_input",
 }
 _LOCATIONS = {"body", "query", "path", "header", "cookie"}
+_JSON = "application/json"
+_FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="stable and machine-readable, e.g. invalid_input, not_found, conflict")
+    message: str = Field(description="what went wrong, in English")
+    message_id: str = Field(description="the same in Bahasa Indonesia: the text to show people")
+    field: str | None = Field(description="the input at fault as a dotted path (board.0.nik), or null")
+
+
+class ErrorBody(BaseModel):
+    """Every error the API answers (4xx and 5xx) has this body."""
+
+    error: ErrorDetail
 
 
 class TooLarge(ServiceError):
     status = 413
     code = "too_large"
+
+    @classmethod
+    def over(cls, limit: int, field: str) -> TooLarge:
+        """The error for a body over ``limit`` bytes; it names the limit as people read it (10 MB).
+        Two whole sentences rather than one with the subject filled in: the catalogue keys on each."""
+        if field == "file":
+            return cls(f"the file is larger than the limit of {size_text(limit)}", field=field)
+        return cls(f"the request body is larger than the limit of {size_text(limit)}", field=field)
 
 
 class UnsupportedMediaType(ServiceError):
@@ -51,49 +82,105 @@ class UnsupportedMediaType(ServiceError):
     code = "unsupported_media_type"
 
 
+class BodyTooLarge(StarletteHTTPException):
+    """A body that grew past its limit while streaming in. An HTTPException, because FastAPI's body
+    parsing turns any other exception into a 400 but lets these through to the handlers unchanged."""
+
+    def __init__(self, error: TooLarge) -> None:
+        super().__init__(status_code=413, detail=error.message)
+        self.error = error
+
+
+def size_text(size: int) -> str:
+    """10485760 -> "10 MB": whole units where they fit (the same in English and Bahasa Indonesia)."""
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= scale and size % scale == 0:
+            return f"{size // scale} {unit}"
+    return f"{size} B"
+
+
 def error_response(
-    status: int, code: str, message: str, field: str | None = None, headers: dict[str, str] | None = None
+    status: int,
+    code: str,
+    message: str,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+    message_id: str | None = None,
 ) -> JSONResponse:
-    body = {"error": {"code": code, "message": message, "field": field}}
-    return JSONResponse(body, status_code=status, headers=headers)
+    detail = ErrorDetail(
+        code=code, message=message, message_id=message_id or indonesian(code, message, field), field=field
+    )
+    return JSONResponse(ErrorBody(error=detail).model_dump(mode="json"), status_code=status, headers=headers)
 
 
-def too_large_field(content_type: str) -> str:
-    # Only the upload takes multipart; there the oversized thing is the file.
-    return "file" if content_type.startswith("multipart/") else "body"
+def service_error_response(exc: ServiceError) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    return error_response(exc.status, exc.code, exc.message, exc.field, headers, exc.message_id)
 
 
 def _service_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-    return error_response(exc.status, exc.code, exc.message, exc.field, headers)
+    return service_error_response(exc)
 
 
 def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    expected = _unreadable_media_type(request)
+    if expected is not None:
+        return service_error_response(UnsupportedMediaType(f"the body must be sent as {expected}", field="body"))
     first: dict[str, Any] = exc.errors()[0] if exc.errors() else {}
     if first.get("type") == "json_invalid":
         return error_response(422, "malformed_json", "the request body is not valid JSON", None)
     location = [str(part) for part in first.get("loc", ())]
-    if location and location[0] in _LOCATIONS:
-        where, location = location[0], location[1:]
-    else:
-        where = "body"
-    message = str(first.get("msg", "invalid input")).removeprefix("Value error, ")
-    return error_response(422, "invalid_input", message, ".".join(location) or where)
+    where = location.pop(0) if location and location[0] in _LOCATIONS else "body"
+    return service_error_response(invalid_input(first, location, where))
+
+
+def _unreadable_media_type(request: Request) -> str | None:
+    """The media type the operation reads, if the request sent a body of another one.
+
+    FastAPI hands a JSON operation a body of any other type as raw bytes, and a form operation an
+    empty form; either then fails validation. The real fault is the type, so it gets a 415.
+    """
+    body_field = getattr(request.scope.get("route"), "body_field", None)
+    if body_field is None or not _has_body(request.headers):
+        return None
+    sent = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if isinstance(body_field.field_info, params.Form):
+        return None if sent in _FORMS else _FORMS[0]
+    return None if sent == _JSON or sent.endswith("+json") else _JSON
+
+
+def _has_body(headers: Headers) -> bool:
+    return headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
 
 
 def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if isinstance(exc, BodyTooLarge):
+        return service_error_response(exc.error)
     status = exc.status_code
     message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).phrase
-    field = None
-    if status == 413:
-        field = too_large_field(request.headers.get("content-type", ""))
-    elif status == 404 and message == "Not Found":
+    headers = dict(exc.headers or {})
+    field = "body" if status == 400 else None
+    if status == 404 and message == "Not Found":
         message = f"no such address: {request.url.path}"
+    elif status == 405:
+        # Starlette's Allow names the methods of the first route on this path only; list them all.
+        allowed = _allowed_methods(request)
+        headers["Allow"] = ", ".join(allowed)
+        message = f"{request.method} is not allowed here; use {', '.join(allowed)}"
     code = _HTTP_CODES.get(status, "http_error")
-    return error_response(status, code, message, field, dict(exc.headers or {}) or None)
+    return error_response(status, code, message, field, headers or None)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    path = get_route_path(request.scope)
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        if route.methods and route.path_regex.match(path):
+            methods |= route.methods
+    return sorted(methods)
 
 
 def _remote_error(request: Request, exc: Exception) -> JSONResponse:

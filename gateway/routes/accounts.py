@@ -16,11 +16,12 @@ from gateway.auth import (
     set_session_cookie,
 )
 from gateway.deps import Rpc, SettingsDep
+from gateway.openapi import refusals
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 
 
-@router.post("/accounts", status_code=201)
+@router.post("/accounts", status_code=201, responses=refusals(conflict="an account with this e-mail already exists"))
 def register_applicant(payload: AccountCreate, rpc: Rpc) -> dict[str, Any]:
     """Sign up as an ormas board member (role applicant).
 
@@ -30,7 +31,7 @@ def register_applicant(payload: AccountCreate, rpc: Rpc) -> dict[str, Any]:
     return rpc.service("registry").register_applicant(payload.model_dump(mode="json"))
 
 
-@router.post("/session")
+@router.post("/session", responses=refusals(not_authenticated="wrong e-mail or password"))
 def sign_in(payload: Credentials, response: Response, rpc: Rpc, settings: SettingsDep) -> dict[str, Any]:
     """Sign in. Returns a token (send it as `Authorization: Bearer <token>`) and sets the session cookie.
 
@@ -61,7 +62,13 @@ def my_account(caller: CurrentCaller, signed: SignedCaller, rpc: Rpc) -> dict[st
     return rpc.service("registry").get_account(signed, caller.user_id)
 
 
-@router.post("/staff", status_code=201)
+@router.post(
+    "/staff",
+    status_code=201,
+    responses=refusals(
+        forbidden="only admins create staff accounts", conflict="an account with this e-mail already exists"
+    ),
+)
 def register_staff(payload: StaffAccountCreate, signed: SignedCaller, rpc: Rpc) -> dict[str, Any]:
     """Create a Kesbangpol staff account (admins only; the registry checks the role).
 

@@ -15,10 +15,11 @@ from contracts.cases import ActionRequest, Assignee, Note, Reason
 from gateway.attachments import AttachmentRef, resolve
 from gateway.auth import CurrentCaller, SignedCaller
 from gateway.deps import Rpc, Uploads
+from gateway.openapi import refusals
+from gateway.routes import CaseId
 
 router = APIRouter(prefix="/api", tags=["case workflow"])
 
-CaseId = Annotated[str, Path(min_length=1, max_length=64, description="case id (UUID)")]
 ActionName = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,39}$", description="see GET /api/workflows")]
 
 
@@ -34,7 +35,13 @@ class ActionBody(BaseModel):
     assignee: Assignee | None = None
 
 
-@router.post("/cases/{case_id}/actions/{action}")
+@router.post(
+    "/cases/{case_id}/actions/{action}",
+    responses=refusals(
+        forbidden="the caller's role may not take this step",
+        conflict="the case's state does not allow this step (or a step must come first)",
+    ),
+)
 def take_action(
     case_id: CaseId,
     action: ActionName,

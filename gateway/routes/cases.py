@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query
+from fastapi import APIRouter, Header, Query
 
 from contracts.cases import IDEMPOTENCY_KEY_PATTERN, CaseStatus, CaseSubmission
 from gateway.attachments import CaseRequest, resolve
 from gateway.auth import CurrentCaller, SignedCaller
 from gateway.deps import Rpc, Uploads
+from gateway.openapi import refusals
+from gateway.routes import CaseId
 
 router = APIRouter(prefix="/api", tags=["cases"])
 
@@ -19,10 +21,12 @@ IDEMPOTENCY_HELP = (
     "lost (timeout, 503) and the case the first attempt created is returned instead of a second case."
 )
 
-CaseId = Annotated[str, Path(min_length=1, max_length=64, description="case id (UUID)")]
 
-
-@router.post("/cases", status_code=201)
+@router.post(
+    "/cases",
+    status_code=201,
+    responses=refusals(forbidden="only applicants file cases", conflict="record the organisation before filing"),
+)
 def submit_case(
     payload: CaseRequest,
     caller: CurrentCaller,
@@ -60,7 +64,7 @@ def list_cases(
     return rpc.service("submissions").list_cases(signed, status)
 
 
-@router.get("/queue")
+@router.get("/queue", responses=refusals(forbidden="only verifiers and approvers have a work queue"))
 def work_queue(signed: SignedCaller, rpc: Rpc) -> list[dict[str, Any]]:
     """Cases waiting for the caller's role (verifier or approver), oldest first.
 

@@ -7,16 +7,24 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path
+from fastapi import APIRouter, Body
 
 from contracts.cases import Noted, Reasoned, Resubmission
 from gateway.attachments import ResubmissionRequest, resolve
 from gateway.auth import CurrentCaller, SignedCaller
 from gateway.deps import Rpc, Uploads
+from gateway.openapi import refusals
+from gateway.routes import CaseId
 
-router = APIRouter(prefix="/api/cases/{case_id}", tags=["case workflow"])
+router = APIRouter(
+    prefix="/api/cases/{case_id}",
+    tags=["case workflow"],
+    responses=refusals(
+        forbidden="the caller's role may not take this step",
+        conflict="the case's state does not allow this step",
+    ),
+)
 
-CaseId = Annotated[str, Path(min_length=1, max_length=64, description="case id (UUID)")]
 OptionalNote = Annotated[Noted | None, Body()]
 
 

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import base64
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
 
 from contracts.errors import NotFound
 from gateway.auth import SignedCaller
 from gateway.deps import Rpc, Uploads
+from gateway.routes import CaseId, FileId
 
 router = APIRouter(prefix="/api/cases/{case_id}", tags=["downloads"])
 
-CaseId = Annotated[str, Path(min_length=1, max_length=64, description="case id (UUID)")]
 _PDF: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}}, "description": "the PDF"}}
 
 
@@ -42,7 +42,7 @@ def letter_pdf(case_id: CaseId, signed: SignedCaller, rpc: Rpc) -> Response:
 @router.get("/attachments/{file_id}", response_class=FileResponse, responses=_PDF)
 def attachment_pdf(
     case_id: CaseId,
-    file_id: Annotated[str, Path(max_length=64)],
+    file_id: FileId,
     signed: SignedCaller,
     rpc: Rpc,
     store: Uploads,

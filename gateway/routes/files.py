@@ -9,11 +9,12 @@ from fastapi import APIRouter, File, UploadFile
 from contracts.identity import Role
 from gateway.auth import CurrentCaller
 from gateway.deps import Uploads
+from gateway.openapi import refusals
 
 router = APIRouter(prefix="/api", tags=["files"])
 
 
-@router.post("/files", status_code=201)
+@router.post("/files", status_code=201, responses=refusals(forbidden="only applicants and verifiers upload"))
 def upload_file(
     file: Annotated[UploadFile, File(description="a PDF document")], caller: CurrentCaller, store: Uploads
 ) -> dict[str, Any]:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Response
 
 from contracts.organisations import OrganisationCreate
 from gateway.auth import CurrentCaller, SignedCaller, issue_token, set_session_cookie
 from gateway.deps import Rpc, SettingsDep
+from gateway.openapi import refusals
+from gateway.routes import OrganisationId
 
 router = APIRouter(prefix="/api/organisations", tags=["organisations"])
 
@@ -24,10 +26,13 @@ def list_regions(rpc: Rpc) -> dict[str, list[str]]:
     return rpc.service("registry").list_regions()
 
 
-OrganisationId = Annotated[str, Path(min_length=1, max_length=64, description="organisation id (UUID)")]
-
-
-@router.post("", status_code=201)
+@router.post(
+    "",
+    status_code=201,
+    responses=refusals(
+        forbidden="only applicants record an organisation", conflict="this account already manages an organisation"
+    ),
+)
 def record_organisation(
     payload: OrganisationCreate,
     caller: CurrentCaller,
@@ -54,7 +59,7 @@ def record_organisation(
     return {"organisation": organisation, "token": token}
 
 
-@router.get("/{organisation_id}")
+@router.get("/{organisation_id}", responses=refusals(forbidden="an applicant may only read their own organisation"))
 def get_organisation(organisation_id: OrganisationId, signed: SignedCaller, rpc: Rpc) -> dict[str, Any]:
     """An organisation's profile (own organisation, or any for staff; NIK and phone masked for others).
 

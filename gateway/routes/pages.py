@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 _FAILED = (*UNAVAILABLE, RemoteError)
-_WRONG_CREDENTIALS = "Alamat e-mail atau kata sandi salah. Silakan coba lagi."
 _INCOMPLETE = "Isi alamat e-mail yang benar dan kata sandi Anda."
 
 
@@ -96,8 +95,9 @@ def login(
         return _login_form(request, settings, target, email, _INCOMPLETE, status=422)
     try:
         account = rpc.service("registry").authenticate(credentials.model_dump(mode="json"))
-    except (NotAuthenticated, InvalidInput, PermissionDenied):
-        return _login_form(request, settings, target, email, _WRONG_CREDENTIALS, status=401)
+    except (NotAuthenticated, InvalidInput, PermissionDenied) as refused:
+        # The registry's own words, in Bahasa Indonesia (the same text the API gives as message_id).
+        return _login_form(request, settings, target, email, refused.message_id, status=401)
     except _FAILED as error:
         log.warning("sign-in page: registry unavailable (%s)", type(error).__name__)
         return _problem(request, settings, 503)

@@ -27,7 +27,8 @@ def verify_letter(code: Annotated[str, Path(max_length=_MAX_CODE)], rpc: Rpc) ->
     return rpc.service("documents").verify_letter(code)
 
 
-@router.get("/verify/{code}", response_class=HTMLResponse)
+# A page for people (it answers errors with pages too), not an API operation: GET /api/verify/{code} is that.
+@router.get("/verify/{code}", response_class=HTMLResponse, include_in_schema=False)
 def verify_page(code: str, request: Request, rpc: Rpc, settings: SettingsDep) -> Response:
     """The page a phone opens from the QR code: "Surat ini asli" with the letter's details, or 404.
 

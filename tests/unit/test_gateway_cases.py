@@ -85,6 +85,7 @@ def test_submit_before_recording_an_organisation_shows_the_services_409(client, 
     assert response.json()["error"] == {
         "code": "conflict",
         "message": "record your organisation before filing",
+        "message_id": "Daftarkan organisasi Anda sebelum mengajukan permohonan.",
         "field": "organisation",
     }
 
@@ -168,9 +169,9 @@ def test_attachments_of_another_organisations_case_are_404(client, siti, budi) -
 
 
 def test_the_letter_downloads_as_a_pdf_attachment(client, rpc, siti) -> None:
-    rpc.documents.letters["case-1"] = make_pdf()
+    rpc.documents.letters["00000000-0000-4000-8000-000000000001"] = make_pdf()
 
-    response = client.get("/api/cases/case-1/letter", headers=siti)
+    response = client.get("/api/cases/00000000-0000-4000-8000-000000000001/letter", headers=siti)
 
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/pdf"
@@ -180,7 +181,7 @@ def test_the_letter_downloads_as_a_pdf_attachment(client, rpc, siti) -> None:
 
 
 def test_no_letter_yet_is_404_json(client, siti) -> None:
-    response = client.get("/api/cases/case-2/letter", headers=siti)
+    response = client.get("/api/cases/00000000-0000-4000-8000-000000000002/letter", headers=siti)
 
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from contracts.errors import NotFound
+from contracts.errors import NotFound, PermissionDenied
 from contracts.identity import verify_caller
 from gateway.auth import COOKIE_NAME
 from gateway.rpc import ServiceUnavailable
@@ -127,6 +127,18 @@ def test_a_wrong_password_shows_the_form_again_with_a_message(client, submission
     assert f'value="{EMAIL}"' in response.text and "sandi-yang-keliru" not in response.text
     assert 'value="/cases/abc"' in response.text
     assert "set-cookie" not in response.headers
+
+
+def test_a_refused_sign_in_shows_the_services_own_words_in_bahasa(client, rpc, submissions) -> None:
+    def authenticate(payload: dict[str, Any]) -> dict[str, Any]:
+        raise PermissionDenied("role 'auditor' may not do this (allowed: applicant)")
+
+    rpc.registry.authenticate = authenticate  # type: ignore[method-assign]
+    response = sign_in_with_form(client, "/cases/abc")
+
+    assert response.status_code == 401
+    assert "Peran &#39;auditor&#39; tidak berhak melakukan tindakan ini" in response.text
+    assert "may not do this" not in response.text
 
 
 def test_the_case_page_shows_status_timeline_files_and_letter(client, rpc, submissions) -> None:

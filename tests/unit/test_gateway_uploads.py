@@ -61,9 +61,10 @@ def test_a_png_renamed_to_pdf_is_415(tmp_path, client, headers) -> None:
     response = upload(client, headers, _png(), name="scan.pdf")
 
     assert response.status_code == 415
-    assert _error(response) | {"message": ""} == {
+    assert _error(response) | {"message": "", "message_id": ""} == {
         "code": "unsupported_media_type",
         "message": "",
+        "message_id": "",
         "field": "file",
     }
     assert list((tmp_path / "uploads").iterdir()) == []
@@ -143,6 +144,7 @@ def test_a_streamed_body_without_length_stops_at_the_limit(client) -> None:
     assert response.status_code == 413
     assert _error(response) == {
         "code": "too_large",
-        "message": "the request is larger than allowed",
+        "message": "the request body is larger than the limit of 1 MB",
+        "message_id": "Isi permintaan melebihi batas 1 MB.",
         "field": "body",
     }
