@@ -20,6 +20,7 @@ from infra.settings import Settings
 from infra.storage import read_model_engine
 from ops.sources import EventSource, open_source
 from services.documents.projections import LetterProjection
+from services.registry.projections import DirectoryProjection
 from services.submissions.projections import CaseProjection
 
 Progress = Callable[[int], None]  # called with the log position reached
@@ -36,6 +37,7 @@ class ReadModelSpec:
 READ_MODELS = (
     ReadModelSpec("submissions.cases", "submissions", "submissions", CaseProjection),
     ReadModelSpec("documents.letters", "documents", "submissions", LetterProjection),
+    ReadModelSpec("registry.organisations", "registry", "registry", DirectoryProjection),
 )
 
 IGNORED_COLUMNS = {"applied_at"}  # when an event was applied differs between runs by nature

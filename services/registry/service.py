@@ -11,12 +11,15 @@ from nameko.events import SERVICE_POOL, event_handler
 from nameko.rpc import rpc
 
 import infra.green  # noqa: F401,I001 - must precede any psycopg import
-from contracts.errors import EXPECTED_ERRORS, InvalidInput, NotFound
+from contracts.errors import EXPECTED_ERRORS, InvalidInput, NotFound, PermissionDenied
 from contracts.events import IntegrationEvent
 from contracts.identity import Role
-from infra.nameko_support import EventSourcedApplication, Identity
-from infra.readmodel import decode
+from infra.nameko_support import EventSourcedApplication, Identity, ReadModelProvider
+from infra.readmodel import ReadModel, decode
+from services.registry import queries
 from services.registry.application import RegistryApplication, build_application
+from services.registry.compliance import STATUSES
+from services.registry.projections import DirectoryProjection
 from services.registry.regions import load_region
 
 expected = rpc(expected_exceptions=EXPECTED_ERRORS)
@@ -38,6 +41,7 @@ class RegistryService:
 
     app: RegistryApplication = EventSourcedApplication(build_application, "registry")
     identity = Identity("registry")
+    directory: ReadModel = ReadModelProvider(DirectoryProjection, "registry")
 
     @expected
     def register_applicant(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -85,6 +89,28 @@ class RegistryService:
         -> {"Balikpapan Barat": ["Baru Ilir", ...], ...}
         """
         return load_region()
+
+    @expected
+    def list_organisations(
+        self, caller: dict[str, Any], reporting_status: str | None = None, after: str | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Staff: the directory, keyset-paged by id (pass the last id as ``after``), filterable by reporting
+        status ("up_to_date", "late", "inactive"). Example: list_organisations(caller, "late", None, 50)"""
+        who = self.identity.verify(caller)
+        if not who.is_staff:
+            raise PermissionDenied("only staff list organisations")
+        if reporting_status is not None and reporting_status not in STATUSES:
+            raise InvalidInput(f"unknown reporting status '{reporting_status}'", field="reporting_status")
+        page = max(1, min(int(limit), 1000))
+        return queries.list_organisations(
+            self.directory.engine, self.directory.projection, reporting_status, after, page
+        )  # type: ignore[arg-type]
+
+    @event_handler("registry", "organisation.#", handler_type=SERVICE_POOL, requeue_on_error=True)
+    def project_directory(self, payload: dict[str, Any]) -> None:
+        event = decode(payload, self.identity.secret)
+        if event is not None:
+            self.directory.handle(event)
 
     @event_handler("submissions", "report.overdue.v1", handler_type=SERVICE_POOL, requeue_on_error=True)
     def on_report_overdue(self, payload: dict[str, Any]) -> None:

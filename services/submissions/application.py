@@ -23,7 +23,8 @@ from contracts.validation import parse
 from contracts.workflow import Workflow
 from infra.catalogue import Catalogue, CatalogueError, load_catalogue
 from services.submissions.clock import Calendar
-from services.submissions.domain import Case
+from services.submissions.deadlines import DueReminder, Fulfilled, Organisation, due_reminders
+from services.submissions.domain import Case, Obligation
 from services.submissions.history import event_record, pick_version
 from services.submissions.hooks import HOOKS, Step
 from services.submissions.rules import check_action
@@ -127,6 +128,49 @@ class SubmissionsApplication(Application):
         chosen = pick_version(events, version=version, at=at)
         past: Case = self.repository.get(case.id, version=chosen)
         return self._view(past, now=past.modified_on)
+
+    def send_due_reminders(self, workflow_key: str, today: dt.date, organisations: list[Organisation]) -> int:
+        """Record every reminder of ``workflow_key``'s deadline due on ``today`` for these organisations
+        (once each, whichever replica gets there first); the mail follows from the recorded event."""
+        workflow = self._workflow(workflow_key)
+        if workflow.deadline is None:
+            return 0
+        filed = self._filed_checker(workflow)
+        return sum(self._remind(workflow, due) for due in due_reminders(workflow.deadline, today, organisations, filed))
+
+    def _filed_checker(self, workflow: Workflow) -> Fulfilled:
+        def filed(pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
+            found = set()
+            for organisation_id, period in pairs:
+                case = self._find(Case.subject_id(organisation_id, workflow.key, period))
+                if case is not None and case.state != workflow.initial_state:  # a draft is not filed
+                    found.add((organisation_id, period))
+            return found
+
+        return filed
+
+    def _remind(self, workflow: Workflow, due: DueReminder) -> bool:
+        organisation, period = due.organisation, due.period
+        try:
+            obligation: Obligation = self.repository.get(
+                Obligation.create_id(organisation.organisation_id, workflow.key, period.key)
+            )
+        except AggregateNotFoundError:
+            obligation = Obligation.open(
+                organisation_id=organisation.organisation_id,
+                organisation_name=organisation.name,
+                workflow=workflow.key,
+                period=period.key,
+                period_label=period.label,
+                due_on=period.due_on.isoformat(),
+            )
+        if not obligation.remind(due.offset_days, due.missed_in_a_row):
+            return False
+        try:
+            self.save(obligation)
+        except IntegrityError:
+            return False  # another replica recorded this reminder first: it sends the mail
+        return True
 
     def describe_workflows(self) -> list[dict[str, Any]]:
         return [workflow.model_dump(mode="json", by_alias=True) for workflow in self.catalogue.workflows.values()]

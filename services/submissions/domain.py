@@ -35,6 +35,11 @@ class Case(Aggregate):
             return uuid.uuid5(CASE_NAMESPACE, f"{organisation_id}:{request_key}")
         return uuid.uuid4()
 
+    @staticmethod
+    def subject_id(organisation_id: str, workflow: str, subject: str) -> uuid.UUID:
+        """The one case of a workflow an organisation has per subject (its report for one period)."""
+        return uuid.uuid5(CASE_NAMESPACE, f"{organisation_id}:{workflow}:{subject}")
+
     class Opened(Aggregate.Created):
         workflow: str
         workflow_version: int
@@ -312,3 +317,64 @@ class LetterRegister(Aggregate):
     def take_next(self, case_id: str) -> int:
         self.trigger_event(self.NumberTaken, sequence=self.last_sequence + 1, case_id=case_id)
         return self.last_sequence
+
+
+OBLIGATION_NAMESPACE = uuid.UUID("9e3b6a52-1f0d-4c8e-b7a4-6d2f0c9e8a13")
+
+
+class Obligation(Aggregate):
+    """A periodic duty of one organisation — its half-yearly report for one period — that is due whether
+    or not anything was filed. Each reminder is recorded once: two replicas whose timers fire together
+    race for the same version, and the loser's save fails, so the mail that follows the event is sent once.
+    Every event carries what its consumers need (no look-ups per event)."""
+
+    @staticmethod
+    def create_id(organisation_id: str, workflow: str, period: str) -> uuid.UUID:
+        return uuid.uuid5(OBLIGATION_NAMESPACE, f"{organisation_id}:{workflow}:{period}")
+
+    class Opened(Aggregate.Created):
+        organisation_id: str
+        organisation_name: str
+        workflow: str
+        period: str
+        period_label: str
+        due_on: str
+
+    class Reminded(Aggregate.Event):
+        organisation_id: str
+        organisation_name: str
+        workflow: str
+        period: str
+        period_label: str
+        due_on: str
+        offset_days: int  # negative: before the due date; positive: overdue
+        missed_in_a_row: int
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.last_offset = self.offset_days
+
+    @classmethod
+    def open(cls, **facts: Any) -> Obligation:
+        obligation_id = cls.create_id(facts["organisation_id"], facts["workflow"], facts["period"])
+        return cls._create(cls.Opened, id=obligation_id, **facts)
+
+    def __init__(
+        self, organisation_id: str, organisation_name: str, workflow: str, period: str, period_label: str, due_on: str
+    ) -> None:
+        self.facts = {
+            "organisation_id": organisation_id,
+            "organisation_name": organisation_name,
+            "workflow": workflow,
+            "period": period,
+            "period_label": period_label,
+            "due_on": due_on,
+        }
+        self.last_offset: int | None = None
+
+    def remind(self, offset_days: int, missed_in_a_row: int) -> bool:
+        """Record the reminder at ``offset_days`` unless it (or a later one) was recorded already; a
+        reminder skipped while the system was down is not sent late, only the latest one due."""
+        if self.last_offset is not None and offset_days <= self.last_offset:
+            return False
+        self.trigger_event(self.Reminded, offset_days=offset_days, missed_in_a_row=missed_in_a_row, **self.facts)
+        return True

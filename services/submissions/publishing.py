@@ -11,7 +11,7 @@ from collections import OrderedDict
 from typing import Any
 
 from contracts.events import IntegrationEvent, stable_event_id
-from services.submissions.domain import Case, LegacyMove
+from services.submissions.domain import Case, LegacyMove, Obligation
 
 OPENINGS = (Case.Opened, Case.Submitted)
 LEGACY_MOVES = (Case.RevisionRequested, Case.Resubmitted, Case.Forwarded, Case.Approved, Case.Rejected)
@@ -66,8 +66,10 @@ class CaseEventMapper:
         elif isinstance(domain_event, LEGACY_MOVES):
             move = LegacyMove.of(domain_event)
             event_type = move.emits
+        elif isinstance(domain_event, Obligation.Reminded):
+            return reminder_event(domain_event)
         else:
-            return None  # a letter register's events stay inside the service
+            return None  # a letter register's events, an obligation's opening stay inside the service
         case_id = str(domain_event.originator_id)
         facts = self.facts.of(case_id)
         actor = domain_event.actor
@@ -100,6 +102,29 @@ class CaseEventMapper:
             occurred_at=domain_event.timestamp,
             data=data,
         )
+
+
+def reminder_event(reminded: Any) -> IntegrationEvent:
+    kind = "overdue" if reminded.offset_days > 0 else "reminder_due"
+    return IntegrationEvent(
+        event_id=stable_event_id(reminded.originator_id, reminded.originator_version),
+        event_type=f"{reminded.workflow}.{kind}.v1",
+        source="submissions",
+        aggregate_id=str(reminded.originator_id),
+        aggregate_version=reminded.originator_version,
+        occurred_at=reminded.timestamp,
+        data={
+            "obligation_id": str(reminded.originator_id),
+            "organisation_id": reminded.organisation_id,
+            "organisation_name": reminded.organisation_name,
+            "workflow": reminded.workflow,
+            "period": reminded.period,
+            "period_label": reminded.period_label,
+            "due_on": reminded.due_on,
+            "offset_days": reminded.offset_days,
+            "missed_in_a_row": reminded.missed_in_a_row,
+        },
+    )
 
 
 def mapper_for(application: Any) -> CaseEventMapper:

@@ -1,0 +1,86 @@
+"""The organisation directory: one row per recorded organisation with its reporting status
+(rebuildable from the registry's own events). Staff lists and the reminders' sweep read it.
+
+Ordering guard: a row only moves forward (a higher aggregate version); the recording's own facts are
+kept even if its event arrives after a later one.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from contracts.events import IntegrationEvent
+from infra.readmodel import processed_events_table
+
+HANDLED = ("organisation.recorded.v1", "organisation.compliance_changed.v1")
+
+
+class DirectoryProjection:
+    name = "registry.organisations"
+
+    def __init__(self) -> None:
+        self.metadata = sa.MetaData()
+        self.processed = processed_events_table(self.metadata)
+        self.organisations = sa.Table(
+            "organisations",
+            self.metadata,
+            sa.Column("organisation_id", sa.String(36), primary_key=True),
+            sa.Column("name", sa.String(200)),
+            sa.Column("abbreviation", sa.String(30)),
+            sa.Column("legal_form", sa.String(40)),
+            sa.Column("kecamatan", sa.String(80)),
+            sa.Column("kelurahan", sa.String(80)),
+            sa.Column("recorded_at", sa.DateTime(timezone=True)),
+            sa.Column("reporting_status", sa.String(20), nullable=False, index=True),
+            sa.Column("missed_periods", sa.String(400), nullable=False),
+            sa.Column("version", sa.Integer, nullable=False),
+            # Keyset pages of one status ("who is inactive?") without scanning the others.
+            sa.Index("ix_organisations_status_id", "reporting_status", "organisation_id"),
+        )
+
+    def handles(self, event_type: str) -> bool:
+        return event_type in HANDLED
+
+    def apply(self, connection: sa.Connection, event: IntegrationEvent) -> None:
+        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+        table = self.organisations
+        if event.event_type == "organisation.recorded.v1":
+            facts = {
+                "name": event.data["name"],
+                "abbreviation": event.data.get("abbreviation"),
+                "legal_form": event.data["legal_form"],
+                "kecamatan": event.data["kecamatan"],
+                "kelurahan": event.data["kelurahan"],
+                "recorded_at": event.occurred_at,
+            }
+            statement = insert(table).values(
+                organisation_id=event.aggregate_id,
+                reporting_status="up_to_date",
+                missed_periods="",
+                version=event.aggregate_version,
+                **facts,
+            )
+            # The recording's facts always count; its status never overwrites a later change.
+            connection.execute(statement.on_conflict_do_update(index_elements=[table.c.organisation_id], set_=facts))
+            return
+        missed = event.data["missed_periods"]
+        assert isinstance(missed, list)  # checked by the event's contract (ComplianceChangedV1)
+        statement = insert(table).values(
+            organisation_id=event.aggregate_id,
+            reporting_status=str(event.data["status"]),
+            missed_periods=" ".join(str(period) for period in missed),
+            version=event.aggregate_version,
+        )
+        newer = statement.excluded
+        connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=[table.c.organisation_id],
+                set_={
+                    "reporting_status": newer.reporting_status,
+                    "missed_periods": newer.missed_periods,
+                    "version": newer.version,
+                },
+                where=table.c.version < newer.version,
+            )
+        )
