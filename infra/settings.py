@@ -6,6 +6,7 @@ instead of a traceback.
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Mapping
 from functools import lru_cache
@@ -70,6 +71,8 @@ class Settings(BaseSettings):
     relay_poll_seconds: float = Field(default=0.05, gt=0, le=60)
     region_name: str = "Kota Balikpapan"
     timezone: str = "Asia/Makassar"
+    # Local/test only: the date the reminders' sweep takes for today (time advanced by configuration).
+    today: dt.date | None = None
     # The region's profile and workflow definitions (regions/balikpapan when empty): see infra/catalogue.py.
     region_dir: Path | None = None
     letter_title: str = "SURAT KETERANGAN MELAPOR"
@@ -87,6 +90,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _no_default_secret_outside_local(self) -> Settings:
+        if self.env == "production" and self.today is not None:
+            raise ValueError("SATU_TODAY may only be set when SATU_ENV is local or test")
         if self.env == "production" and self.secret_key == DEV_SECRET:
             raise ValueError("SATU_SECRET_KEY must be set to a real secret when SATU_ENV=production")
         return self

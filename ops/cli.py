@@ -126,6 +126,27 @@ def check(
 
 
 @app.command()
+def remind(
+    today: str = typer.Option(None, help="sweep as if it were this ISO date (local and test systems only)"),
+) -> None:
+    """Record the reminders of periodic reports due today; their mails follow (a timer does this too)."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from contracts.errors import ServiceError
+    from contracts.identity import sign_caller, system_caller
+
+    settings = load_settings()
+    caller = sign_caller(system_caller("cli"), settings.secret_key)
+    try:
+        with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri}, timeout=settings.rpc_timeout_seconds) as rpc:
+            result = rpc.submissions.send_due_reminders(caller, today)
+    except ServiceError as error:
+        console.print(f"[red]satu remind:[/red] {error}")
+        raise typer.Exit(1) from None
+    console.print(f"{result['recorded']} reminder(s) recorded")
+
+
+@app.command()
 def seed() -> None:
     """Create the demo accounts and ormas in a running system, and print their passwords."""
     _seed_and_print()

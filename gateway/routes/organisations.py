@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from enum import StrEnum
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 
 from contracts.organisations import OrganisationCreate
 from gateway.auth import CurrentCaller, SignedCaller, issue_token, set_session_cookie
 from gateway.deps import Rpc, SettingsDep
 from gateway.openapi import refusals
-from gateway.routes import OrganisationId
+from gateway.routes import UUID_PATTERN, OrganisationId
 
 router = APIRouter(prefix="/api/organisations", tags=["organisations"])
 
@@ -57,6 +58,31 @@ def record_organisation(
     token = issue_token(settings, caller.model_copy(update={"organisation_id": organisation["id"]}))
     set_session_cookie(response, token, settings)
     return {"organisation": organisation, "token": token}
+
+
+class ReportingStatus(StrEnum):
+    UP_TO_DATE = "up_to_date"
+    LATE = "late"
+    INACTIVE = "inactive"
+
+
+@router.get("", responses=refusals(forbidden="only staff list organisations"))
+def list_organisations(
+    signed: SignedCaller,
+    rpc: Rpc,
+    reporting_status: Annotated[ReportingStatus | None, Query(description="only organisations in this status")] = None,
+    after: Annotated[str | None, Query(pattern=UUID_PATTERN, description="the last id of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
+    """Staff: the directory of recorded organisations with their reporting status, in pages (keyset: pass
+    the last `organisation_id` of a page as `after` for the next). No personal data.
+
+    Example: `GET /api/organisations?reporting_status=inactive&limit=50`
+    -> `[{"organisation_id": "6f1c...", "name": "...", "kecamatan": "...", "reporting_status": "inactive",
+    "missed_periods": ["2025-S2", "2026-S1"], ...}]`
+    """
+    status = reporting_status.value if reporting_status else None
+    return rpc.service("registry").list_organisations(signed, status, after, limit)
 
 
 @router.get("/{organisation_id}", responses=refusals(forbidden="an applicant may only read their own organisation"))

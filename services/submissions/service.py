@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from nameko.events import SERVICE_POOL, event_handler
 from nameko.rpc import RpcProxy, rpc
+from nameko.timer import timer
 
 import infra.green  # noqa: F401,I001 - must precede any psycopg import
 from contracts.cases import CaseStatus
-from contracts.errors import EXPECTED_ERRORS, Conflict, InvalidInput, NotFound
+from contracts.errors import EXPECTED_ERRORS, Conflict, InvalidInput, NotFound, PermissionDenied
 from contracts.identity import Role
-from infra.nameko_support import EventSourcedApplication, Identity, ReadModelProvider
+from infra.nameko_support import EventSourcedApplication, Identity, ReadModelProvider, SettingsProvider
 from infra.readmodel import ReadModel, decode
+from infra.settings import Settings
 from services.submissions import readmodels
 from services.submissions.application import SubmissionsApplication, build_application
+from services.submissions.deadlines import Organisation
 from services.submissions.projections import CaseProjection
 
 expected = rpc(expected_exceptions=EXPECTED_ERRORS)
+SWEEP_PAGE = 1000
 
 
 class SubmissionsService:
@@ -28,6 +33,7 @@ class SubmissionsService:
     cases: ReadModel = ReadModelProvider(CaseProjection, "submissions")
     identity = Identity("submissions")
     registry = RpcProxy("registry")
+    settings: Settings = SettingsProvider()
 
     @expected
     def submit_case(self, caller: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
@@ -147,10 +153,52 @@ class SubmissionsService:
         if event is not None:
             self.cases.handle(event)
 
+    @timer(interval=600)
+    def sweep_deadlines(self) -> None:
+        """Every replica sweeps; each reminder is still recorded once (the obligation's version decides)."""
+        self._sweep(self.settings.today or self.app.today())
+
+    @expected
+    def send_due_reminders(self, caller: dict[str, Any], today: str | None = None) -> dict[str, int]:
+        """Run the reminders' sweep now (admin or system). ``today`` (ISO date) is for local and test
+        systems only, to see what a later day sends. Example: send_due_reminders(caller, "2026-08-01")"""
+        who = self.identity.verify(caller)
+        who.require(Role.ADMIN, Role.SYSTEM)
+        if today is not None and self.settings.env == "production":
+            raise PermissionDenied("a production system sweeps for the real date only")
+        day = _parse_date(today) if today else self.settings.today or self.app.today()
+        return {"recorded": self._sweep(day)}
+
+    def _sweep(self, today: dt.date) -> int:
+        """Page through the registry's directory (keyset, 1,000 at a time) and record what is due."""
+        recorded = 0
+        for workflow in self.app.catalogue.workflows.values():
+            if workflow.deadline is None:
+                continue
+            after = None
+            while page := self.registry.list_organisations(self.identity.system(), None, after, SWEEP_PAGE):
+                organisations = [directory_entry(row, self.app.calendar.zone) for row in page]
+                recorded += self.app.send_due_reminders(workflow.key, today, organisations)
+                after = page[-1]["organisation_id"]
+        return recorded
+
     @rpc
     def ping(self) -> str:
         """Readiness probe: answers "pong" once the service consumes its queues."""
         return "pong"
+
+
+def directory_entry(row: dict[str, Any], zone: ZoneInfo) -> Organisation:
+    """An organisation as the sweep needs it; "recorded on" is a date in the region's time zone."""
+    recorded_at = dt.datetime.fromisoformat(row["recorded_at"])
+    return Organisation(row["organisation_id"], row["name"], recorded_at.astimezone(zone).date())
+
+
+def _parse_date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput("'today' must be an ISO 8601 date", field="today") from None
 
 
 def _parse_time(value: str) -> dt.datetime:
