@@ -216,9 +216,9 @@ class Workflow(Strict):
                     raise ValueError(f"actions.{name}.requires_done: unknown action '{done}'")
             if Need.FORM in action.needs and not action.form:
                 raise ValueError(f"actions.{name}: needs a form but names none")
-        for name, state in self.states.items():
-            if state.output and state.output not in self.outputs:
-                raise ValueError(f"states.{name}.output: unknown output '{state.output}'")
+        for name, defined in self.states.items():
+            if defined.output and defined.output not in self.outputs:
+                raise ValueError(f"states.{name}.output: unknown output '{defined.output}'")
         return self
 
     def action(self, name: str) -> Action | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from nameko.events import SERVICE_POOL, event_handler
 from nameko.rpc import rpc
@@ -102,9 +102,8 @@ class RegistryService:
         if reporting_status is not None and reporting_status not in STATUSES:
             raise InvalidInput(f"unknown reporting status '{reporting_status}'", field="reporting_status")
         page = max(1, min(int(limit), 1000))
-        return queries.list_organisations(
-            self.directory.engine, self.directory.projection, reporting_status, after, page
-        )  # type: ignore[arg-type]
+        directory = cast(DirectoryProjection, self.directory.projection)
+        return queries.list_organisations(self.directory.engine, directory, reporting_status, after, page)
 
     @event_handler("registry", "organisation.#", handler_type=SERVICE_POOL, requeue_on_error=True)
     def project_directory(self, payload: dict[str, Any]) -> None:

@@ -112,7 +112,9 @@ class Case(Aggregate):
         self.done_actions: list[str] = []
         self.clock = clock
         # created_on is the opening event's time (set before __init__ runs, on replay too).
-        self.clock_changes = [{"at": self.created_on, "state": clock, "by": actor.get("id"), "reason": None}]
+        self.clock_changes: list[dict[str, Any]] = [
+            {"at": self.created_on, "state": clock, "by": actor.get("id"), "reason": None}
+        ]
         self.request_digest = request_digest
 
     # --- recording ---------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,6 +21,7 @@ from infra.settings import Settings
 from services.submissions import readmodels
 from services.submissions.application import SubmissionsApplication, build_application
 from services.submissions.deadlines import Organisation
+from services.submissions.filings import filed_in_read_model
 from services.submissions.projections import CaseProjection
 
 expected = rpc(expected_exceptions=EXPECTED_ERRORS)
@@ -178,7 +180,8 @@ class SubmissionsService:
             after = None
             while page := self.registry.list_organisations(self.identity.system(), None, after, SWEEP_PAGE):
                 organisations = [directory_entry(row, self.app.calendar.zone) for row in page]
-                recorded += self.app.send_due_reminders(workflow.key, today, organisations)
+                filed_in = partial(filed_in_read_model, self.cases.engine, self.cases.projection.cases)  # type: ignore[attr-defined]
+                recorded += self.app.send_due_reminders(workflow.key, today, organisations, filed_in)
                 after = page[-1]["organisation_id"]
         return recorded
 
