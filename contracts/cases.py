@@ -40,6 +40,24 @@ class AttachmentKind(StrEnum):
     OTHER = "other"
 
 
+ATTACHMENT_KIND_LABELS = {
+    AttachmentKind.COVER_LETTER: "Surat permohonan",
+    AttachmentKind.LEGAL_BASIS: "Dasar hukum (SK Kemenkumham / SKT)",
+    AttachmentKind.DEED: "Akta notaris dan AD/ART",
+    AttachmentKind.WORK_PROGRAMME: "Program kerja",
+    AttachmentKind.BOARD_BIODATA: "Biodata pengurus",
+    AttachmentKind.NPWP: "NPWP",
+    AttachmentKind.DOMICILE: "Surat keterangan domisili",
+    AttachmentKind.OFFICE_PROOF: "Bukti kantor sekretariat",
+    AttachmentKind.STATEMENTS: "Surat pernyataan",
+    AttachmentKind.FIELD_PHOTO: "Foto verifikasi lapangan",
+    AttachmentKind.FIELD_REPORT: "Berita acara verifikasi lapangan",
+    AttachmentKind.ACTIVITY_REPORT: "Laporan kegiatan",
+    AttachmentKind.BOARD_DECREE: "SK kepengurusan",
+    AttachmentKind.OTHER: "Dokumen lain",
+}
+
+
 class Attachment(BaseModel):
     file_id: str = Field(pattern=r"^[0-9a-f]{32}$")
     kind: AttachmentKind

@@ -83,7 +83,9 @@ _TEXTS = {
     "you may only read your own account": "Anda hanya dapat melihat akun Anda sendiri.",
     "you may only read your own organisation": "Anda hanya dapat melihat organisasi Anda sendiri.",
     "only staff list organisations": "Hanya petugas yang dapat melihat daftar organisasi.",
-    "a production system sweeps for the real date only": "Sistem produksi hanya memeriksa tenggat untuk tanggal hari ini.",
+    "a production system sweeps for the real date only": (
+        "Sistem produksi hanya memeriksa tenggat untuk tanggal hari ini."
+    ),
     "'today' must be an ISO 8601 date": "'today' harus berupa tanggal ISO 8601.",
     "unknown reporting status '{value}'": "Status pelaporan '{value}' tidak dikenal.",
     "you may only file for your own organisation":

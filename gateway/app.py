@@ -12,9 +12,11 @@ from fastapi import FastAPI
 
 from gateway import errors, openapi
 from gateway.limits import BodyLimit, Limit
+from gateway.pages import Words
 from gateway.routes import accounts, actions, cases, decisions, downloads, files, health, organisations, pages, verify
 from gateway.rpc import RpcClients
 from gateway.uploads import UploadStore
+from infra.catalogue import load_catalogue
 from infra.settings import Settings, load_settings
 
 JSON_BODY_LIMIT = 1024 * 1024
@@ -47,6 +49,8 @@ def create_app(settings: Settings | None = None, rpc: RpcClients | None = None) 
     )
     app.state.settings = settings
     app.state.rpc = clients
+    # The pages' words (service and status labels) come from the region's workflow definitions.
+    app.state.words = Words(load_catalogue(settings.region_dir))
     app.state.uploads = UploadStore(settings.var_dir / "uploads", settings.upload_max_bytes)
     errors.install(app)
     for module in (health, accounts, organisations, files, cases, actions, decisions, downloads, verify, pages):

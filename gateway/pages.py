@@ -13,32 +13,14 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
+from contracts.cases import ATTACHMENT_KIND_LABELS
+from infra.catalogue import Catalogue
+
 # fmt: off
 _MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni",
            "Juli", "Agustus", "September", "Oktober", "November", "Desember")
 # fmt: on
 _STATUS_LABELS = {"valid": "Berlaku", "revoked": "Dicabut", "expired": "Kedaluwarsa"}
-CASE_STATUS_LABELS = {
-    "submitted": "Diajukan",
-    "revision_requested": "Perlu perbaikan",
-    "resubmitted": "Diajukan ulang",
-    "forwarded": "Diteruskan ke kepala bidang",
-    "approved": "Disetujui",
-    "rejected": "Ditolak",
-}
-SERVICE_NAMES = {"skm": "Surat Keterangan Melapor"}
-_ATTACHMENT_KINDS = {
-    "cover_letter": "Surat permohonan",
-    "legal_basis": "Dasar hukum (SK Kemenkumham / SKT)",
-    "deed": "Akta notaris dan AD/ART",
-    "work_programme": "Program kerja",
-    "board_biodata": "Biodata pengurus",
-    "npwp": "NPWP",
-    "domicile": "Surat keterangan domisili",
-    "office_proof": "Bukti kantor sekretariat",
-    "statements": "Surat pernyataan",
-    "other": "Dokumen lain",
-}
 _ROLES = {"applicant": "Pemohon", "verifier": "Verifikator", "approver": "Kepala bidang", "admin": "Admin"}
 # Indonesia's three zones go by their own names; elsewhere the zone's abbreviation is shown.
 _ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
@@ -93,12 +75,46 @@ def safe_next(target: str | None) -> str:
     return "/" if parts.scheme or parts.netloc else target
 
 
-def case_page_context(case: dict[str, Any], timeline: list[dict[str, Any]] | None, zone: str) -> dict[str, Any]:
+class Words:
+    """The words of the pages, from the region's workflow definitions (one vocabulary per status everywhere:
+    the same labels as GET /api/workflows and the mails)."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+
+    def service(self, key: object) -> str:
+        workflow = self.catalogue.workflow(str(key))
+        return workflow.label if workflow else str(key)
+
+    def state(self, service: object, state: object) -> str:
+        workflow = self.catalogue.workflow(str(service))
+        defined = workflow.states.get(str(state)) if workflow else None
+        return defined.label if defined else str(state)
+
+
+def sla_summary(sla: dict[str, Any] | None, zone: str) -> dict[str, Any] | None:
+    """The service-level clock in words: limit, days used and left, due moment, paused or overdue."""
+    if not sla or sla.get("sla_days") is None:
+        return None
+    days = lambda value: f"{float(value):.1f}".replace(".", ",")  # noqa: E731 - Indonesian decimal comma
+    return {
+        "limit": sla["sla_days"],
+        "used": days(sla["days_used"]),
+        "left": days(max(0.0, float(sla["days_left"]))),
+        "due": local_time(str(sla["due_at"]), zone) if sla.get("due_at") else None,
+        "running": bool(sla.get("running")),
+        "overdue": bool(sla.get("overdue")),
+    }
+
+
+def case_page_context(
+    case: dict[str, Any], timeline: list[dict[str, Any]] | None, zone: str, words: Words
+) -> dict[str, Any]:
     """What the case page shows, in Indonesian, from ``get_case`` and ``case_timeline``."""
     case_id = quote(str(case["id"]), safe="")
     attachments = [
         {
-            "label": _ATTACHMENT_KINDS.get(str(item.get("kind")), str(item.get("kind", ""))),
+            "label": ATTACHMENT_KIND_LABELS.get(str(item.get("kind")), str(item.get("kind", ""))),
             "filename": item.get("filename", ""),
             "size_kb": max(1, round(int(item.get("size") or 0) / 1024)),
             "url": f"/api/cases/{case_id}/attachments/{quote(str(item.get('file_id', '')), safe='')}",
@@ -109,7 +125,7 @@ def case_page_context(case: dict[str, Any], timeline: list[dict[str, Any]] | Non
         {
             "at": local_time(str(step.get("at", "")), zone),
             "iso": str(step.get("at", "")),
-            "status": CASE_STATUS_LABELS.get(str(step.get("status")), str(step.get("status", ""))),
+            "status": words.state(case.get("service"), step.get("status")),
             "by": _ROLES.get(str(step.get("actor_role")), ""),
             "reason": step.get("reason"),
             "note": step.get("note"),
@@ -120,9 +136,11 @@ def case_page_context(case: dict[str, Any], timeline: list[dict[str, Any]] | Non
     approved = case.get("status") == "approved" and letter is not None
     return {
         "case": case,
-        "service_name": SERVICE_NAMES.get(str(case.get("service")), str(case.get("service", "")).upper()),
+        "service_name": words.service(case.get("service")),
         "status": case.get("status"),
-        "status_label": CASE_STATUS_LABELS.get(str(case.get("status")), str(case.get("status", ""))),
+        "status_label": words.state(case.get("service"), case.get("status")),
+        "sla": sla_summary(case.get("sla"), zone),
+        "assignee": (case.get("assignee") or {}).get("name") or None,
         "submitted_at": local_time(str(case.get("created_at", "")), zone) if case.get("created_at") else "",
         "attachments": attachments,
         "timeline": steps if timeline is not None else None,
@@ -131,15 +149,15 @@ def case_page_context(case: dict[str, Any], timeline: list[dict[str, Any]] | Non
     }
 
 
-def case_list(cases: list[dict[str, Any]], zone: str) -> list[dict[str, str]]:
+def case_list(cases: list[dict[str, Any]], zone: str, words: Words) -> list[dict[str, str]]:
     """Rows of the caller's case list (read model of ``list_cases``)."""
     return [
         {
             "url": f"/cases/{quote(str(row.get('case_id', '')), safe='')}",
             "reference": str(row.get("reference", "")),
-            "service_name": SERVICE_NAMES.get(str(row.get("service")), str(row.get("service", "")).upper()),
+            "service_name": words.service(row.get("service")),
             "organisation_name": str(row.get("organisation_name", "")),
-            "status_label": CASE_STATUS_LABELS.get(str(row.get("status")), str(row.get("status", ""))),
+            "status_label": words.state(row.get("service"), row.get("status")),
             "updated_at": local_time(str(row.get("updated_at", "")), zone),
         }
         for row in cases

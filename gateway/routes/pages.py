@@ -127,7 +127,8 @@ def home(request: Request, rpc: Rpc, settings: SettingsDep) -> Response:
     except _FAILED as error:
         log.warning("home page: submissions unavailable (%s)", type(error).__name__)
         return _problem(request, settings, 503)
-    context = {"cases": pages.case_list(cases, settings.timezone), "signed_in": True, **_issuer(settings)}
+    words = request.app.state.words
+    context = {"cases": pages.case_list(cases, settings.timezone, words), "signed_in": True, **_issuer(settings)}
     return pages.render(request, "home.html", context, headers=pages.PRIVATE)
 
 
@@ -158,6 +159,6 @@ def case_page(case_id: str, request: Request, rpc: Rpc, settings: SettingsDep) -
     except (NotFound, *_FAILED) as error:  # the read model may lag; the case itself is what matters
         log.info("case page without timeline (%s)", type(error).__name__)
         timeline = None
-    context = pages.case_page_context(case, timeline, settings.timezone)
+    context = pages.case_page_context(case, timeline, settings.timezone, request.app.state.words)
     context |= {"signed_in": True, **_issuer(settings)}
     return pages.render(request, "case.html", context, headers=pages.PRIVATE)
