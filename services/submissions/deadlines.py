@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from contracts.workflow import Deadline, PeriodDue
 
@@ -25,6 +26,15 @@ class Organisation:
     organisation_id: str
     name: str
     recorded_on: dt.date
+
+
+SWEEP_PAGE = 1000  # organisations per page of the registry's directory
+
+
+def directory_entry(row: dict[str, Any], zone: dt.tzinfo) -> Organisation:
+    """An organisation as the sweep needs it; "recorded on" is a date in the region's time zone."""
+    recorded_at = dt.datetime.fromisoformat(row["recorded_at"])
+    return Organisation(row["organisation_id"], row["name"], recorded_at.astimezone(zone).date())
 
 
 @dataclass(frozen=True)

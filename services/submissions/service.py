@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from functools import partial
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from nameko.events import SERVICE_POOL, event_handler
 from nameko.rpc import RpcProxy, rpc
@@ -20,12 +19,11 @@ from infra.readmodel import ReadModel, decode
 from infra.settings import Settings
 from services.submissions import readmodels
 from services.submissions.application import SubmissionsApplication, build_application
-from services.submissions.deadlines import Organisation
+from services.submissions.deadlines import SWEEP_PAGE, directory_entry
 from services.submissions.filings import filed_in_read_model
 from services.submissions.projections import CaseProjection
 
 expected = rpc(expected_exceptions=EXPECTED_ERRORS)
-SWEEP_PAGE = 1000
 
 
 class SubmissionsService:
@@ -189,12 +187,6 @@ class SubmissionsService:
     def ping(self) -> str:
         """Readiness probe: answers "pong" once the service consumes its queues."""
         return "pong"
-
-
-def directory_entry(row: dict[str, Any], zone: ZoneInfo) -> Organisation:
-    """An organisation as the sweep needs it; "recorded on" is a date in the region's time zone."""
-    recorded_at = dt.datetime.fromisoformat(row["recorded_at"])
-    return Organisation(row["organisation_id"], row["name"], recorded_at.astimezone(zone).date())
 
 
 def _parse_date(value: str) -> dt.date:
