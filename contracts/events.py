@@ -105,6 +105,7 @@ CASE_EVENT_TYPES = (
     "case.drafted.v1",
     "case.draft_updated.v1",
     "case.accepted.v1",
+    "case.overdue.v1",  # the service-level limit passed (announced once per case)
 )
 
 REMINDER_EVENT_TYPES = ("report.reminder_due.v1", "report.overdue.v1")

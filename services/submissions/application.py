@@ -22,15 +22,18 @@ from contracts.identity import Caller, Role
 from contracts.validation import parse
 from contracts.workflow import Workflow
 from infra.catalogue import Catalogue, CatalogueError, load_catalogue
-from services.submissions.clock import Calendar
+from services.submissions.clock import Calendar, sla_status
 from services.submissions.deadlines import DueReminder, Fulfilled, Organisation, due_reminders
 from services.submissions.domain import Case, Obligation
 from services.submissions.history import event_record, pick_version
 from services.submissions.hooks import HOOKS, Step
 from services.submissions.rules import check_action
-from services.submissions.views import case_view
+from services.submissions.views import case_view, clock_changes
 
 T = TypeVar("T")
+
+
+SWEEPER = {"id": "service:submissions", "role": Role.SYSTEM.value}  # the actor of what a timer records
 
 
 def actor_of(caller: Caller) -> dict[str, str]:
@@ -178,6 +181,23 @@ class SubmissionsApplication(Application):
         except IntegrityError:
             return False  # another replica recorded this reminder first: it sends the mail
         return True
+
+    def announce_overdue(self, case_ids: list[str], now: dt.datetime) -> int:
+        """Announce, once each, the cases among ``case_ids`` whose service-level limit has passed."""
+        announced = 0
+        for case_id in case_ids:
+            case = self._find(uuid.UUID(case_id))
+            workflow = self.catalogue.workflow(case.workflow) if case else None
+            if case is None or workflow is None or workflow.sla_days is None:
+                continue
+            status = sla_status(self.calendar, clock_changes(case), workflow.sla_days, now)
+            if status.overdue and case.announce_overdue(status.days_used, workflow.sla_days, SWEEPER):
+                try:
+                    self.save(case)
+                    announced += 1
+                except IntegrityError:
+                    continue  # changed meanwhile (a step, or another replica's announcement): next sweep
+        return announced
 
     def describe_workflows(self) -> list[dict[str, Any]]:
         return [workflow.model_dump(mode="json", by_alias=True) for workflow in self.catalogue.workflows.values()]

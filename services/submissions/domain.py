@@ -73,6 +73,18 @@ class Case(Aggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.apply_move(self)
 
+    class Overdue(Aggregate.Event):
+        """The case passed its service-level limit while the office held it: announced once."""
+
+        state: str
+        days_used: float
+        sla_days: int
+        emits: str
+        actor: dict[str, str]
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.overdue_announced = True
+
     @classmethod
     def open(cls, *, case_id: uuid.UUID, **facts: Any) -> Case:
         return cls._create(cls.Opened, id=case_id, **facts)
@@ -116,6 +128,7 @@ class Case(Aggregate):
             {"at": self.created_on, "state": clock, "by": actor.get("id"), "reason": None}
         ]
         self.request_digest = request_digest
+        self.overdue_announced = False
 
     # --- recording ---------------------------------------------------------------------------
 
@@ -149,6 +162,16 @@ class Case(Aggregate):
             emits=emits,
             actor=actor,
         )
+
+    def announce_overdue(self, days_used: float, sla_days: int, actor: dict[str, str]) -> bool:
+        """Record that the limit has passed, once per case (a second sweep, or a replica's, records nothing)."""
+        if self.overdue_announced:
+            return False
+        self.trigger_event(
+            self.Overdue, state=self.state, days_used=round(days_used, 2), sla_days=sla_days,
+            emits="case.overdue.v1", actor=actor,
+        )  # fmt: skip
+        return True
 
     # --- folding (also runs on replay: no clock, no uuid, no rules) ----------------------------
 

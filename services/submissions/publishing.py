@@ -63,6 +63,8 @@ class CaseEventMapper:
             event_type = getattr(domain_event, "emits", "case.submitted.v1")
         elif isinstance(domain_event, Case.Moved):
             move, event_type = domain_event, domain_event.emits
+        elif isinstance(domain_event, Case.Overdue):
+            move, event_type = _OverdueAsMove(domain_event), domain_event.emits
         elif isinstance(domain_event, LEGACY_MOVES):
             move = LegacyMove.of(domain_event)
             event_type = move.emits
@@ -102,6 +104,14 @@ class CaseEventMapper:
             occurred_at=domain_event.timestamp,
             data=data,
         )
+
+
+class _OverdueAsMove:
+    """An overdue announcement seen with the fields of a step that left the case where it was."""
+
+    def __init__(self, overdue: Any) -> None:
+        self.state, self.action, self.reason, self.note = overdue.state, "sla_overdue", None, None
+        self.output = self.assignee = self.clock = None
 
 
 def reminder_event(reminded: Any) -> IntegrationEvent:

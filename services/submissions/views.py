@@ -43,3 +43,7 @@ def case_view(case: Case, workflow: Workflow | None, calendar: Calendar, now: dt
         "created_at": case.created_on.isoformat(),
         "modified_at": case.modified_on.isoformat(),
     }
+
+
+def clock_changes(case: Case) -> list[ClockChange]:
+    return [ClockChange(c["at"], c["state"], c["by"], c["reason"]) for c in case.clock_changes]

@@ -141,5 +141,6 @@ def test_a_consumer_writing_during_a_rebuild_loses_nothing(settings: Settings, m
     assert consumer["applied"] is False  # the swap had applied it already
     with cases.engine.connect() as connection:
         assert connection.execute(sa.text("SELECT status, version FROM cases")).one() == ("forwarded", 3)
-        assert connection.execute(sa.text("SELECT count(*) FROM case_timeline")).scalar() == 3  # filed, visit, forwarded
+        # filed, field visit, forwarded
+        assert connection.execute(sa.text("SELECT count(*) FROM case_timeline")).scalar() == 3
     assert rebuild(spec, settings, apply=False, progress_factory=lambda _n, _t: lambda _p: None).differences == []

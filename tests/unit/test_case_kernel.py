@@ -3,6 +3,7 @@ field visit, hold and release with the clock, assignment, and cases stored befor
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from pathlib import Path
@@ -12,6 +13,7 @@ from eventsourcing.persistence import StoredEvent
 
 from contracts.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from services.submissions.application import SubmissionsApplication
+from services.submissions.publishing import mapper_for
 from tests.support.factories import attachment, organisation_snapshot
 from tests.support.scenario import FIELD_VISIT
 from tests.unit.test_case_workflow import APPLICANT, APPROVER, AUDITOR, VERIFIER, submit
@@ -197,3 +199,28 @@ def test_a_second_filing_with_the_same_key_but_other_files_is_refused(app: Submi
     app.submit_case(APPLICANT, organisation_snapshot(), filing)
     with pytest.raises(InvalidInput):
         app.submit_case(APPLICANT, organisation_snapshot(), {**filing, "attachments": [attachment()]})
+
+
+def test_a_case_past_its_limit_is_announced_overdue_once(app: SubmissionsApplication) -> None:
+    case = submit(app)
+    filed_at = dt.datetime.fromisoformat(case["created_at"])
+    assert app.announce_overdue([case["id"]], filed_at + dt.timedelta(days=3)) == 0  # well within 15 working days
+    later = filed_at + dt.timedelta(days=40)
+    assert app.announce_overdue([case["id"], str(uuid.uuid4())], later) == 1  # an unknown id is skipped
+    assert app.announce_overdue([case["id"]], later + dt.timedelta(days=1)) == 0  # once only
+    mapper = mapper_for(app)
+    events = [
+        e for n in app.recorder.select_notifications(start=1, limit=10) if (e := mapper(app.mapper.to_domain_event(n)))
+    ]
+    overdue = events[-1]
+    assert overdue.event_type == "case.overdue.v1" and overdue.case().status == "submitted"
+    assert overdue.case().action == "sla_overdue" and overdue.case().actor_role == "system"
+    history = app.case_history(AUDITOR, case["id"])
+    assert history[-1]["type"] == "Case.Overdue" and history[-1]["data"]["days_used"] > 15
+
+
+def test_a_paused_case_is_not_overdue_while_the_applicant_holds_it(app: SubmissionsApplication) -> None:
+    case = submit(app)
+    app.act(VERIFIER, case["id"], "request_revision", {"reason": "Akta tidak terbaca"})
+    filed_at = dt.datetime.fromisoformat(case["created_at"])
+    assert app.announce_overdue([case["id"]], filed_at + dt.timedelta(days=60)) == 0
