@@ -11,9 +11,9 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from contracts.organisations import not_in_future
+from contracts.organisations import Printable, not_in_future
 
-OneLine = Annotated[str, Field(min_length=2, max_length=200, pattern=r"^[^\r\n]*$")]
+OneLine = Annotated[Printable, Field(min_length=2, max_length=200)]
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
 
 

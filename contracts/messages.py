@@ -137,6 +137,8 @@ _TEXTS = {
     "board needs exactly one ketua, one sekretaris and one bendahara":
         "Pengurus harus terdiri atas tepat satu ketua, satu sekretaris, dan satu bendahara.",
     "value is not a valid email address: {reason}": "{field} bukan alamat e-mail yang valid.",
+    "must be a single line (no line breaks or tabs)": "{field} harus satu baris (tanpa ganti baris atau tab).",
+    "must be plain text: contains {what} (U+{code})": "{field} harus teks biasa: berisi karakter khusus (U+{code}).",
     "contains characters the letters cannot print: {characters}":
         "{field} berisi karakter yang tidak dapat dicetak pada surat: {characters}.",
     # the request itself

@@ -6,10 +6,20 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, EmailStr, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    EmailStr,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from contracts.printable import describe_unprintable, unprintable_characters
+from contracts.text import one_line
 
 
 def field_error(location: tuple[str | int, ...], message: str, value: object) -> ValidationError:
@@ -35,8 +45,9 @@ def _printable(text: str) -> str:
     return text
 
 
-# Text that ends up in a letter: printable by the shipped fonts (lengths are given where it is used).
-Printable = Annotated[str, AfterValidator(_printable)]
+# Text that ends up in a letter: one line of plain text, printable by the shipped fonts (lengths are
+# given where it is used, and count after whitespace is collapsed).
+Printable = Annotated[str, BeforeValidator(one_line), AfterValidator(_printable)]
 
 
 def not_in_future(day: dt.date) -> dt.date:
@@ -88,8 +99,8 @@ class BoardMember(BaseModel):
 
 class Address(BaseModel):
     street: Annotated[Printable, Field(min_length=3, max_length=200)]
-    kecamatan: str = Field(min_length=2, max_length=80)
-    kelurahan: str = Field(min_length=2, max_length=80)
+    kecamatan: Annotated[Printable, Field(min_length=2, max_length=80)]
+    kelurahan: Annotated[Printable, Field(min_length=2, max_length=80)]
 
 
 class OrganisationCreate(BaseModel):
@@ -130,7 +141,7 @@ class OrganisationCreate(BaseModel):
 class AccountCreate(BaseModel):
     email: EmailStr
     password: str = Field(min_length=10, max_length=200)
-    full_name: str = Field(min_length=2, max_length=120)
+    full_name: Annotated[Printable, Field(min_length=2, max_length=120)]
 
 
 class StaffAccountCreate(AccountCreate):
