@@ -10,7 +10,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from gateway import errors, openapi
+from gateway import docs, errors, openapi
+from gateway.headers import SecurityHeaders
 from gateway.limits import BodyLimit, Limit
 from gateway.pages import Words
 from gateway.routes import accounts, actions, cases, decisions, downloads, files, health, organisations, pages, verify
@@ -46,6 +47,8 @@ def create_app(settings: Settings | None = None, rpc: RpcClients | None = None) 
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served by gateway.docs from local files, not from a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.rpc = clients
@@ -57,9 +60,11 @@ def create_app(settings: Settings | None = None, rpc: RpcClients | None = None) 
         app.include_router(module.router)
     app.include_router(organisations.reference)
     openapi.install(app)
+    docs.install(app)
     upload = Limit(body_bytes=settings.upload_max_bytes + MULTIPART_OVERHEAD, stated_bytes=settings.upload_max_bytes)
     json_body = Limit(body_bytes=JSON_BODY_LIMIT, stated_bytes=JSON_BODY_LIMIT)
     app.add_middleware(BodyLimit, default=json_body, per_path={"/api/files": upload})
+    app.add_middleware(SecurityHeaders, https=settings.public_base_url.startswith("https://"))
     return app
 
 
