@@ -7,16 +7,54 @@ instead of a traceback.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import sys
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "dev-only-secret-change-me"  # noqa: S105 - refused outside SATU_ENV=local
+# Strings that are public (documentation, examples, old defaults): never a secret, whatever their length.
+KNOWN_SECRETS = frozenset({DEV_SECRET, "changeme", "change-me", "secret", "password", "satu-ormas", "test", "dev"})
+MIN_SECRET_BYTES = 32
+
+
+def weak_secret_problem(secret: str) -> str | None:
+    """Why ``secret`` cannot protect sessions and signatures, or None. Length alone is not enough: a long
+    run of one character or a known example string is guessed at once."""
+    if not secret:
+        return "is missing"
+    if secret.strip().lower() in KNOWN_SECRETS:
+        return "is a public example or default value"
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        return f"is too short ({len(secret.encode())} bytes; at least {MIN_SECRET_BYTES})"
+    if len(set(secret)) < 12:
+        return "is not random (too few different characters)"
+    return None
+
+
+def is_loopback_url(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def field_error(name: str, message: str) -> ValidationError:
+    """A settings error naming its variable (a model-level check would otherwise name none)."""
+    detail = InitErrorDetails(type=PydanticCustomError("value_error", message), loc=(name,), input=None)
+    return ValidationError.from_exception_data("Settings", [detail])
+
+
 PUBLIC_BASE_URL_VARIABLE = "SATU_PUBLIC_BASE_URL"
 
 
@@ -89,12 +127,23 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _no_default_secret_outside_local(self) -> Settings:
+    def _no_weak_secret_where_others_can_reach(self) -> Settings:
         if self.env == "production" and self.today is not None:
-            raise ValueError("SATU_TODAY may only be set when SATU_ENV is local or test")
-        if self.env == "production" and self.secret_key == DEV_SECRET:
-            raise ValueError("SATU_SECRET_KEY must be set to a real secret when SATU_ENV=production")
+            raise field_error("today", "may only be set when SATU_ENV is local or test")
+        if self.exposed:
+            problem = weak_secret_problem(self.secret_key)
+            if problem:
+                raise field_error(
+                    "secret_key",
+                    f"{problem} (a system not on local/test or reachable beyond this "
+                    "machine needs 32 random bytes or more, e.g. `openssl rand -base64 48`)",
+                )
         return self
+
+    @property
+    def exposed(self) -> bool:
+        """Outside local development and tests, or served at an address other machines reach."""
+        return self.env == "production" or not is_loopback_url(self.public_base_url)
 
     @property
     def uses_postgres(self) -> bool:

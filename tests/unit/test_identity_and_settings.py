@@ -8,11 +8,14 @@ import time
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from contracts.errors import NotAuthenticated, PermissionDenied
 from contracts.identity import Caller, Role, sign_caller, verify_caller
-from infra.settings import Settings, resolve_public_base_url
+from infra.settings import DEV_SECRET, Settings, describe_error, resolve_public_base_url
 from ops.launcher import System
+
+STRONG = "Zq3v9LkX2mN8pR4tW7yB1cD6fG0hJ5sA-e8u"  # a test key of the strength production needs
 
 SECRET = "test-secret"
 
@@ -120,7 +123,8 @@ def test_the_default_base_url_is_the_default_run_address(monkeypatch: pytest.Mon
     ("environment", "expected"),
     [
         ({}, "http://127.0.0.1:9123"),
-        ({"SATU_PUBLIC_BASE_URL": "https://ormas.example.id"}, "https://ormas.example.id"),
+        # A public address needs a real key (the development key is refused there).
+        ({"SATU_PUBLIC_BASE_URL": "https://ormas.example.id", "SATU_SECRET_KEY": STRONG}, "https://ormas.example.id"),
         ({"satu_public_base_url": ""}, "http://127.0.0.1:9123"),  # a blank variant must not shadow the port
     ],
 )
@@ -133,3 +137,38 @@ def test_every_process_satu_run_starts_reads_the_resolved_base_url(
     probe = "from infra.settings import load_settings; print(load_settings().public_base_url)"
     assert system.spawn("probe", [sys.executable, "-c", probe]).wait(60) == 0
     assert (tmp_path / "logs" / "probe.log").read_text().strip() == expected
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"env": "production"}, "public example or default"),  # the development key
+        ({"env": "production", "secret_key": "a"}, "too short"),
+        ({"env": "production", "secret_key": "x" * 64}, "not random"),
+        ({"env": "production", "secret_key": "CHANGEME"}, "public example"),
+        ({"env": "local", "public_base_url": "http://192.168.1.20:8000"}, "public example"),  # reachable by others
+        ({"env": "test", "public_base_url": "https://ormas.balikpapan.go.id"}, "public example"),
+    ],
+)
+def test_a_weak_key_stops_a_system_that_others_can_reach(changes: dict, problem: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        Settings(**changes)
+    message = describe_error(refused.value)
+    assert message.startswith("invalid configuration: SATU_SECRET_KEY: ") and problem in message
+
+
+def test_a_forged_token_with_the_public_development_key_is_refused_by_production() -> None:
+    """Anyone can sign with the published development key; a production system never accepts it."""
+    from contracts.identity import Caller, Role
+    from gateway.auth import issue_token, read_token
+
+    forged = issue_token(Settings(env="local"), Caller(user_id="x", role=Role.ADMIN))
+    production = Settings(env="production", secret_key=STRONG)
+    with pytest.raises(Exception):  # noqa: B017 - any refusal; the point is that it is not accepted
+        read_token(production, forged)
+
+
+def test_loopback_systems_may_use_the_development_key() -> None:
+    assert Settings(env="local").secret_key == DEV_SECRET
+    assert Settings(env="test", public_base_url="http://localhost:9000").exposed is False
+    assert Settings(env="production", secret_key=STRONG).exposed is True
