@@ -24,7 +24,8 @@ class NoServices:
 
 
 def client_for(tmp_path: Path, public_base_url: str) -> TestClient:
-    settings = Settings(env="test", var_dir=tmp_path, public_base_url=public_base_url)
+    secret = "Zq3v9LkX2mN8pR4tW7yB1cD6fG0hJ5sA-e8u"  # a public address needs a real key
+    settings = Settings(env="test", var_dir=tmp_path, public_base_url=public_base_url, secret_key=secret)
     return TestClient(create_app(settings, rpc=NoServices()))  # type: ignore[arg-type]
 
 
