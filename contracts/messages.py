@@ -142,6 +142,14 @@ _TEXTS = {
     "contains characters the letters cannot print: {characters}":
         "{field} berisi karakter yang tidak dapat dicetak pada surat: {characters}.",
     # the request itself
+    "the PDF has {pages} pages; at most {limit} are accepted":
+        "PDF berisi {pages} halaman; paling banyak {limit} halaman.",
+    "the PDF contains active content ({what}); save it again without it":
+        "PDF berisi konten aktif ({what}); simpan ulang tanpa konten tersebut.",
+    "the PDF could not be checked in time; save it again as a simpler PDF":
+        "PDF tidak dapat diperiksa tepat waktu; simpan ulang sebagai PDF yang lebih sederhana.",
+    "the PDF could not be checked; save it again as a simpler PDF":
+        "PDF tidak dapat diperiksa; simpan ulang sebagai PDF yang lebih sederhana.",
     "the request body is not valid JSON": "Isi permintaan bukan JSON yang valid.",
     "There was an error parsing the body": "Isi permintaan tidak dapat dibaca.",
     "the body must be sent as {media_type}": "Isi permintaan harus dikirim sebagai {media_type}.",

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from gateway import docs, errors, openapi
 from gateway.headers import SecurityHeaders
+from gateway.inspector import Inspector
 from gateway.limits import BodyLimit, Limit
 from gateway.pages import Words
 from gateway.routes import accounts, actions, cases, decisions, downloads, files, health, organisations, pages, verify
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None, rpc: RpcClients | None = None) 
             yield
         finally:
             clients.close()
+            inspector.close()
 
     app = FastAPI(
         title="Satu Ormas API",
@@ -54,7 +56,8 @@ def create_app(settings: Settings | None = None, rpc: RpcClients | None = None) 
     app.state.rpc = clients
     # The pages' words (service and status labels) come from the region's workflow definitions.
     app.state.words = Words(load_catalogue(settings.region_dir))
-    app.state.uploads = UploadStore(settings.var_dir / "uploads", settings.upload_max_bytes)
+    inspector = Inspector()  # upload checks run in worker processes with limits, not in the request path
+    app.state.uploads = UploadStore(settings.var_dir / "uploads", settings.upload_max_bytes, inspector)
     errors.install(app)
     for module in (health, accounts, organisations, files, cases, actions, decisions, downloads, verify, pages):
         app.include_router(module.router)

@@ -19,11 +19,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from pypdf import PdfReader
-
 from contracts.errors import InvalidInput
 from contracts.identity import Caller
 from gateway.errors import TooLarge, UnsupportedMediaType
+from gateway.inspector import Inspector
+from gateway.pdf_inspection import Verdict
 
 _FILE_ID = re.compile(r"^[0-9a-f]{32}$")
 _CHUNK = 64 * 1024
@@ -42,9 +42,10 @@ class StoredFile:
 
 
 class UploadStore:
-    def __init__(self, directory: Path, max_bytes: int) -> None:
+    def __init__(self, directory: Path, max_bytes: int, inspector: Inspector | None = None) -> None:
         self.directory = directory
         self.max_bytes = max_bytes
+        self.inspector = inspector or Inspector()
         directory.mkdir(parents=True, exist_ok=True)
 
     def save(self, source: BinaryIO, original_name: str | None, caller: Caller) -> StoredFile:
@@ -55,8 +56,7 @@ class UploadStore:
                 size, sha256 = self._copy_limited(source, target)
             if size == 0:
                 raise InvalidInput("the file is empty", field="file")
-            if not _is_pdf(Path(temporary)):
-                raise UnsupportedMediaType("only PDF documents are accepted", field="file")
+            refuse_unless_acceptable(self.inspector.inspect(temporary))
             os.replace(temporary, self.pdf_path(file_id))
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
@@ -99,14 +99,12 @@ class UploadStore:
         return size, digest.hexdigest()
 
 
-def _is_pdf(path: Path) -> bool:
-    with path.open("rb") as handle:
-        if handle.read(5) != b"%PDF-":
-            return False
-    try:
-        return len(PdfReader(path).pages) >= 1
-    except Exception:  # pypdf raises many kinds of errors on broken input; all mean "not a usable PDF"
-        return False
+def refuse_unless_acceptable(verdict: Verdict) -> None:
+    if verdict.problem is None:
+        return
+    if verdict.kind == "not_pdf":
+        raise UnsupportedMediaType(verdict.problem, field="file")
+    raise InvalidInput(verdict.problem, field="file")
 
 
 def display_name(original: str | None) -> str:
