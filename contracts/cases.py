@@ -9,18 +9,24 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 
 class ServiceType(StrEnum):
+    """The services of the shipped workflow catalogue (regions/*/workflows/*.toml); a test keeps them equal."""
+
     SKM = "skm"
+    REPORT = "report"
 
 
 class CaseStatus(StrEnum):
-    """Every status a case can be in; a list filter naming anything else is refused."""
+    """Every state of the shipped workflows; a list filter naming anything else is refused."""
 
+    DRAFT = "draft"
     SUBMITTED = "submitted"
     REVISION_REQUESTED = "revision_requested"
     RESUBMITTED = "resubmitted"
     FORWARDED = "forwarded"
+    ON_HOLD = "on_hold"
     APPROVED = "approved"
     REJECTED = "rejected"
+    ACCEPTED = "accepted"
 
 
 class AttachmentKind(StrEnum):
@@ -83,8 +89,10 @@ IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_\-]{8,100}$"
 
 class CaseSubmission(BaseModel):
     service: ServiceType = ServiceType.SKM
-    attachments: list[Attachment] = Field(min_length=1, max_length=30)
+    # How many files, and of which kinds, the workflow definition says (the filing's required_files).
+    attachments: list[Attachment] = Field(default_factory=list, max_length=30)
     note: Note = None
+    form: dict[str, Any] | None = Field(default=None, description="the service's filing form, e.g. a report")
     # The client's Idempotency-Key: a retried filing returns the case the first attempt created.
     request_key: str | None = Field(default=None, pattern=IDEMPOTENCY_KEY_PATTERN)
 

@@ -125,6 +125,13 @@ _TEXTS = {
     "this action takes files of kinds: {kinds}": "Tindakan ini hanya menerima berkas jenis: {kinds}.",
     "the form is required for this action": "Tindakan ini memerlukan formulir.",
     "this action takes no form": "Tindakan ini tidak memakai formulir.",
+    "the form is required": "Formulir wajib diisi.",
+    "attach: {kinds}": "Lampirkan: {kinds}.",
+    "attach at least {count} file(s)": "Lampirkan sekurang-kurangnya {count} berkas.",
+    "a report can only be made once its period has begun": "Laporan baru dapat dibuat setelah periodenya dimulai.",
+    "'{service}' takes no form": "Layanan '{service}' tidak memakai formulir.",
+    "'{service}' takes files of kinds: {kinds}": "Layanan '{service}' hanya menerima berkas jenis: {kinds}.",
+    "a report for {period} exists already ({reference})": "Laporan untuk {period} sudah ada ({reference}).",
     "name the colleague to hand the case to": "Sebutkan petugas yang akan menerima permohonan ini.",
     "the case can only be handed to staff who may work on it":
         "Permohonan hanya dapat diserahkan kepada petugas yang berwenang menanganinya.",

@@ -83,6 +83,7 @@ class Filing(Strict):
     form: Key | None = None
     required_files: list[Key] = Field(default_factory=list)
     optional_files: list[Key] = Field(default_factory=list)
+    min_files: int = Field(default=0, ge=0, le=30, description="at least this many files, of any allowed kind")
     one_per: list[Key] = Field(default_factory=list, description='e.g. ["organisation", "period"]')
     event: str = "case.submitted.v1"
     mail: MailText | None = None

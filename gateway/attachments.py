@@ -6,6 +6,8 @@ caller uploaded it) and fills in name, size and checksum from the upload store.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 from contracts.cases import Attachment, AttachmentKind, Note, ServiceType
@@ -21,8 +23,9 @@ class AttachmentRef(BaseModel):
 
 class CaseRequest(BaseModel):
     service: ServiceType = ServiceType.SKM
-    attachments: list[AttachmentRef] = Field(min_length=1, max_length=30)
+    attachments: list[AttachmentRef] = Field(default_factory=list, max_length=30)
     note: Note = None
+    form: dict[str, Any] | None = Field(default=None, description="the service's filing form (GET /api/workflows)")
 
 
 class ResubmissionRequest(BaseModel):

@@ -40,12 +40,16 @@ def submit_case(
     """File a case for the caller's organisation, with files uploaded before (POST /api/files).
 
     Example: `{"service": "skm", "attachments": [{"file_id": "3f2a...", "kind": "cover_letter"},
-    {"file_id": "9b7c...", "kind": "deed"}], "note": "Mohon diproses"}`
+    {"file_id": "9b7c...", "kind": "deed"}], "note": "Mohon diproses"}`; a half-yearly report opens as a
+    draft: `{"service": "report", "form": {"period": "2026-S1", "no_activity": true,
+    "signed_by_chair": "Budi Santoso", "signed_by_secretary": "Siti Aminah"}}` (one per organisation and
+    period: a second is 409, the same filing again returns the first).
     """
     submission = CaseSubmission(
         service=payload.service,
         attachments=resolve(payload.attachments, store, caller),
         note=payload.note,
+        form=payload.form,
         request_key=idempotency_key,
     )
     return rpc.service("submissions").submit_case(signed, submission.model_dump(mode="json"))

@@ -25,6 +25,7 @@ from infra.catalogue import Catalogue, CatalogueError, load_catalogue
 from services.submissions.clock import Calendar, sla_status
 from services.submissions.deadlines import DueReminder, Fulfilled, Organisation, due_reminders
 from services.submissions.domain import Case, Obligation
+from services.submissions.filing import checked_form, subject_of
 from services.submissions.history import event_record, pick_version
 from services.submissions.hooks import HOOKS, Step
 from services.submissions.rules import check_action
@@ -55,25 +56,30 @@ class SubmissionsApplication(Application):
         data = parse(CaseSubmission, payload)
         workflow = self._workflow(data.service.value)
         caller.require(*workflow.filing.roles)
+        form = checked_form(workflow, data, self.today())
+        subject = subject_of(workflow, form)
         digest = filing_digest(data)
-        if data.request_key:
-            earlier = self._find(Case.create_id(organisation["id"], data.request_key))
+        if subject is not None:
+            case_id = Case.subject_id(organisation["id"], workflow.key, subject)
+        else:
+            case_id = Case.create_id(organisation["id"], data.request_key)
+        if subject is not None or data.request_key:
+            earlier = self._find(case_id)
             if earlier is not None:
-                return self._retried(earlier, digest)
-        state = workflow.states[workflow.initial_state]
+                return self._retried(earlier, digest, subject)
         case = Case.open(
-            case_id=Case.create_id(organisation["id"], data.request_key),
+            case_id=case_id,
             workflow=workflow.key,
             workflow_version=workflow.version,
             reference=f"{workflow.reference_prefix}-{self.today().year}-{secrets.token_hex(4).upper()}",
             organisation_id=organisation["id"],
             organisation=letter_snapshot(organisation),
-            subject=None,
+            subject=subject,
             attachments=[a.model_dump(mode="json") for a in data.attachments],
             note=data.note,
-            form=None,
+            form=form,
             state=workflow.initial_state,
-            clock=state.clock.value,
+            clock=workflow.states[workflow.initial_state].clock.value,
             actor=actor_of(caller),
             request_key=data.request_key,
             request_digest=digest,
@@ -82,9 +88,9 @@ class SubmissionsApplication(Application):
         try:
             self.save(case)
         except IntegrityError:
-            if not data.request_key:
+            if subject is None and not data.request_key:
                 raise
-            return self._retried(self._case(str(case.id)), digest)  # the same key raced us and won
+            return self._retried(self._case(str(case.id)), digest, subject)  # the same filing raced us and won
         return self._view(case)
 
     def act(self, caller: Caller, case_id: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -211,9 +217,12 @@ class SubmissionsApplication(Application):
         workflow = self.catalogue.workflow(case.workflow)
         return case_view(case, workflow, self.calendar, now or dt.datetime.now(dt.UTC))
 
-    def _retried(self, earlier: Case, digest: str) -> dict[str, Any]:
-        """A retry of a filing that already went through returns it; another filing under its key is refused."""
+    def _retried(self, earlier: Case, digest: str, subject: str | None) -> dict[str, Any]:
+        """A retry of a filing that already went through returns it; another filing under its key, or a
+        second one for the same subject (the same report period), is refused."""
         if earlier.request_digest not in (None, digest):
+            if subject is not None:
+                raise Conflict(f"a report for {subject} exists already ({earlier.reference})", field="form.period")
             raise InvalidInput(
                 "this Idempotency-Key was already used for a different filing; use a new key",
                 field="Idempotency-Key",
