@@ -45,6 +45,8 @@ class LetterIssueV1(BaseModel):
     verification_code: str
     issued_on: dt.date
     title: str
+    kind: str | None = None  # the workflow's output key: "letter", "receipt" (absent before the kernel)
+    template: str | None = None  # the document template that prints it
 
 
 class CaseEventV1(BaseModel):

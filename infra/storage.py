@@ -61,13 +61,37 @@ def ensure_postgres_schema(settings: Settings, schema: str) -> None:
 
 
 def create_tables(metadata: sa.MetaData, engine: sa.Engine) -> None:
-    """``metadata.create_all`` that is safe when several processes start together."""
-    if engine.dialect.name != "postgresql":
-        metadata.create_all(engine)
-        return
+    """``metadata.create_all`` that is safe when several processes start together, and that upgrades a
+    deployed database: a column a newer release adds to an existing table is added (see add_new_columns)."""
     with engine.begin() as connection:
-        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": DDL_LOCK_KEY})
+        if engine.dialect.name == "postgresql":
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": DDL_LOCK_KEY})
         metadata.create_all(connection)
+        add_new_columns(metadata, connection)
+
+
+def add_new_columns(metadata: sa.MetaData, connection: sa.Connection) -> list[str]:
+    """The additive part of a read model's schema changes, applied in place: each column the code declares
+    that the table lacks is added. Such a column must be nullable (or have a server default), since rows
+    exist already; the projection fills it for new events, and `satu rebuild` fills it for old ones.
+    Anything else (a changed type, a removed column) goes through a rebuild beside the old tables."""
+    inspector = sa.inspect(connection)
+    added = []
+    for table in metadata.sorted_tables:
+        existing = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in existing:
+                continue
+            if not column.nullable and column.server_default is None:
+                raise RuntimeError(
+                    f"read model table {table.name} lacks column {column.name}, which cannot be added in place "
+                    "(NOT NULL without a default): run `satu rebuild`"
+                )
+            kind = column.type.compile(dialect=connection.dialect)
+            default = f" DEFAULT {column.server_default.arg}" if column.server_default is not None else ""  # type: ignore[attr-defined]
+            connection.execute(sa.text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}{default}'))
+            added.append(f"{table.name}.{column.name}")
+    return added
 
 
 @contextmanager

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from contracts.errors import NotFound
 from contracts.identity import Caller, Role
 from contracts.organisations import LEGAL_FORM_LABELS
+from infra.catalogue import Catalogue
 from services.documents.letters import LetterContent, render_letter
 from services.documents.projections import LetterProjection
 
@@ -19,11 +20,15 @@ LEGAL_LABELS: dict[str, str] = {form.value: label for form, label in LEGAL_FORM_
 
 
 class LetterArchive:
-    def __init__(self, engine: sa.Engine, projection: LetterProjection, directory: Path, settings: Any) -> None:
+    def __init__(
+        self, engine: sa.Engine, projection: LetterProjection, directory: Path, settings: Any, catalogue: Catalogue
+    ) -> None:
         self.engine = engine
         self.letters = projection.letters
         self.directory = directory
         self.settings = settings
+        self.region = catalogue.region
+        self.catalogue = catalogue
         directory.mkdir(parents=True, exist_ok=True)
 
     def find(self, **criteria: str) -> dict[str, Any] | None:
@@ -46,7 +51,7 @@ class LetterArchive:
             "title": letter["title"],
             "organisation_name": letter["organisation_name"],
             "issued_on": letter["issued_on"].isoformat(),
-            "issuer": f"Badan Kesatuan Bangsa dan Politik {self.settings.region_name}",
+            "issuer": f"{self.region.office_name} {self.region.name}",
         }
 
     def pdf_for_case(self, caller: Caller, case_id: str) -> bytes:
@@ -82,5 +87,20 @@ class LetterArchive:
             kecamatan=organisation.get("kecamatan") or "",
             chair_name=organisation.get("chair_name") or "",
             verification_url=f"{self.settings.public_base_url.rstrip('/')}/verify/{letter['verification_code']}",
-            region_name=self.settings.region_name,
+            region_name=self.region.name,
+            office_name=self.region.office_name,
+            signer_title=self.region.signer_title,
+            template=letter.get("template") or "letter",
+            subject_label=self.subject_label(letter),
         )
+
+    def subject_label(self, letter: dict[str, Any]) -> str:
+        """ "laporan Semester I (Januari–Juni) 2026" for a receipt; nothing for a letter."""
+        workflow = self.catalogue.workflow(str(letter.get("service") or ""))
+        subject = letter.get("subject")
+        if workflow is None or workflow.deadline is None or not subject:
+            return ""
+        try:
+            return f"laporan {workflow.deadline.period(str(subject)).label}"
+        except ValueError:
+            return f"laporan {subject}"

@@ -6,6 +6,7 @@ import contextlib
 import datetime
 import json
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -19,7 +20,7 @@ import typst
 
 from services.documents import fonts
 
-TEMPLATE = Path(__file__).parent / "templates" / "letter.typ"
+TEMPLATES = Path(__file__).parent / "templates"  # <name>.typ for each output, _layout.typ shared
 
 # Spelled out here rather than via locale/strftime: the Indonesian locale is
 # rarely installed in containers and setlocale is process-global (not thread-safe).
@@ -50,6 +51,8 @@ class LetterContent:
     region_name: str = "Kota Balikpapan"
     office_name: str = "Badan Kesatuan Bangsa dan Politik"
     signer_title: str = "Kepala Badan Kesatuan Bangsa dan Politik"
+    template: str = "letter"  # the output's template (workflow definition: outputs.<key>.template)
+    subject_label: str = ""  # what the document is about, e.g. "Laporan Semester I (Januari–Juni) 2026"
 
 
 def format_date_id(day: datetime.date) -> str:
@@ -123,8 +126,11 @@ def render_letter(content: LetterContent) -> bytes:
     """
     with tempfile.TemporaryDirectory(prefix="letter-") as tmp:
         workdir = Path(tmp)
-        main = workdir / "letter.typ"
-        shutil.copyfile(TEMPLATE, main)
+        for source in TEMPLATES.glob("*.typ"):
+            shutil.copyfile(source, workdir / source.name)
+        main = workdir / f"{content.template}.typ"
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", content.template) or not main.exists():
+            raise ValueError(f"no document template '{content.template}'")
         # At least level M (~15% damage: stamps, folds); boost_error raises it when the size allows.
         # Vector SVG stays sharp at any print or scan resolution.
         segno.make(content.verification_url, error="m", boost_error=True).save(

@@ -1,4 +1,5 @@
-"""Letters read model: one row per issued letter, fed by case.approved.v1 (rebuildable).
+"""Issued documents read model: one row per numbered letter or receipt, fed by the case events that issue
+one (an SKM approval, a report's acceptance); rebuildable.
 
 The PDF itself is a cache next to it: rendered when the letter is recorded, and again on demand
 if the file is missing (after a rebuild, or a crash between commit and render).
@@ -10,6 +11,9 @@ import sqlalchemy as sa
 
 from contracts.events import IntegrationEvent
 from infra.readmodel import processed_events_table
+
+# The case events that issue a numbered document (the definitions' issuing steps).
+ISSUING_EVENTS = ("case.approved.v1", "case.accepted.v1")
 
 
 class LetterProjection:
@@ -31,15 +35,19 @@ class LetterProjection:
             sa.Column("organisation_name", sa.String(200), nullable=False),
             sa.Column("organisation", sa.JSON, nullable=False),
             sa.Column("status", sa.String(20), nullable=False),
+            # Added with the case kernel (empty on rows of older releases until `satu rebuild`):
+            sa.Column("service", sa.String(40)),
+            sa.Column("template", sa.String(40)),
+            sa.Column("subject", sa.String(40)),
         )
 
     def handles(self, event_type: str) -> bool:
-        return event_type == "case.approved.v1"
+        return event_type in ISSUING_EVENTS
 
     def apply(self, connection: sa.Connection, event: IntegrationEvent) -> None:
         case = event.case()
         if case.letter is None:
-            raise ValueError(f"case.approved.v1 {event.event_id} carries no letter")
+            raise ValueError(f"{event.event_type} {event.event_id} carries no letter")
         connection.execute(
             self.letters.insert().values(
                 verification_code=case.letter.verification_code,
@@ -52,5 +60,8 @@ class LetterProjection:
                 organisation_name=case.organisation_name,
                 organisation=case.organisation or {},
                 status="valid",
+                service=case.service,
+                template=case.letter.template or "letter",
+                subject=case.subject,
             )
         )

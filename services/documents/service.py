@@ -12,6 +12,7 @@ from nameko.rpc import rpc
 
 import infra.green  # noqa: F401,I001 - must precede any psycopg import
 from contracts.errors import EXPECTED_ERRORS
+from infra.catalogue import load_catalogue
 from infra.nameko_support import Identity
 from infra.readmodel import ReadModel, decode
 from infra.settings import load_settings
@@ -33,7 +34,8 @@ class LetterOffice(DependencyProvider):
         self.engine = read_model_engine(settings, "documents")
         projection = LetterProjection()
         self.read_model = ReadModel(projection, self.engine)
-        self.archive = LetterArchive(self.engine, projection, settings.var_dir / "letters", settings)
+        catalogue = load_catalogue(settings.region_dir)
+        self.archive = LetterArchive(self.engine, projection, settings.var_dir / "letters", settings, catalogue)
 
     def stop(self) -> None:
         self.engine.dispose()
@@ -50,6 +52,15 @@ class DocumentsService:
 
     @event_handler("submissions", "case.approved.v1", handler_type=SERVICE_POOL, requeue_on_error=True)
     def issue_letter(self, payload: dict[str, Any]) -> None:
+        """An SKM approval: record the letter, render its PDF."""
+        self._issue(payload)
+
+    @event_handler("submissions", "case.accepted.v1", handler_type=SERVICE_POOL, requeue_on_error=True)
+    def issue_receipt(self, payload: dict[str, Any]) -> None:
+        """A report's acceptance: record the receipt (tanda terima), render its PDF."""
+        self._issue(payload)
+
+    def _issue(self, payload: dict[str, Any]) -> None:
         event = decode(payload, self.identity.secret)
         if event is None:
             return

@@ -104,7 +104,7 @@ def test_long_verification_url_still_decodes_and_is_printed() -> None:
 
 def test_reader_is_told_to_scan_and_sees_the_url(letter: bytes) -> None:
     text = pdf_text(letter)
-    assert "Pindai kode QR untuk memeriksa keaslian surat ini" in text
+    assert "Pindai kode QR untuk memeriksa keaslian dokumen ini" in text
     assert URL in text
 
 
