@@ -15,11 +15,8 @@ from starlette.responses import Response
 
 from contracts.cases import ATTACHMENT_KIND_LABELS
 from infra.catalogue import Catalogue
+from infra.dates import indonesian_date as format_indonesian_date
 
-# fmt: off
-_MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni",
-           "Juli", "Agustus", "September", "Oktober", "November", "Desember")
-# fmt: on
 _STATUS_LABELS = {"valid": "Berlaku", "revoked": "Dicabut", "expired": "Kedaluwarsa"}
 _ROLES = {"applicant": "Pemohon", "verifier": "Verifikator", "approver": "Kepala bidang", "admin": "Admin"}
 # Indonesia's three zones go by their own names; elsewhere the zone's abbreviation is shown.
@@ -44,7 +41,7 @@ def indonesian_date(value: str) -> str:
         day = dt.date.fromisoformat(value[:10])
     except ValueError:
         return value
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return format_indonesian_date(day)
 
 
 def local_time(value: str, zone: str) -> str:
@@ -55,7 +52,7 @@ def local_time(value: str, zone: str) -> str:
         return value
     local = (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(ZoneInfo(zone))
     name = _ZONE_NAMES.get(zone) or local.tzname() or ""
-    return f"{local.day} {_MONTHS[local.month - 1]} {local.year} {local:%H:%M} {name}".rstrip()
+    return f"{format_indonesian_date(local.date())} {local:%H:%M} {name}".rstrip()
 
 
 def status_label(status: str) -> str:

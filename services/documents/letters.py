@@ -18,16 +18,10 @@ from pathlib import Path
 import segno
 import typst
 
+from infra.dates import indonesian_date
 from services.documents import fonts
 
 TEMPLATES = Path(__file__).parent / "templates"  # <name>.typ for each output, _layout.typ shared
-
-# Spelled out here rather than via locale/strftime: the Indonesian locale is
-# rarely installed in containers and setlocale is process-global (not thread-safe).
-_MONTHS_ID = (
-    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
-    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
-)  # fmt: skip
 
 # Balikpapan is in WITA (UTC+8); used only to stamp the PDF creation date.
 _WITA = datetime.timezone(datetime.timedelta(hours=8))
@@ -55,11 +49,6 @@ class LetterContent:
     subject_label: str = ""  # what the document is about, e.g. "Laporan Semester I (Januari–Juni) 2026"
 
 
-def format_date_id(day: datetime.date) -> str:
-    """`date(2026, 11, 28)` -> "28 November 2026"."""
-    return f"{day.day} {_MONTHS_ID[day.month - 1]} {day.year}"
-
-
 def place_name(region_name: str) -> str:
     """The place in the date line: "Kota Balikpapan" -> "Balikpapan"."""
     for prefix in _REGION_PREFIXES:
@@ -77,7 +66,7 @@ def _template_data(content: LetterContent) -> str:
     }
     data["issued_on"] = content.issued_on.isoformat()
     data["organisation_abbreviation"] = content.organisation_abbreviation or "-"
-    data["date"] = format_date_id(content.issued_on)
+    data["date"] = indonesian_date(content.issued_on)
     data["place"] = place_name(content.region_name)
     return json.dumps(data, ensure_ascii=False)
 

@@ -1,4 +1,4 @@
-"""Bahasa Indonesia texts for case status-change e-mails.
+"""Bahasa Indonesia e-mails for case steps and reminders, worded by the region's workflow definitions.
 
 Only whitelisted fields of the event payload are rendered, so personal data
 that travels in events (NIK, addresses, phone numbers) never ends up in mail.
@@ -6,62 +6,19 @@ that travels in events (NIK, addresses, phone numbers) never ends up in mail.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import datetime as dt
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
+from contracts.workflow import MailText, RegionProfile
+from infra.catalogue import Catalogue
+from infra.dates import indonesian_date
 from services.notifications.mailer import OutgoingMail
-
-
-@dataclass(frozen=True)
-class _Wording:
-    status: str  # short status, used in subject and body
-    paragraph: str  # what happened and what the organisation should do next
-    # (label, candidate paths into data) rendered when a value is present; several
-    # paths because the brief says "letter_number" while CaseEventV1 nests letter.number.
-    details: tuple[tuple[str, tuple[str, ...]], ...] = ()
-
-
-_WORDING: dict[str, _Wording] = {
-    "case.submitted.v1": _Wording(
-        status="Permohonan diterima",
-        paragraph="Permohonan Anda telah kami terima dan akan segera diperiksa oleh petugas.",
-    ),
-    "case.revision_requested.v1": _Wording(
-        status="Perlu perbaikan",
-        paragraph=(
-            "Permohonan Anda memerlukan perbaikan sebelum dapat diproses lebih lanjut. "
-            "Silakan lengkapi atau perbaiki data sesuai catatan berikut, lalu ajukan kembali "
-            "melalui tautan di bawah."
-        ),
-        details=(("Catatan perbaikan", ("reason",)),),
-    ),
-    "case.resubmitted.v1": _Wording(
-        status="Perbaikan diterima",
-        paragraph="Perbaikan permohonan Anda telah kami terima dan akan diperiksa kembali oleh petugas.",
-    ),
-    "case.forwarded.v1": _Wording(
-        status="Diteruskan ke kepala bidang",
-        paragraph=(
-            "Permohonan Anda telah selesai diperiksa dan diteruskan kepada kepala bidang untuk mendapatkan persetujuan."
-        ),
-    ),
-    "case.approved.v1": _Wording(
-        status="Disetujui",
-        paragraph="Permohonan Anda telah disetujui. Surat dapat diunduh melalui tautan di bawah.",
-        details=(("Nomor surat", ("letter_number", "letter.number")),),
-    ),
-    "case.rejected.v1": _Wording(
-        status="Ditolak",
-        paragraph="Dengan berat hati kami sampaikan bahwa permohonan Anda ditolak.",
-        details=(("Alasan penolakan", ("reason",)),),
-    ),
-}
 
 _FOOTER = (
     "Hormat kami,\n"
-    "Badan Kesatuan Bangsa dan Politik (Kesbangpol) {region}\n"
+    "{office} ({short}) {region}\n"
     "\n"
     "--\n"
     "Pesan ini dikirim secara otomatis oleh sistem Satu Ormas. Mohon tidak membalas e-mail ini."
@@ -84,41 +41,108 @@ def _lookup(data: Mapping[str, Any], paths: tuple[str, ...]) -> str:
     return ""
 
 
+Composer = Callable[[str, dict[str, Any], str, str, str, Catalogue], "OutgoingMail | None"]
+
+
+def case_wording(catalogue: Catalogue, event_type: str, data: Mapping[str, Any]) -> MailText | None:
+    """The definition's words for this step of this service, or None when the step sends no mail.
+
+    A step names its action; the opening event is the filing; an event of a case filed before the kernel
+    names no action and is matched by its event type to the SKM action that emits it today."""
+    workflow = catalogue.workflow(str(data.get("service", "")))
+    if workflow is None:
+        return None
+    action = data.get("action")
+    if action:
+        defined = workflow.actions.get(str(action))
+        return defined.mail if defined is not None and defined.event == event_type else None
+    if event_type == workflow.filing.event:
+        return workflow.filing.mail
+    return next((a.mail for a in workflow.actions.values() if a.event == event_type), None)
+
+
 def compose_case_mail(
     event_type: str,
     data: dict[str, Any],
     to: str,
     event_id: str,
     public_base_url: str,
-    region_name: str = "Kota Balikpapan",
+    catalogue: Catalogue,
 ) -> OutgoingMail | None:
-    wording = _WORDING.get(event_type)
+    wording = case_wording(catalogue, event_type, data)
     if wording is None:
-        return None  # not every case event is worth an e-mail
-
+        return None  # not every step is news for the organisation (a field visit, an assignment)
+    workflow = catalogue.workflow(str(data["service"]))
     reference = _single_line(data["reference"])
     case_url = f"{public_base_url.rstrip('/')}/cases/{quote(str(data['case_id']), safe='')}"
-
     lines = [
         f"Yth. Pengurus {_single_line(data['organisation_name'])},",
         "",
         wording.paragraph,
         "",
         f"Nomor permohonan: {reference}",
-        f"Layanan: {_single_line(data['service']).upper()}",
+        f"Layanan: {_single_line(workflow.label if workflow else data['service'])}",
         f"Status: {wording.status}",
     ]
-    for label, paths in wording.details:
-        # A missing reason/letter number must not block the mail (the consumer
-        # would retry forever); the case page linked below shows the full record.
-        value = _lookup(data, paths)
-        if value:
-            lines.append(f"{label}: {value}")
-    lines += ["", "Lihat detail permohonan:", case_url, "", _FOOTER.format(region=_single_line(region_name))]
-
+    # A missing reason or number must not block the mail (the consumer would retry forever); the
+    # case page linked below shows the full record.
+    reason = _lookup(data, ("reason",))
+    if wording.reason_label and reason:
+        lines.append(f"{wording.reason_label}: {reason}")
+    number = _lookup(data, ("letter_number", "letter.number"))
+    if number:
+        kind = _lookup(data, ("letter.kind",))
+        lines.append(f"{'Nomor tanda terima' if kind == 'receipt' else 'Nomor surat'}: {number}")
+    lines += ["", "Lihat detail permohonan:", case_url, "", footer(catalogue.region)]
     return OutgoingMail(
         message_id=f"<{event_id}@satu-ormas>",
         to=to,
         subject=f"[Satu Ormas] {reference}: {wording.status}",
         body="\n".join(lines) + "\n",
     )
+
+
+def compose_reminder_mail(
+    event_type: str,
+    data: dict[str, Any],
+    to: str,
+    event_id: str,
+    public_base_url: str,
+    catalogue: Catalogue,
+) -> OutgoingMail | None:
+    """A periodic obligation is due soon (``*.reminder_due.v1``) or overdue (``*.overdue.v1``)."""
+    workflow = catalogue.workflow(str(data.get("workflow", "")))
+    deadline = workflow.deadline if workflow else None
+    if deadline is None:
+        return None
+    wording = deadline.mail_after if event_type.endswith(".overdue.v1") else deadline.mail_before
+    if wording is None:
+        return None
+    period = _single_line(data["period_label"])
+    due = indonesian_date(dt.date.fromisoformat(str(data["due_on"])))
+    lines = [
+        f"Yth. Pengurus {_single_line(data['organisation_name'])},",
+        "",
+        wording.paragraph,
+        "",
+        f"Laporan: {_single_line(workflow.label if workflow else '')} {period}",
+        f"Jatuh tempo: {due}",
+        "",
+        "Masuk ke Satu Ormas untuk membuat dan mengirim laporan:",
+        f"{public_base_url.rstrip('/')}/",
+        "",
+        footer(catalogue.region),
+    ]
+    return OutgoingMail(
+        message_id=f"<{event_id}@satu-ormas>",
+        to=to,
+        subject=f"[Satu Ormas] {wording.status}: {period}",
+        body="\n".join(lines) + "\n",
+    )
+
+
+def footer(region: RegionProfile) -> str:
+    return _FOOTER.format(
+        office=_single_line(region.office_name), short=_single_line(region.office_short_name),
+        region=_single_line(region.name),
+    )  # fmt: skip

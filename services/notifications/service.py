@@ -1,4 +1,5 @@
-"""Notifications nameko service: e-mails the applicant at every status change of their case."""
+"""Notifications nameko service: e-mails the organisation at the steps of its cases that concern it,
+and the reminders of its periodic reports."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from nameko.timer import timer
 
 import infra.green  # noqa: F401,I001 - must precede any psycopg import
 from contracts.errors import NotFound
+from infra.catalogue import load_catalogue
 from infra.nameko_support import Identity, SettingsProvider
 from infra.readmodel import decode
 from infra.settings import Settings, load_settings
 from infra.storage import read_model_engine
 from services.notifications.mailer import FileMailer, Mailer, SmtpMailer
-from services.notifications.messages import compose_case_mail
+from services.notifications.messages import Composer, compose_case_mail, compose_reminder_mail
 from services.notifications.outbox import MailOutbox
 
 
@@ -43,6 +45,7 @@ class Postbox(DependencyProvider):
         self.engine = read_model_engine(settings, "notifications")
         self.outbox = MailOutbox(self.engine)
         self.mailer = mailer_from(settings)
+        self.catalogue = load_catalogue(settings.region_dir)  # the mails' words are the region's
 
     def stop(self) -> None:
         self.engine.dispose()
@@ -61,26 +64,36 @@ class NotificationsService:
 
     @event_handler("submissions", "case.#", handler_type=SERVICE_POOL, requeue_on_error=True)
     def on_case_event(self, payload: dict[str, Any]) -> None:
+        """A step of a case: the organisation is told when the definition words a mail for it."""
+        self._mail(payload, compose_case_mail)
+
+    @event_handler("submissions", "report.#", handler_type=SERVICE_POOL, requeue_on_error=True)
+    def on_reminder(self, payload: dict[str, Any]) -> None:
+        """A report due soon, or overdue: the organisation is reminded (each reminder is recorded once)."""
+        self._mail(payload, compose_reminder_mail)
+
+    def _mail(self, payload: dict[str, Any], compose: Composer) -> None:
         event = decode(payload, self.identity.secret)
         if event is None:
             return
         outbox = self.postbox.outbox
         if outbox.seen(event.event_id):
             return
+        organisation_id = str(event.data["organisation_id"])
         try:
-            contact = self.registry.get_notification_contact(self.identity.system(), event.case().organisation_id)
+            contact = self.registry.get_notification_contact(self.identity.system(), organisation_id)
         except NotFound:
             # Permanent: retrying cannot make the organisation appear. Record the event, send nothing.
             log.error("no contact for organisation of %s %s; no mail sent", event.event_type, event.event_id)
             outbox.record(event, None)
             return
-        mail = compose_case_mail(
+        mail = compose(
             event.event_type,
             event.data,
             contact["account_email"],
             event.event_id,
             self.settings.public_base_url,
-            self.settings.region_name,
+            self.postbox.catalogue,
         )
         if outbox.record(event, mail):
             outbox.send_pending(self.postbox.mailer)

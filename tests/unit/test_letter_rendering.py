@@ -16,8 +16,9 @@ from pypdf import PdfReader
 from pypdf.generic import ContentStream, TextStringObject
 
 from contracts.printable import unprintable_characters
+from infra.dates import indonesian_date as format_date_id
 from services.documents import fonts
-from services.documents.letters import LetterContent, format_date_id, render_letter
+from services.documents.letters import LetterContent, render_letter
 from tests.support.factories import letter_content
 from tests.support.pdf import decode_qr_codes, page_count, pdf_text
 
