@@ -83,6 +83,8 @@ _TEXTS = {
     "you may only read your own account": "Anda hanya dapat melihat akun Anda sendiri.",
     "you may only read your own organisation": "Anda hanya dapat melihat organisasi Anda sendiri.",
     "only staff list organisations": "Hanya petugas yang dapat melihat daftar organisasi.",
+    "record your organisation first": "Daftarkan organisasi Anda terlebih dahulu.",
+    "you may only read your own organisation's reports": "Anda hanya dapat melihat laporan organisasi Anda sendiri.",
     "a production system sweeps for the real date only": (
         "Sistem produksi hanya memeriksa tenggat untuk tanggal hari ini."
     ),

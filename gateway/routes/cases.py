@@ -68,6 +68,21 @@ def list_cases(
     return rpc.service("submissions").list_cases(signed, status)
 
 
+@router.get(
+    "/reports/due",
+    responses=refusals(forbidden="only an organisation's board has reports", conflict="record the organisation first"),
+)
+def reports_due(signed: SignedCaller, rpc: Rpc) -> list[dict[str, Any]]:
+    """The caller's organisation's half-yearly reports: every period it owes one for, the due date, and
+    the state of its report ("not_filed" when none was started); overdue ones are marked.
+
+    Example: `GET /api/reports/due` -> `[{"period": "2026-S2", "label": "Semester II (Juli–Desember) 2026",
+    "due_on": "2027-01-31", "case_id": null, "status": "not_filed", "status_label": "Belum dibuat",
+    "overdue": false}]`
+    """
+    return rpc.service("submissions").reports_due(signed)
+
+
 @router.get("/queue", responses=refusals(forbidden="only verifiers and approvers have a work queue"))
 def work_queue(signed: SignedCaller, rpc: Rpc) -> list[dict[str, Any]]:
     """Cases waiting for the caller's role (verifier or approver), oldest first.

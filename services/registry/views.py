@@ -33,6 +33,7 @@ def organisation_view(organisation: Organisation, full_personal_data: bool) -> d
     return {
         "id": str(organisation.id),
         "status": organisation.status,
+        "recorded_at": organisation.created_on.isoformat(),
         "reporting_status": organisation.reporting_status,
         "missed_reports": sorted(organisation.missed_reports),
         "owner_id": organisation.owner_id,

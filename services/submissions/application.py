@@ -44,6 +44,7 @@ def actor_of(caller: Caller) -> dict[str, str]:
 class SubmissionsApplication(Application):
     name = "submissions"
     catalogue: Catalogue = load_catalogue()
+    fixed_today: dt.date | None = None
 
     @property
     def calendar(self) -> Calendar:
@@ -205,11 +206,45 @@ class SubmissionsApplication(Application):
                     continue  # changed meanwhile (a step, or another replica's announcement): next sweep
         return announced
 
+    def reports_due(
+        self, caller: Caller, organisation: dict[str, Any], workflow_key: str = "report"
+    ) -> list[dict[str, Any]]:
+        """The periods the caller's organisation owes a report for, from when it was recorded up to the
+        current period, each with its due date and the report's state (or "not_filed")."""
+        caller.require(Role.APPLICANT)
+        if caller.organisation_id != organisation.get("id"):
+            raise PermissionDenied("you may only read your own organisation's reports")
+        workflow = self._workflow(workflow_key)
+        if workflow.deadline is None:
+            return []
+        today = self.today()
+        recorded_on = dt.datetime.fromisoformat(organisation["recorded_at"]).astimezone(self.calendar.zone).date()
+        periods = workflow.deadline.periods_ending_between(recorded_on, today + dt.timedelta(days=200))
+        rows = []
+        for period in periods:
+            if period.starts_on > today:
+                continue
+            case = self._find(Case.subject_id(organisation["id"], workflow.key, period.key))
+            filed = case is not None and case.state != workflow.initial_state
+            rows.append(
+                {
+                    "period": period.key,
+                    "label": period.label,
+                    "due_on": period.due_on.isoformat(),
+                    "case_id": str(case.id) if case else None,
+                    "status": case.state if case else "not_filed",
+                    "status_label": workflow.states[case.state].label if case else "Belum dibuat",
+                    "overdue": not filed and period.due_on < today,
+                }
+            )
+        return rows
+
     def describe_workflows(self) -> list[dict[str, Any]]:
         return [workflow.model_dump(mode="json", by_alias=True) for workflow in self.catalogue.workflows.values()]
 
     def today(self) -> dt.date:
-        return dt.datetime.now(self.calendar.zone).date()
+        """Today in the region; on a local or test system SATU_TODAY may fix it (time moved by configuration)."""
+        return self.fixed_today or dt.datetime.now(self.calendar.zone).date()
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -296,6 +331,7 @@ def build_application(env: dict[str, str], settings: Any) -> SubmissionsApplicat
     """The application with the region's catalogue (labels, deadlines, number formats are regional)."""
     application = SubmissionsApplication(env=env)
     application.catalogue = load_catalogue(settings.region_dir)
+    application.fixed_today = settings.today
     for workflow in application.catalogue.workflows.values():
         for name, action in workflow.actions.items():
             for hook in action.hooks:

@@ -101,6 +101,17 @@ class SubmissionsService:
         return self.act(caller, case_id, "reject", payload)
 
     @expected
+    def reports_due(self, caller: dict[str, Any]) -> list[dict[str, Any]]:
+        """The caller's organisation's half-yearly reports: each period owed, its due date, its report's
+        state. Example: [{"period": "2026-S2", "label": "...", "due_on": "2027-01-31", "status": "not_filed",
+        "overdue": false, "case_id": null}]"""
+        who = self.identity.verify(caller)
+        if who.organisation_id is None:
+            raise Conflict("record your organisation first", field="organisation")
+        organisation = self.registry.get_organisation(self.identity.system(), who.organisation_id)
+        return self.app.reports_due(who, organisation)
+
+    @expected
     def list_workflows(self) -> list[dict[str, Any]]:
         """Every workflow of the region: states, actions (who, from where, what each needs), SLA, labels."""
         return self.app.describe_workflows()

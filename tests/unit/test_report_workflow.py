@@ -104,3 +104,20 @@ def test_the_contract_enums_cover_the_shipped_workflows() -> None:
     assert {service.value for service in ServiceType} == set(catalogue.workflows)
     states = {state for workflow in catalogue.workflows.values() for state in workflow.states}
     assert {status.value for status in CaseStatus} == states
+
+
+def test_an_organisation_sees_which_reports_it_owes(app: SubmissionsApplication) -> None:
+    app.fixed_today = dt.date(2027, 2, 5)  # as SATU_TODAY sets it on a test system
+    organisation = {**organisation_snapshot(), "recorded_at": "2026-11-28T03:00:00+00:00"}
+    due = app.reports_due(APPLICANT, organisation)
+    assert [(row["period"], row["due_on"], row["status"], row["overdue"]) for row in due] == [
+        ("2026-S2", "2027-01-31", "not_filed", True),  # recorded in 2026-S2: owes it, a few days late
+        ("2027-S1", "2027-07-31", "not_filed", False),
+    ]
+    report = app.submit_case(APPLICANT, organisation, {"service": "report", "form": {**REPORT, "period": "2026-S2"}})
+    assert app.reports_due(APPLICANT, organisation)[0]["status"] == "draft"  # a draft is not filed yet
+    app.act(APPLICANT, report["id"], "submit", {})
+    first = app.reports_due(APPLICANT, organisation)[0]
+    assert first["status"] == "submitted" and first["overdue"] is False and first["case_id"] == report["id"]
+    with pytest.raises(PermissionDenied):
+        app.reports_due(VERIFIER, organisation)
