@@ -10,88 +10,23 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
-from infra.settings import Settings
-from ops.launcher import System
-from ops.seed import seed
 from tests.support.browser import view_page
-from tests.support.factories import organisation_payload, pdf_bytes
+from tests.support.factories import organisation_payload
 from tests.support.field_visit import record_field_visit
 from tests.support.pdf import decode_qr_codes, pdf_text
-from tests.support.smtp import SmtpSink
-from tests.support.system import eventually, running_system
-
-PASSWORD = "sandi-rahasia-2026"
-
-
-@dataclass
-class World:
-    system: System
-    smtp: SmtpSink
-    base: str
-    staff: dict[str, str]  # role -> token
-
-    def client(self, token: str | None = None) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return httpx.Client(base_url=self.base, headers=headers, timeout=30)
+from tests.support.system import eventually
+from tests.support.world import World, mail_about, mails_to, running_world, sign_up_with_organisation, status_of, upload
 
 
 @pytest.fixture(params=["sqlite", "postgres"], ids=["sqlite", "postgres"])
 def world(request: pytest.FixtureRequest, amqp_uri: str, tmp_path) -> Iterator[World]:  # type: ignore[no-untyped-def]
-    database_url = request.getfixturevalue("postgres_url") if request.param == "postgres" else ""
-    (tmp_path / "var").mkdir()
-    settings = Settings(env="test", var_dir=tmp_path / "var", database_url=database_url, amqp_uri=amqp_uri)
-    with SmtpSink() as smtp, running_system(settings, amqp_uri, smtp) as system:
-        passwords = seed(settings)
-        base = f"http://127.0.0.1:{system.port}"
-        staff = {}
-        for email, role in [
-            ("verifikator@kesbangpol.balikpapan.go.id", "verifier"),
-            ("kabid@kesbangpol.balikpapan.go.id", "approver"),
-            ("auditor@inspektorat.balikpapan.go.id", "auditor"),
-            ("admin@kesbangpol.balikpapan.go.id", "admin"),
-        ]:
-            response = httpx.post(f"{base}/api/session", json={"email": email, "password": passwords[email]})
-            staff[role] = response.json()["token"]
-        yield World(system, smtp, base, staff)
-
-
-def sign_up_with_organisation(world: World, email: str, name: str) -> str:
-    """Returns the applicant's token (re-issued once the organisation is recorded)."""
-    anonymous = world.client()
-    created = anonymous.post("/api/accounts", json={"email": email, "password": PASSWORD, "full_name": "Siti Aminah"})
-    assert created.status_code == 201, created.text
-    token = anonymous.post("/api/session", json={"email": email, "password": PASSWORD}).json()["token"]
-    recorded = world.client(token).post("/api/organisations", json=organisation_payload(name=name))
-    assert recorded.status_code == 201, recorded.text
-    return str(recorded.json()["token"])
-
-
-def upload(client: httpx.Client, name: str = "surat-permohonan.pdf") -> str:
-    response = client.post("/api/files", files={"file": (name, pdf_bytes(), "application/pdf")})
-    assert response.status_code == 201, response.text
-    return str(response.json()["file_id"])
-
-
-def mails_to(world: World, address: str, count: int) -> list[Any]:
-    return world.smtp.wait_for(lambda mail: address in mail.rcpt_tos, count=count, timeout=30)
-
-
-def mail_about(world: World, address: str, subject_part: str) -> Any:
-    """The mail to ``address`` whose subject names a status (mails of one case may cross in flight)."""
-    [mail] = world.smtp.wait_for(
-        lambda mail: address in mail.rcpt_tos and subject_part in str(mail.message["Subject"]), timeout=30
-    )
-    return mail.message
-
-
-def status_of(client: httpx.Client, case_id: str) -> str:
-    return str(client.get(f"/api/cases/{case_id}").json()["status"])
+    with running_world(request, request.param, amqp_uri, tmp_path) as world:
+        yield world
 
 
 def test_an_ormas_files_an_skm_and_receives_a_verifiable_letter(world: World) -> None:

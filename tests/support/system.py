@@ -34,11 +34,17 @@ def system_env(settings: Settings, amqp_uri: str, smtp: SmtpSink | None, port: i
 
 @contextmanager
 def running_system(
-    settings: Settings, amqp_uri: str, smtp: SmtpSink | None = None, relays: bool = True, gateway: bool = True
+    settings: Settings,
+    amqp_uri: str,
+    smtp: SmtpSink | None = None,
+    relays: bool = True,
+    gateway: bool = True,
+    env: dict[str, str] | None = None,
 ) -> Iterator[System]:
+    """``env``: more variables for every process (e.g. SATU_TODAY: the system's date, moved by configuration)."""
     port = free_port()
     system = System(amqp_uri, settings.var_dir / "logs", port=port)
-    system.env.update(system_env(settings, amqp_uri, smtp, port))
+    system.env.update(system_env(settings, amqp_uri, smtp, port) | (env or {}))
     try:
         system.start_services()
         if relays:

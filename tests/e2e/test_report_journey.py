@@ -1,0 +1,127 @@
+"""Half-yearly reports end to end, with time moved by configuration (never by sleeping).
+
+The whole system runs with SATU_TODAY=2027-08-02 (its idea of today: which periods have begun, the
+receipt's date); `satu remind --today …` sweeps as on earlier days. The demo ormas (recorded on the real
+today, in 2026-S2) is reminded before 2026-S2 is due, told when it is overdue, turns late and then
+inactive when 2027-S1 is missed too, files both reports — returned once, accepted — receives numbered
+receipts whose QR codes verify, and is up to date again. Mail is read from a real SMTP server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from ops.seed import APPLICANT
+from tests.support.factories import pdf_bytes
+from tests.support.pdf import decode_qr_codes, pdf_text
+from tests.support.system import eventually
+from tests.support.world import World, mail_about, running_world
+
+TODAY = "2027-08-02"
+SECRETARY = APPLICANT[0]
+REPORT = {"no_activity": True, "signed_by_chair": "Budi Santoso", "signed_by_secretary": "Siti Sekretaris"}
+
+
+@pytest.fixture(params=["sqlite", "postgres"], ids=["sqlite", "postgres"])
+def world(request: pytest.FixtureRequest, amqp_uri: str, tmp_path) -> Iterator[World]:  # type: ignore[no-untyped-def]
+    with running_world(request, request.param, amqp_uri, tmp_path, env={"SATU_TODAY": TODAY}) as world:
+        yield world
+
+
+def remind(world: World, day: str) -> int:
+    run = world.satu("remind", "--today", day)
+    assert run.returncode == 0, run.stderr
+    return int(run.stderr.split()[0] if run.stderr.strip() else run.stdout.split()[0])
+
+
+def test_a_report_from_due_to_accepted_with_reminders_and_compliance(world: World) -> None:
+    applicant, verifier = world.sign_in(SECRETARY), world.client(world.staff["verifier"])
+    organisation_id = applicant.get("/api/me").json()["organisation_id"]
+
+    def reporting_status() -> str:
+        return str(verifier.get(f"/api/organisations/{organisation_id}").json()["reporting_status"])
+
+    # What the organisation owes, as of the system's today.
+    due = applicant.get("/api/reports/due").json()
+    assert [(row["period"], row["due_on"], row["overdue"]) for row in due] == [
+        ("2026-S2", "2027-01-31", True), ("2027-S1", "2027-07-31", True), ("2027-S2", "2028-01-31", False),
+    ]  # fmt: skip
+
+    # The sweep pages through the registry's directory (a read model: wait for the ormas to be in it).
+    eventually(lambda: any(o["organisation_id"] == organisation_id for o in verifier.get("/api/organisations").json()))
+    assert remind(world, "2027-01-17") == 1  # 14 days before 2026-S2 is due
+    assert remind(world, "2027-01-17") == 0  # the timer again, or another replica: nothing twice
+    reminder = mail_about(world, SECRETARY, "Pengingat laporan semester")
+    assert "Semester II (Juli–Desember) 2026" in reminder["Subject"]
+    assert "Jatuh tempo: 31 Januari 2027" in reminder.get_content()
+
+    assert remind(world, "2027-02-01") == 1  # a day late
+    assert "tidak aktif" in mail_about(world, SECRETARY, "Laporan semester terlambat").get_content()
+    eventually(lambda: reporting_status() == "late")
+    assert remind(world, "2027-08-01") == 1  # 2027-S1 missed too: two in a row
+    eventually(lambda: reporting_status() == "inactive")
+    inactive = verifier.get("/api/organisations", params={"reporting_status": "inactive"}).json()
+    assert [o["missed_periods"] for o in inactive if o["organisation_id"] == organisation_id] == [
+        ["2026-S2", "2027-S1"]
+    ]
+
+    # The organisation drafts its 2026-S2 report ("no activity" is a valid report) and submits it;
+    # the verifier returns it once; it is corrected and accepted with a numbered receipt.
+    draft = applicant.post("/api/cases", json={"service": "report", "form": {**REPORT, "period": "2026-S2"}})
+    assert draft.status_code == 201 and draft.json()["status"] == "draft", draft.text
+    report_id = draft.json()["id"]
+    again = applicant.post(
+        "/api/cases", json={"service": "report", "form": {**REPORT, "period": "2026-S2", "no_activity": False}}
+    )
+    assert again.status_code == 409 and again.json()["error"]["field"] == "form.period"
+    assert applicant.post(f"/api/cases/{report_id}/actions/submit").status_code == 200
+    eventually(lambda: any(c["case_id"] == report_id for c in verifier.get("/api/queue").json()))
+    returned = verifier.post(
+        f"/api/cases/{report_id}/actions/return_for_revision", json={"reason": "Tanda tangan ketua belum ada"}
+    )
+    assert returned.status_code == 200 and not returned.json()["sla"]["running"]
+    assert "Tanda tangan ketua belum ada" in mail_about(world, SECRETARY, "Laporan perlu perbaikan").get_content()
+    corrected = applicant.post(
+        f"/api/cases/{report_id}/actions/resubmit", json={"form": {**REPORT, "period": "2026-S2"}}
+    )
+    assert corrected.status_code == 200, corrected.text
+    accepted = verifier.post(f"/api/cases/{report_id}/actions/accept", json={"note": "Lengkap"})
+    assert accepted.status_code == 200, accepted.text
+    receipt = accepted.json()["letter"]
+    assert receipt["number"] == "TT-LAP/0001/KESBANGPOL/2027" and receipt["issued_on"] == TODAY
+    assert (
+        "Nomor tanda terima: TT-LAP/0001/KESBANGPOL/2027"
+        in mail_about(world, SECRETARY, ": Laporan diterima").get_content()
+    )
+
+    # The receipt: a real PDF naming the period, whose QR code opens the public verification.
+    response = eventually(lambda: (r := applicant.get(f"/api/cases/{report_id}/letter")).status_code == 200 and r)
+    text = pdf_text(response.content)  # type: ignore[union-attr]
+    assert "TANDA TERIMA LAPORAN SEMESTER" in text and receipt["number"] in text
+    assert "Semester II (Juli–Desember) 2026" in text and "Perkumpulan Pemuda Peduli Balikpapan" in text
+    [url] = decode_qr_codes(response.content)  # type: ignore[union-attr]
+    assert url == f"{world.base}/verify/{receipt['verification_code']}"
+    assert world.client().get(f"/api/verify/{receipt['verification_code']}").json()["genuine"] is True
+
+    # One report accepted: one period still missed (late); both accepted: up to date again.
+    eventually(lambda: reporting_status() == "late")
+    upload = applicant.post("/api/files", files={"file": ("kegiatan.pdf", pdf_bytes(), "application/pdf")})
+    activity = {"held_on": "2027-03-14", "title": "Kerja bakti lingkungan Klandasan Ilir"}
+    second = applicant.post(
+        "/api/cases",
+        json={
+            "service": "report",
+            "form": {**REPORT, "period": "2027-S1", "no_activity": False, "activities": [activity]},
+            "attachments": [{"file_id": upload.json()["file_id"], "kind": "activity_report"}],
+        },
+    )
+    assert second.status_code == 201, second.text
+    assert applicant.post(f"/api/cases/{second.json()['id']}/actions/submit").status_code == 200
+    assert verifier.post(f"/api/cases/{second.json()['id']}/actions/accept").json()["letter"]["sequence"] == 2
+    eventually(lambda: reporting_status() == "up_to_date")
+    due = applicant.get("/api/reports/due").json()
+    assert [(row["period"], row["status"], row["overdue"]) for row in due] == [
+        ("2026-S2", "accepted", False), ("2027-S1", "accepted", False), ("2027-S2", "not_filed", False),
+    ]  # fmt: skip
