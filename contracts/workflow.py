@@ -72,6 +72,7 @@ class Action(Strict):
     form: Key | None = None
     file_kinds: list[Key] = Field(default_factory=list, description="the kinds of file this action accepts")
     requires_done: list[Key] = Field(default_factory=list, description="actions taken before, since filing")
+    takes: bool = Field(default=False, description="whoever takes this action becomes the case's holder")
     hooks: list[Key] = Field(default_factory=list)
     event: Annotated[str, Field(pattern=r"^[a-z_]+\.[a-z_]+\.v\d+$")]
     mail: MailText | None = None

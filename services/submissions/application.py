@@ -20,7 +20,7 @@ from contracts.cases import ActionRequest, CaseSubmission
 from contracts.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from contracts.identity import Caller, Role
 from contracts.validation import parse
-from contracts.workflow import Workflow
+from contracts.workflow import Action, Workflow
 from infra.catalogue import Catalogue, CatalogueError, load_catalogue
 from services.submissions.clock import Calendar, sla_status
 from services.submissions.deadlines import DueReminder, Fulfilled, Organisation, due_reminders
@@ -115,13 +115,17 @@ class SubmissionsApplication(Application):
                 note=request.note,
                 attachments=[a.model_dump(mode="json") for a in request.attachments],
                 form=request.form,
-                assignee=request.assignee.model_dump() if request.assignee else None,
+                assignee=holder(step.action, request, caller),
                 output=step.output,
             )
             self.save(case, *step.also_save)
             return self._view(case)
 
         return self._retry_on_conflict(attempt)
+
+    def action_takes(self, action: str) -> bool:
+        """Whether ``action`` makes its taker the case's holder, in any of the region's workflows."""
+        return any(w.actions[action].takes for w in self.catalogue.workflows.values() if action in w.actions)
 
     def get_case(self, caller: Caller, case_id: str) -> dict[str, Any]:
         return self._view(self._readable_case(caller, case_id))
@@ -304,6 +308,13 @@ class SubmissionsApplication(Application):
         except AggregateNotFoundError:
             return None
         return found if isinstance(found, Case) else None
+
+
+def holder(action: Action, request: ActionRequest, caller: Caller) -> dict[str, str] | None:
+    """Who holds the case after this action: the colleague it was handed to, or whoever took it."""
+    if request.assignee is not None:
+        return request.assignee.model_dump()
+    return {"id": caller.user_id, "role": caller.role.value} if action.takes else None
 
 
 def filing_digest(data: CaseSubmission) -> str:

@@ -188,8 +188,8 @@ class Case(Aggregate):
                 self.note = event.note
         if event.form is not None and event.action in ("update_draft", "resubmit"):
             self.form = event.form
-        if event.assignee is not None or event.action == "take":
-            self.assignee = event.assignee or {"id": event.actor["id"], "role": event.actor["role"]}
+        if event.assignee is not None:
+            self.assignee = event.assignee
         if event.output is not None:
             self.letter = event.output
         self.state = event.state

@@ -32,6 +32,10 @@ class CaseProjection:
             sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
             sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
             sa.Column("version", sa.Integer, nullable=False),
+            # Added with the case kernel (empty on rows of older releases until `satu rebuild`):
+            sa.Column("assignee_id", sa.String(64)),  # who holds the case (take / assign)
+            sa.Column("assignee_name", sa.String(120)),
+            sa.Column("clock", sa.String(10)),  # the service-level clock: running, paused, stopped
         )
         self.timeline = sa.Table(
             "case_timeline",
@@ -88,6 +92,9 @@ class CaseProjection:
             updated_at=event.occurred_at,
             version=event.aggregate_version,
             letter_number=case.letter.number if case.letter else None,
+            assignee_id=(case.assignee or {}).get("id"),
+            assignee_name=(case.assignee or {}).get("name"),
+            clock=case.clock,
         )
         newer = statement.excluded
         connection.execute(
@@ -98,6 +105,10 @@ class CaseProjection:
                     "updated_at": newer.updated_at,
                     "version": newer.version,
                     "letter_number": sa.func.coalesce(newer.letter_number, self.cases.c.letter_number),
+                    # A step that names no holder or leaves the clock as it was keeps what is there.
+                    "assignee_id": sa.func.coalesce(newer.assignee_id, self.cases.c.assignee_id),
+                    "assignee_name": sa.func.coalesce(newer.assignee_name, self.cases.c.assignee_name),
+                    "clock": sa.func.coalesce(newer.clock, self.cases.c.clock),
                 },
                 where=self.cases.c.version < newer.version,  # an older event never overwrites a newer state
             )

@@ -92,7 +92,8 @@ class CaseEventMapper:
             "organisation": facts["organisation"] if letter is not None else None,
             "action": move.action if move is not None else None,
             "assignee": move.assignee if move is not None else None,
-            "clock": move.clock if move is not None else None,
+            # The opening says how the clock starts (a filing runs it, a draft does not).
+            "clock": move.clock if move is not None else getattr(domain_event, "clock", "running"),
             "subject": facts["subject"],
         }
         return IntegrationEvent(

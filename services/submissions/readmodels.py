@@ -8,13 +8,19 @@ from typing import Any
 import sqlalchemy as sa
 
 from contracts.identity import Caller, Role
+from infra.catalogue import Catalogue
 from services.submissions.projections import CaseProjection
 
+
 # What each staff role works on next.
-QUEUE_STATUSES = {
-    Role.VERIFIER: ("submitted", "resubmitted"),
-    Role.APPROVER: ("forwarded",),
-}
+def queue_states(catalogue: Catalogue, role: Role) -> list[tuple[str, str]]:
+    """(service, state) pairs whose cases wait for ``role``, from the region's definitions."""
+    return [
+        (workflow.key, name)
+        for workflow in catalogue.workflows.values()
+        for name, state in workflow.states.items()
+        if state.queue == role.value
+    ]
 
 
 def _rows(engine: sa.Engine, query: sa.Select[Any]) -> list[dict[str, Any]]:
@@ -45,12 +51,15 @@ def list_cases(
     return _rows(engine, query)
 
 
-def work_queue(engine: sa.Engine, projection: CaseProjection, caller: Caller) -> list[dict[str, Any]]:
+def work_queue(
+    engine: sa.Engine, projection: CaseProjection, caller: Caller, catalogue: Catalogue
+) -> list[dict[str, Any]]:
     caller.require(Role.VERIFIER, Role.APPROVER)
     cases = projection.cases
+    waiting = queue_states(catalogue, caller.role)
     query = (
         sa.select(cases)
-        .where(cases.c.status.in_(QUEUE_STATUSES[caller.role]))
+        .where(sa.tuple_(cases.c.service, cases.c.status).in_(waiting))
         .order_by(cases.c.updated_at.asc())  # oldest waiting first
         .limit(500)
     )

@@ -25,11 +25,11 @@ def check_action(workflow: Workflow, case: Case, name: str, caller: Caller, requ
     if missing:
         labels = ", ".join(workflow.actions[done].label for done in missing)
         raise Conflict(f"first: {labels}", field="action")
-    _check_needs(action, request)
+    _check_needs(action, request, caller)
     return action
 
 
-def _check_needs(action: Action, request: ActionRequest) -> None:
+def _check_needs(action: Action, request: ActionRequest, caller: Caller) -> None:
     if Need.REASON in action.needs and not request.reason:
         raise InvalidInput("a reason is required for this action", field="reason")
     if Need.REASON not in action.needs and request.reason:
@@ -58,6 +58,9 @@ def _check_needs(action: Action, request: ActionRequest) -> None:
             or request.assignee.role == Role.APPLICANT
         ):
             raise InvalidInput("the case can only be handed to staff who may work on it", field="assignee.role")
+    elif action.takes:
+        if request.assignee is not None and request.assignee.id != caller.user_id:
+            raise InvalidInput("this action names no assignee", field="assignee")  # one takes a case for oneself
     elif request.assignee is not None:
         raise InvalidInput("this action names no assignee", field="assignee")
 

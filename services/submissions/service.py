@@ -64,6 +64,9 @@ class SubmissionsService:
         assignee = payload.get("assignee") if isinstance(payload, dict) else None
         if isinstance(assignee, dict) and assignee.get("id"):
             payload = {**payload, "assignee": self._colleague(str(assignee["id"]))}
+        elif isinstance(payload, dict) and self.app.action_takes(action):
+            # The queue shows who holds what by name: whoever takes a case holds it.
+            payload = {**payload, "assignee": self._colleague(who.user_id)}
         return self.app.act(who, case_id, action, payload)
 
     def _colleague(self, account_id: str) -> dict[str, str]:
@@ -146,7 +149,7 @@ class SubmissionsService:
     def work_queue(self, caller: dict[str, Any]) -> list[dict[str, Any]]:
         """Cases waiting for the caller's role (verifier or approver), oldest first."""
         who = self.identity.verify(caller)
-        return readmodels.work_queue(self.cases.engine, self.cases.projection, who)  # type: ignore[arg-type]
+        return readmodels.work_queue(self.cases.engine, self.cases.projection, who, self.app.catalogue)  # type: ignore[arg-type]
 
     @expected
     def case_timeline(self, caller: dict[str, Any], case_id: str) -> list[dict[str, Any]]:

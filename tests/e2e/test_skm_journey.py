@@ -59,6 +59,11 @@ def test_an_ormas_files_an_skm_and_receives_a_verifiable_letter(world: World) ->
     assert applicant.post(f"/api/cases/{case_id}/resubmissions", json={"attachments": corrected}).status_code == 200
     taken = verifier.post(f"/api/cases/{case_id}/actions/take")
     assert taken.status_code == 200 and taken.json()["assignee"]["role"] == "verifier", taken.text
+    # The queue shows who holds what, by name.
+    my_name = verifier.get("/api/me").json()["full_name"]
+    eventually(
+        lambda: [c["assignee_name"] for c in verifier.get("/api/queue").json() if c["case_id"] == case_id] == [my_name]
+    )
     too_early = verifier.post(f"/api/cases/{case_id}/forward", json={"note": "Berkas lengkap"})
     assert too_early.status_code == 409 and too_early.json()["error"]["field"] == "action"
     assert record_field_visit(verifier, case_id).status_code == 200

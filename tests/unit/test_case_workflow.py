@@ -29,8 +29,6 @@ def submit(app: SubmissionsApplication) -> dict:
     return app.submit_case(APPLICANT, organisation_snapshot(), {"attachments": [attachment()]})
 
 
-
-
 def test_full_path_with_a_revision_ends_approved_with_a_numbered_letter(app: SubmissionsApplication) -> None:
     case = submit(app)
     assert case["status"] == "submitted" and case["reference"].startswith(f"SKM-{dt.date.today().year}-")
