@@ -47,6 +47,9 @@ class LetterIssueV1(BaseModel):
     title: str
     kind: str | None = None  # the workflow's output key: "letter", "receipt" (absent before the kernel)
     template: str | None = None  # the document template that prints it
+    # What the document states of the case's form (a report's period, its activities counted); absent
+    # before reports, and for a letter whose case has no form.
+    facts: dict[str, str | bool | int | float | None] | None = None
 
 
 class CaseEventV1(BaseModel):

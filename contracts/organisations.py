@@ -45,6 +45,7 @@ def _printable(text: str) -> str:
     return text
 
 
+PLAIN_NAME = "one line of plain text the letters can print (no control or format characters, no emoji)"
 # Text that ends up in a letter: one line of plain text, printable by the shipped fonts (lengths are
 # given where it is used, and count after whitespace is collapsed).
 Printable = Annotated[str, BeforeValidator(one_line), AfterValidator(_printable)]
@@ -141,7 +142,7 @@ class OrganisationCreate(BaseModel):
 class AccountCreate(BaseModel):
     email: EmailStr
     password: str = Field(min_length=10, max_length=200)
-    full_name: Annotated[Printable, Field(min_length=2, max_length=120)]
+    full_name: Annotated[Printable, Field(min_length=2, max_length=120, description=PLAIN_NAME)]
 
 
 class StaffAccountCreate(AccountCreate):

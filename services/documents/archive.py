@@ -90,8 +90,10 @@ class LetterArchive:
             region_name=self.region.name,
             office_name=self.region.office_name,
             signer_title=self.region.signer_title,
+            timezone=self.region.timezone,
             template=letter.get("template") or "letter",
             subject_label=self.subject_label(letter),
+            facts=letter.get("facts") or {},
         )
 
     def subject_label(self, letter: dict[str, Any]) -> str:

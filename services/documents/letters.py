@@ -1,4 +1,6 @@
-"""Render the Surat Keterangan Melapor (SKM) letter as a one-page PDF."""
+"""Render an issued document — the SKM letter, a report's receipt (tanda terima) — as a one-page PDF:
+the output's typst template (templates/<template>.typ, sharing _layout.typ) with the QR code to its
+verification page."""
 
 from __future__ import annotations
 
@@ -12,8 +14,10 @@ import tempfile
 import threading
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import segno
 import typst
@@ -22,9 +26,6 @@ from infra.dates import indonesian_date
 from services.documents import fonts
 
 TEMPLATES = Path(__file__).parent / "templates"  # <name>.typ for each output, _layout.typ shared
-
-# Balikpapan is in WITA (UTC+8); used only to stamp the PDF creation date.
-_WITA = datetime.timezone(datetime.timedelta(hours=8))
 
 _REGION_PREFIXES = ("Kota ", "Kabupaten ", "Kab. ")
 
@@ -45,8 +46,10 @@ class LetterContent:
     region_name: str = "Kota Balikpapan"
     office_name: str = "Badan Kesatuan Bangsa dan Politik"
     signer_title: str = "Kepala Badan Kesatuan Bangsa dan Politik"
+    timezone: str = "Asia/Makassar"  # the region's; only stamps the PDF's creation date
     template: str = "letter"  # the output's template (workflow definition: outputs.<key>.template)
     subject_label: str = ""  # what the document is about, e.g. "Laporan Semester I (Januari–Juni) 2026"
+    facts: dict[str, Any] = field(default_factory=dict)  # what it states of the case's form (LetterIssueV1.facts)
 
 
 def place_name(region_name: str) -> str:
@@ -57,13 +60,18 @@ def place_name(region_name: str) -> str:
     return region_name
 
 
-def _template_data(content: LetterContent) -> str:
+def _nfc(value: Any) -> Any:
     # NFC: the form's printability check (contracts/printable.py) judged the composed form, so print
     # exactly that ("e" + U+0301 becomes "é", one glyph every font here has).
-    data = {
-        key: unicodedata.normalize("NFC", value) if isinstance(value, str) else value
-        for key, value in asdict(content).items()
-    }
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, dict):
+        return {key: _nfc(item) for key, item in value.items()}
+    return value
+
+
+def _template_data(content: LetterContent) -> str:
+    data = _nfc(asdict(content))
     data["issued_on"] = content.issued_on.isoformat()
     data["organisation_abbreviation"] = content.organisation_abbreviation or "-"
     data["date"] = indonesian_date(content.issued_on)
@@ -132,7 +140,9 @@ def render_letter(content: LetterContent) -> bytes:
                 root=workdir,
                 sys_inputs={"data": _template_data(content), "fonts": json.dumps(fonts.FAMILIES)},
                 # Fixed creation date so identical content yields identical bytes.
-                timestamp=datetime.datetime.combine(content.issued_on, datetime.time(), tzinfo=_WITA),
+                timestamp=datetime.datetime.combine(
+                    content.issued_on, datetime.time(), tzinfo=ZoneInfo(content.timezone)
+                ),
             )
     # compile() gives a list only for per-page images and None when told to write a file itself.
     assert isinstance(pdf, bytes)

@@ -39,6 +39,7 @@ class LetterProjection:
             sa.Column("service", sa.String(40)),
             sa.Column("template", sa.String(40)),
             sa.Column("subject", sa.String(40)),
+            sa.Column("facts", sa.JSON),  # what the document states of the case's form (a report's content)
         )
 
     def handles(self, event_type: str) -> bool:
@@ -63,5 +64,6 @@ class LetterProjection:
                 service=case.service,
                 template=case.letter.template or "letter",
                 subject=case.subject,
+                facts=case.letter.facts,
             )
         )

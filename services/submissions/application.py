@@ -4,8 +4,6 @@ one ``act`` checked against the workflow's definition. One short method per comm
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import random
 import secrets
 import time
@@ -20,20 +18,22 @@ from contracts.cases import ActionRequest, CaseSubmission
 from contracts.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from contracts.identity import Caller, Role
 from contracts.validation import parse
-from contracts.workflow import Action, Workflow
+from contracts.workflow import Action, PeriodDue, Workflow
 from infra.catalogue import Catalogue, CatalogueError, load_catalogue
 from services.submissions.clock import Calendar, sla_status
 from services.submissions.deadlines import DueReminder, Fulfilled, Organisation, due_reminders
 from services.submissions.domain import Case, Obligation
-from services.submissions.filing import checked_form, subject_of
+from services.submissions.filing import checked_form, filing_digest, letter_snapshot, subject_of
 from services.submissions.history import event_record, pick_version
 from services.submissions.hooks import HOOKS, Step
+from services.submissions.periods import periods_between
 from services.submissions.rules import check_action
 from services.submissions.views import case_view, clock_changes
 
 T = TypeVar("T")
 
 
+REPORTS_DUE_YEARS = 2  # an organisation's reports due: this year's periods and those of the 2 years before
 SWEEPER = {"id": "service:submissions", "role": Role.SYSTEM.value}  # the actor of what a timer records
 
 
@@ -101,7 +101,8 @@ class SubmissionsApplication(Application):
         def attempt() -> dict[str, Any]:
             case = self._readable_case(caller, case_id)
             workflow = self._workflow(case.workflow)
-            step = Step(case=case, workflow=workflow, action=check_action(workflow, case, action, caller, request))
+            checked = check_action(workflow, case, action, caller, request, self.today())
+            step = Step(case=case, workflow=workflow, action=checked)
             for hook in step.action.hooks:
                 HOOKS[hook](self, step)
             target = workflow.states[step.action.to] if step.action.to else None
@@ -213,8 +214,8 @@ class SubmissionsApplication(Application):
     def reports_due(
         self, caller: Caller, organisation: dict[str, Any], workflow_key: str = "report"
     ) -> list[dict[str, Any]]:
-        """The periods the caller's organisation owes a report for, from when it was recorded up to the
-        current period, each with its due date and the report's state (or "not_filed")."""
+        """The periods the caller's organisation owes a report for — those of the last REPORTS_DUE_YEARS
+        years since it was recorded, up to the current one — each with its due date and its report's state."""
         caller.require(Role.APPLICANT)
         if caller.organisation_id != organisation.get("id"):
             raise PermissionDenied("you may only read your own organisation's reports")
@@ -223,25 +224,14 @@ class SubmissionsApplication(Application):
             return []
         today = self.today()
         recorded_on = dt.datetime.fromisoformat(organisation["recorded_at"]).astimezone(self.calendar.zone).date()
-        periods = workflow.deadline.periods_ending_between(recorded_on, today + dt.timedelta(days=200))
-        rows = []
-        for period in periods:
-            if period.starts_on > today:
-                continue
-            case = self._find(Case.subject_id(organisation["id"], workflow.key, period.key))
-            filed = case is not None and case.state != workflow.initial_state
-            rows.append(
-                {
-                    "period": period.key,
-                    "label": period.label,
-                    "due_on": period.due_on.isoformat(),
-                    "case_id": str(case.id) if case else None,
-                    "status": case.state if case else "not_filed",
-                    "status_label": workflow.states[case.state].label if case else "Belum dibuat",
-                    "overdue": not filed and period.due_on < today,
-                }
+        since = max(recorded_on, today.replace(year=today.year - REPORTS_DUE_YEARS, month=1, day=1))
+        # The case id is derived from (organisation, workflow, period): one exact look-up per period.
+        return [
+            report_due(
+                workflow, period, self._find(Case.subject_id(organisation["id"], workflow.key, period.key)), today
             )
-        return rows
+            for period in periods_between(workflow.deadline, since, today)
+        ]
 
     def describe_workflows(self) -> list[dict[str, Any]]:
         return [workflow.model_dump(mode="json", by_alias=True) for workflow in self.catalogue.workflows.values()]
@@ -317,24 +307,18 @@ def holder(action: Action, request: ActionRequest, caller: Caller) -> dict[str, 
     return {"id": caller.user_id, "role": caller.role.value} if action.takes else None
 
 
-def filing_digest(data: CaseSubmission) -> str:
-    """A fingerprint of what a filing asks for, without its idempotency key."""
-    canonical = json.dumps(data.model_dump(mode="json", exclude={"request_key"}), sort_keys=True)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def letter_snapshot(organisation: dict[str, Any]) -> dict[str, Any]:
-    """What a letter prints about the organisation, frozen at filing time (no personal data)."""
-    chair = next((m["name"] for m in organisation.get("board", []) if m.get("position") == "ketua"), "")
-    address = organisation.get("address", {})
+def report_due(workflow: Workflow, period: PeriodDue, case: Case | None, today: dt.date) -> dict[str, Any]:
+    filed = case is not None and case.state != workflow.initial_state
     return {
-        "name": organisation["name"],
-        "abbreviation": organisation.get("abbreviation"),
-        "legal_form": organisation.get("legal_form", ""),
-        "street": address.get("street", ""),
-        "kelurahan": address.get("kelurahan", ""),
-        "kecamatan": address.get("kecamatan", ""),
-        "chair_name": chair,
+        "period": period.key,
+        "label": period.label,
+        "starts_on": period.starts_on.isoformat(),
+        "ends_on": period.ends_on.isoformat(),
+        "due_on": period.due_on.isoformat(),
+        "case_id": str(case.id) if case else None,
+        "status": case.state if case else "not_filed",
+        "status_label": workflow.states[case.state].label if case else "Belum dibuat",
+        "overdue": not filed and period.due_on < today,
     }
 
 

@@ -45,7 +45,22 @@ def issue_output(application: Any, step: Step) -> None:
         "verification_code": uuid.uuid4().hex,
         "issued_on": today.isoformat(),
         "title": output.title,
+        "facts": form_facts(step.case.form),  # what the document may state of the form (a report's content)
     }
+
+
+def form_facts(form: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The form's short values as they are and its lists as counts (200 activities -> 200): enough for a
+    document to state what it certifies, small enough to travel on the event; long texts stay in the case."""
+    if form is None:
+        return None
+    facts: dict[str, Any] = {}
+    for key, value in form.items():
+        if isinstance(value, list):
+            facts[key] = len(value)
+        elif not isinstance(value, dict) and not (isinstance(value, str) and len(value) > 200):
+            facts[key] = value
+    return facts
 
 
 def _register(application: Any, name: str, year: int) -> LetterRegister:

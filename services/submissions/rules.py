@@ -3,6 +3,8 @@ workflow definition before anything is recorded; every refusal names what is wro
 
 from __future__ import annotations
 
+import datetime as dt
+
 from contracts.cases import ActionRequest
 from contracts.errors import Conflict, InvalidInput, NotFound
 from contracts.forms import FORMS
@@ -10,9 +12,12 @@ from contracts.identity import Caller, Role
 from contracts.validation import parse
 from contracts.workflow import Action, Need, Workflow
 from services.submissions.domain import Case
+from services.submissions.filing import check_sendable, check_step_form
 
 
-def check_action(workflow: Workflow, case: Case, name: str, caller: Caller, request: ActionRequest) -> Action:
+def check_action(
+    workflow: Workflow, case: Case, name: str, caller: Caller, request: ActionRequest, today: dt.date
+) -> Action:
     action = workflow.action(name)
     if action is None:
         known = ", ".join(sorted(workflow.actions))
@@ -26,7 +31,18 @@ def check_action(workflow: Workflow, case: Case, name: str, caller: Caller, requ
         labels = ", ".join(workflow.actions[done].label for done in missing)
         raise Conflict(f"first: {labels}", field="action")
     _check_needs(action, request, caller)
+    _check_period(workflow, case, action, request, today)
     return action
+
+
+def _check_period(workflow: Workflow, case: Case, action: Action, request: ActionRequest, today: dt.date) -> None:
+    """A periodic case (a report) stays about its period; it leaves its draft only once it may be sent,
+    and what goes to the office says what happened (filing.py states the rules)."""
+    goes_out = (action.to or case.state) != workflow.initial_state
+    if request.form is not None:
+        check_step_form(workflow, case.subject, request.form, complete=goes_out)
+    if case.state == workflow.initial_state and goes_out:
+        check_sendable(workflow, case.subject, request.form or case.form, today)
 
 
 def _check_needs(action: Action, request: ActionRequest, caller: Caller) -> None:

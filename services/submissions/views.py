@@ -29,6 +29,7 @@ def case_view(case: Case, workflow: Workflow | None, calendar: Calendar, now: dt
         "superseded_attachments": case.superseded_attachments,
         "note": case.note,
         "form": case.form,
+        "subject": case.subject,
         "last_reason": case.last_reason,
         "assignee": case.assignee,
         "letter": case.letter,
