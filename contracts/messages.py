@@ -134,6 +134,14 @@ _TEXTS = {
     "'{service}' takes no form": "Layanan '{service}' tidak memakai formulir.",
     "'{service}' takes files of kinds: {kinds}": "Layanan '{service}' hanya menerima berkas jenis: {kinds}.",
     "a report for {period} exists already ({reference})": "Laporan untuk {period} sudah ada ({reference}).",
+    "this report is for {subject}; file a new report for {period}":
+        "Laporan ini untuk {subject}; buat laporan baru untuk {period}.",
+    "a report for {period} can be sent from {date}": "Laporan untuk {period} dapat dikirim mulai {date}.",
+    "list the period's activities, or report that there were none":
+        "Cantumkan kegiatan dalam periode, atau nyatakan bahwa tidak ada kegiatan.",
+    "a report of no activity lists no activities": "Laporan tanpa kegiatan tidak mencantumkan kegiatan.",
+    "an activity of {period} is held between {start} and {end}":
+        "Kegiatan periode {period} dilaksanakan antara {start} dan {end}.",
     "name the colleague to hand the case to": "Sebutkan petugas yang akan menerima permohonan ini.",
     "the case can only be handed to staff who may work on it":
         "Permohonan hanya dapat diserahkan kepada petugas yang berwenang menanganinya.",

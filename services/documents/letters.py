@@ -114,6 +114,13 @@ class _CompilerPool:
 _compilers = _CompilerPool(keep=os.cpu_count() or 1)
 
 
+def _creation_time(content: LetterContent) -> datetime.datetime:
+    """Midnight of the issue day in the region (typst wants a fixed offset): identical content, identical bytes."""
+    midnight = datetime.datetime.combine(content.issued_on, datetime.time(), tzinfo=ZoneInfo(content.timezone))
+    offset = midnight.utcoffset() or datetime.timedelta()
+    return midnight.replace(tzinfo=datetime.timezone(offset))
+
+
 def render_letter(content: LetterContent) -> bytes:
     """Return the letter as PDF bytes.
 
@@ -140,9 +147,7 @@ def render_letter(content: LetterContent) -> bytes:
                 root=workdir,
                 sys_inputs={"data": _template_data(content), "fonts": json.dumps(fonts.FAMILIES)},
                 # Fixed creation date so identical content yields identical bytes.
-                timestamp=datetime.datetime.combine(
-                    content.issued_on, datetime.time(), tzinfo=ZoneInfo(content.timezone)
-                ),
+                timestamp=_creation_time(content),
             )
     # compile() gives a list only for per-page images and None when told to write a file itself.
     assert isinstance(pdf, bytes)
