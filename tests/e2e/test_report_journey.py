@@ -10,7 +10,9 @@ receipts whose QR codes verify, and is up to date again. Mail is read from a rea
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
+import httpx
 import pytest
 
 from ops.seed import APPLICANT
@@ -25,7 +27,7 @@ REPORT = {"no_activity": True, "signed_by_chair": "Budi Santoso", "signed_by_sec
 
 
 @pytest.fixture(params=["sqlite", "postgres"], ids=["sqlite", "postgres"])
-def world(request: pytest.FixtureRequest, amqp_uri: str, tmp_path) -> Iterator[World]:  # type: ignore[no-untyped-def]
+def world(request: pytest.FixtureRequest, amqp_uri: str, tmp_path: Path) -> Iterator[World]:
     with running_world(request, request.param, amqp_uri, tmp_path, env={"SATU_TODAY": TODAY}) as world:
         yield world
 
@@ -67,16 +69,25 @@ def test_a_report_from_due_to_accepted_with_reminders_and_compliance(world: Worl
         ["2026-S2", "2027-S1"]
     ]
 
-    # The organisation drafts its 2026-S2 report ("no activity" is a valid report) and submits it;
-    # the verifier returns it once; it is corrected and accepted with a numbered receipt.
-    draft = applicant.post("/api/cases", json={"service": "report", "form": {**REPORT, "period": "2026-S2"}})
+    # The organisation drafts its 2026-S2 report, updates the draft ("no activity" is a valid report) and
+    # submits it; the verifier returns it once; it is corrected and accepted with a numbered receipt.
+    filing = {"service": "report", "form": {**REPORT, "period": "2026-S2", "no_activity": False}}
+    draft = applicant.post("/api/cases", json=filing)
     assert draft.status_code == 201 and draft.json()["status"] == "draft", draft.text
     report_id = draft.json()["id"]
-    again = applicant.post(
-        "/api/cases", json={"service": "report", "form": {**REPORT, "period": "2026-S2", "no_activity": False}}
+    assert draft.json()["subject"] == "2026-S2" and not draft.json()["sla"]["running"]
+    updated = applicant.post(
+        f"/api/cases/{report_id}/actions/update_draft", json={"form": {**REPORT, "period": "2026-S2"}}
     )
+    assert updated.status_code == 200 and updated.json()["form"]["no_activity"] is True, updated.text
+    retried = applicant.post("/api/cases", json=filing)  # the first filing again (its answer was lost)
+    assert retried.status_code == 201 and retried.json()["id"] == report_id and retried.json()["status"] == "draft"
+    again = applicant.post("/api/cases", json={"service": "report", "form": {**REPORT, "period": "2026-S2"}})
     assert again.status_code == 409 and again.json()["error"]["field"] == "form.period"
+    assert draft.json()["reference"] in again.json()["error"]["message"]
+    assert applicant.get("/api/reports/due").json()[0]["status"] == "draft"  # started, not yet filed
     assert applicant.post(f"/api/cases/{report_id}/actions/submit").status_code == 200
+    assert "akan diperiksa" in mail_about(world, SECRETARY, "Laporan sedang diperiksa").get_content()
     eventually(lambda: any(c["case_id"] == report_id for c in verifier.get("/api/queue").json()))
     returned = verifier.post(
         f"/api/cases/{report_id}/actions/return_for_revision", json={"reason": "Tanda tangan ketua belum ada"}
@@ -86,7 +97,7 @@ def test_a_report_from_due_to_accepted_with_reminders_and_compliance(world: Worl
     corrected = applicant.post(
         f"/api/cases/{report_id}/actions/resubmit", json={"form": {**REPORT, "period": "2026-S2"}}
     )
-    assert corrected.status_code == 200, corrected.text
+    assert corrected.status_code == 200 and corrected.json()["status"] == "resubmitted", corrected.text
     accepted = verifier.post(f"/api/cases/{report_id}/actions/accept", json={"note": "Lengkap"})
     assert accepted.status_code == 200, accepted.text
     receipt = accepted.json()["letter"]
@@ -96,13 +107,18 @@ def test_a_report_from_due_to_accepted_with_reminders_and_compliance(world: Worl
         in mail_about(world, SECRETARY, ": Laporan diterima").get_content()
     )
 
-    # The receipt: a real PDF naming the period, whose QR code opens the public verification.
+    # The receipt: a real PDF naming the period and what was reported, whose QR code opens the public
+    # verification page, which says it is genuine.
     response = eventually(lambda: (r := applicant.get(f"/api/cases/{report_id}/letter")).status_code == 200 and r)
-    text = pdf_text(response.content)  # type: ignore[union-attr]
+    assert isinstance(response, httpx.Response)
+    text = pdf_text(response.content)
     assert "TANDA TERIMA LAPORAN SEMESTER" in text and receipt["number"] in text
     assert "Semester II (Juli–Desember) 2026" in text and "Perkumpulan Pemuda Peduli Balikpapan" in text
-    [url] = decode_qr_codes(response.content)  # type: ignore[union-attr]
+    assert "Kegiatan dalam periode : tidak ada kegiatan" in text
+    [url] = decode_qr_codes(response.content)
     assert url == f"{world.base}/verify/{receipt['verification_code']}"
+    page = httpx.get(url)
+    assert page.status_code == 200 and "Surat ini asli" in page.text and receipt["number"] in page.text
     assert world.client().get(f"/api/verify/{receipt['verification_code']}").json()["genuine"] is True
 
     # One report accepted: one period still missed (late); both accepted: up to date again.

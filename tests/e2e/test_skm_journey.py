@@ -89,9 +89,17 @@ def test_an_ormas_files_an_skm_and_receives_a_verifiable_letter(world: World) ->
     letter = approved.json()["letter"]
     assert re.fullmatch(r"SKM/\d{4}/KESBANGPOL/\d{4}", letter["number"])
 
-    # One e-mail per status change.
-    subjects = [str(m.message["Subject"]) for m in mails_to(world, email, 5)]
-    assert len(subjects) == 5 and all(reference in subject for subject in subjects)
+    # One e-mail per step that concerns the organisation (the definitions word them): filed, revision
+    # requested, resubmitted, forwarded, held, approved; taking the case, the field visit and the release
+    # are the office's own business.
+    mails = mails_to(world, email, 6)
+    assert all(reference in str(mail.message["Subject"]) for mail in mails)
+    subjects = sorted(str(mail.message["Subject"]).split(": ", 1)[1] for mail in mails)
+    assert subjects == sorted([
+        "Permohonan diterima", "Perlu perbaikan", "Perbaikan diterima", "Diteruskan ke kepala bidang",
+        "Ditangguhkan untuk evaluasi", "Disetujui",
+    ])  # fmt: skip
+    assert "Alasan: Perlu evaluasi tim" in mail_about(world, email, "Ditangguhkan").get_content()
     assert letter["number"] in mail_about(world, email, "Disetujui").get_content()
 
     # The timeline (a read model) shows every step.
