@@ -129,7 +129,8 @@ def check(
 def remind(
     today: str = typer.Option(None, help="sweep as if it were this ISO date (local and test systems only)"),
 ) -> None:
-    """Record the reminders of periodic reports due today; their mails follow (a timer does this too)."""
+    """Record what is due today: reminders of periodic reports (their mails follow), cases past their
+    service level. A timer in the submissions service does this too."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
     from contracts.errors import ServiceError
@@ -143,7 +144,7 @@ def remind(
     except ServiceError as error:
         console.print(f"[red]satu remind:[/red] {error}")
         raise typer.Exit(1) from None
-    console.print(f"{result['recorded']} reminder(s) recorded")
+    console.print(f"{result['reminders']} reminder(s) and {result['overdue_cases']} overdue case(s) recorded")
 
 
 @app.command()

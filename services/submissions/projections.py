@@ -36,6 +36,7 @@ class CaseProjection:
             sa.Column("assignee_id", sa.String(64)),  # who holds the case (take / assign)
             sa.Column("assignee_name", sa.String(120)),
             sa.Column("clock", sa.String(10)),  # the service-level clock: running, paused, stopped
+            sa.Column("overdue", sa.Boolean),  # past the service level (announced once by case.overdue.v1)
         )
         self.timeline = sa.Table(
             "case_timeline",
@@ -95,6 +96,7 @@ class CaseProjection:
             assignee_id=(case.assignee or {}).get("id"),
             assignee_name=(case.assignee or {}).get("name"),
             clock=case.clock,
+            overdue=True if event.event_type == "case.overdue.v1" else None,
         )
         newer = statement.excluded
         connection.execute(
@@ -109,6 +111,7 @@ class CaseProjection:
                     "assignee_id": sa.func.coalesce(newer.assignee_id, self.cases.c.assignee_id),
                     "assignee_name": sa.func.coalesce(newer.assignee_name, self.cases.c.assignee_name),
                     "clock": sa.func.coalesce(newer.clock, self.cases.c.clock),
+                    "overdue": sa.func.coalesce(newer.overdue, self.cases.c.overdue),
                 },
                 where=self.cases.c.version < newer.version,  # an older event never overwrites a newer state
             )

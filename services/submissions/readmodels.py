@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from contracts.identity import Caller, Role
+from contracts.workflow import Workflow
 from infra.catalogue import Catalogue
 from services.submissions.projections import CaseProjection
 
@@ -70,3 +71,28 @@ def timeline(engine: sa.Engine, projection: CaseProjection, case_id: str) -> lis
     steps = projection.timeline
     query = sa.select(steps).where(steps.c.case_id == case_id).order_by(steps.c.version)
     return _rows(engine, query)
+
+
+def running_cases(
+    engine: sa.Engine,
+    projection: CaseProjection,
+    workflow: Workflow,
+    now: dt.datetime,
+    after: str | None,
+    page: int = 1000,
+) -> list[str]:
+    """Ids of ``workflow``'s cases whose clock runs and that were filed long enough ago to be overdue (a
+    working day is never shorter than a calendar day), not yet announced, in id order from ``after``."""
+    cases = projection.cases
+    assert workflow.sla_days is not None
+    query = (
+        sa.select(cases.c.case_id)
+        .where(cases.c.service == workflow.key, cases.c.clock == "running", cases.c.overdue.is_(None))
+        .where(cases.c.submitted_at <= now - dt.timedelta(days=workflow.sla_days))
+        .order_by(cases.c.case_id)
+        .limit(page)
+    )
+    if after is not None:
+        query = query.where(cases.c.case_id > after)
+    with engine.connect() as connection:
+        return [str(case_id) for case_id in connection.scalars(query)]

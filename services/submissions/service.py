@@ -174,17 +174,36 @@ class SubmissionsService:
 
     @expected
     def send_due_reminders(self, caller: dict[str, Any], today: str | None = None) -> dict[str, int]:
-        """Run the reminders' sweep now (admin or system). ``today`` (ISO date) is for local and test
-        systems only, to see what a later day sends. Example: send_due_reminders(caller, "2026-08-01")"""
+        """Run the deadlines' sweep now (admin or system): reminders of periodic reports, cases past their
+        service level. ``today`` (ISO date) is for local and test systems only, to see what a later day
+        records. Example: send_due_reminders(caller, "2026-08-01") -> {"reminders": 3, "overdue_cases": 1}"""
         who = self.identity.verify(caller)
         who.require(Role.ADMIN, Role.SYSTEM)
         if today is not None and self.settings.env == "production":
             raise PermissionDenied("a production system sweeps for the real date only")
         day = _parse_date(today) if today else self.settings.today or self.app.today()
-        return {"recorded": self._sweep(day)}
+        return self._sweep(day)
 
-    def _sweep(self, today: dt.date) -> int:
-        """Page through the registry's directory (keyset, 1,000 at a time) and record what is due."""
+    def _sweep(self, today: dt.date) -> dict[str, int]:
+        """Record what is due: reminders of periodic reports, and cases past their service level."""
+        return {"reminders": self._sweep_reminders(today), "overdue_cases": self._sweep_overdue_cases(today)}
+
+    def _sweep_overdue_cases(self, today: dt.date) -> int:
+        zone = self.app.calendar.zone
+        real_today = dt.datetime.now(zone).date()
+        moment = dt.datetime.now(dt.UTC) if today == real_today else dt.datetime.combine(today, dt.time(23, 59), zone)
+        announced = 0
+        for workflow in self.app.catalogue.workflows.values():
+            if workflow.sla_days is None:
+                continue
+            after = None
+            while ids := readmodels.running_cases(self.cases.engine, self.cases.projection, workflow, moment, after):  # type: ignore[arg-type]
+                announced += self.app.announce_overdue(ids, moment)
+                after = ids[-1]
+        return announced
+
+    def _sweep_reminders(self, today: dt.date) -> int:
+        """Page through the registry's directory (keyset, 1,000 at a time) and record the reminders due."""
         recorded = 0
         for workflow in self.app.catalogue.workflows.values():
             if workflow.deadline is None:

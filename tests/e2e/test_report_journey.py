@@ -16,10 +16,10 @@ import httpx
 import pytest
 
 from ops.seed import APPLICANT
-from tests.support.factories import pdf_bytes
 from tests.support.pdf import decode_qr_codes, pdf_text
 from tests.support.system import eventually
 from tests.support.world import World, mail_about, running_world
+from tests.support.world import upload as upload_pdf
 
 TODAY = "2027-08-02"
 SECRETARY = APPLICANT[0]
@@ -32,10 +32,12 @@ def world(request: pytest.FixtureRequest, amqp_uri: str, tmp_path: Path) -> Iter
         yield world
 
 
-def remind(world: World, day: str) -> int:
+def remind(world: World, day: str) -> tuple[int, int]:
+    """`satu remind --today DAY`: (reminders recorded, overdue cases announced)."""
     run = world.satu("remind", "--today", day)
     assert run.returncode == 0, run.stderr
-    return int(run.stderr.split()[0] if run.stderr.strip() else run.stdout.split()[0])
+    words = (run.stdout + run.stderr).split()
+    return int(words[0]), int(words[words.index("and") + 1])
 
 
 def test_a_report_from_due_to_accepted_with_reminders_and_compliance(world: World) -> None:
@@ -53,16 +55,22 @@ def test_a_report_from_due_to_accepted_with_reminders_and_compliance(world: Worl
 
     # The sweep pages through the registry's directory (a read model: wait for the ormas to be in it).
     eventually(lambda: any(o["organisation_id"] == organisation_id for o in verifier.get("/api/organisations").json()))
-    assert remind(world, "2027-01-17") == 1  # 14 days before 2026-S2 is due
-    assert remind(world, "2027-01-17") == 0  # the timer again, or another replica: nothing twice
+    # An SKM filed today (2026-11) and left waiting: its 15 working days have long passed by mid-January.
+    skm = applicant.post("/api/cases", json={"attachments": [{"file_id": upload_pdf(applicant), "kind": "deed"}]})
+    assert skm.status_code == 201, skm.text
+    eventually(lambda: any(c["case_id"] == skm.json()["id"] for c in verifier.get("/api/queue").json()))
+    assert remind(world, "2027-01-17") == (1, 1)  # 14 days before 2026-S2 is due; the SKM is overdue
+    assert remind(world, "2027-01-17") == (0, 0)  # the timer again, or another replica: nothing twice
+    history = verifier.get(f"/api/cases/{skm.json()['id']}/history").json()
+    assert history[-1]["type"] == "Case.Overdue" and history[-1]["data"]["days_used"] > 15
     reminder = mail_about(world, SECRETARY, "Pengingat laporan semester")
     assert "Semester II (Juli–Desember) 2026" in reminder["Subject"]
     assert "Jatuh tempo: 31 Januari 2027" in reminder.get_content()
 
-    assert remind(world, "2027-02-01") == 1  # a day late
+    assert remind(world, "2027-02-01") == (1, 0)  # a day late
     assert "tidak aktif" in mail_about(world, SECRETARY, "Laporan semester terlambat").get_content()
     eventually(lambda: reporting_status() == "late")
-    assert remind(world, "2027-08-01") == 1  # 2027-S1 missed too: two in a row
+    assert remind(world, "2027-08-01") == (1, 0)  # 2027-S1 missed too: two in a row
     eventually(lambda: reporting_status() == "inactive")
     inactive = verifier.get("/api/organisations", params={"reporting_status": "inactive"}).json()
     assert [o["missed_periods"] for o in inactive if o["organisation_id"] == organisation_id] == [
@@ -123,14 +131,14 @@ def test_a_report_from_due_to_accepted_with_reminders_and_compliance(world: Worl
 
     # One report accepted: one period still missed (late); both accepted: up to date again.
     eventually(lambda: reporting_status() == "late")
-    upload = applicant.post("/api/files", files={"file": ("kegiatan.pdf", pdf_bytes(), "application/pdf")})
+    activity_file = upload_pdf(applicant, "kegiatan.pdf")
     activity = {"held_on": "2027-03-14", "title": "Kerja bakti lingkungan Klandasan Ilir"}
     second = applicant.post(
         "/api/cases",
         json={
             "service": "report",
             "form": {**REPORT, "period": "2027-S1", "no_activity": False, "activities": [activity]},
-            "attachments": [{"file_id": upload.json()["file_id"], "kind": "activity_report"}],
+            "attachments": [{"file_id": activity_file, "kind": "activity_report"}],
         },
     )
     assert second.status_code == 201, second.text
