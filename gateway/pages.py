@@ -79,6 +79,15 @@ class Words:
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
 
+    @property
+    def issuer(self) -> str:
+        """ "Badan Kesatuan Bangsa dan Politik Kota Balikpapan": the office, as the region names it."""
+        return f"{self.catalogue.region.office_name} {self.catalogue.region.name}"
+
+    @property
+    def timezone(self) -> str:
+        return self.catalogue.region.timezone
+
     def service(self, key: object) -> str:
         workflow = self.catalogue.workflow(str(key))
         return workflow.label if workflow else str(key)

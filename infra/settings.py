@@ -107,15 +107,10 @@ class Settings(BaseSettings):
     mail_sender: str = "Satu Ormas <noreply@satu-ormas.local>"
     upload_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     relay_poll_seconds: float = Field(default=0.05, gt=0, le=60)
-    region_name: str = "Kota Balikpapan"
-    timezone: str = "Asia/Makassar"
     # Local/test only: the date the reminders' sweep takes for today (time advanced by configuration).
     today: dt.date | None = None
     # The region's profile and workflow definitions (regions/balikpapan when empty): see infra/catalogue.py.
     region_dir: Path | None = None
-    letter_title: str = "SURAT KETERANGAN MELAPOR"
-    # Python format string; fields: seq, year, register.
-    letter_number_format: str = "{register}/{seq:04d}/KESBANGPOL/{year}"
     token_ttl_seconds: int = Field(default=12 * 3600, ge=60)
     rpc_timeout_seconds: float = Field(default=30.0, gt=0)
 

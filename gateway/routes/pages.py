@@ -39,8 +39,8 @@ _FAILED = (*UNAVAILABLE, RemoteError)
 _INCOMPLETE = "Isi alamat e-mail yang benar dan kata sandi Anda."
 
 
-def _issuer(settings: Settings) -> dict[str, str]:
-    return {"issuer": f"Badan Kesatuan Bangsa dan Politik {settings.region_name}"}
+def _issuer(request: Request) -> dict[str, str]:
+    return {"issuer": request.app.state.words.issuer}
 
 
 def _session(request: Request, settings: Settings) -> Caller | None:
@@ -58,14 +58,14 @@ def _to_login(next_path: str, settings: Settings) -> Response:
 
 
 def _problem(request: Request, settings: Settings, status: int) -> Response:
-    context = {"status": status, **_issuer(settings)}
+    context = {"status": status, **_issuer(request)}
     return pages.render(request, "error.html", context, status_code=status, headers=pages.PRIVATE)
 
 
 def _login_form(
     request: Request, settings: Settings, next_path: str, email: str = "", error: str = "", status: int = 200
 ) -> Response:
-    context = {"next": next_path, "email": email[:200], "error": error, **_issuer(settings)}
+    context = {"next": next_path, "email": email[:200], "error": error, **_issuer(request)}
     return pages.render(request, "login.html", context, status_code=status, headers=pages.PRIVATE)
 
 
@@ -128,7 +128,7 @@ def home(request: Request, rpc: Rpc, settings: SettingsDep) -> Response:
         log.warning("home page: submissions unavailable (%s)", type(error).__name__)
         return _problem(request, settings, 503)
     words = request.app.state.words
-    context = {"cases": pages.case_list(cases, settings.timezone, words), "signed_in": True, **_issuer(settings)}
+    context = {"cases": pages.case_list(cases, words.timezone, words), "signed_in": True, **_issuer(request)}
     return pages.render(request, "home.html", context, headers=pages.PRIVATE)
 
 
@@ -159,6 +159,6 @@ def case_page(case_id: str, request: Request, rpc: Rpc, settings: SettingsDep) -
     except (NotFound, *_FAILED) as error:  # the read model may lag; the case itself is what matters
         log.info("case page without timeline (%s)", type(error).__name__)
         timeline = None
-    context = pages.case_page_context(case, timeline, settings.timezone, request.app.state.words)
-    context |= {"signed_in": True, **_issuer(settings)}
+    context = pages.case_page_context(case, timeline, request.app.state.words.timezone, request.app.state.words)
+    context |= {"signed_in": True, **_issuer(request)}
     return pages.render(request, "case.html", context, headers=pages.PRIVATE)

@@ -34,7 +34,7 @@ def verify_page(code: str, request: Request, rpc: Rpc, settings: SettingsDep) ->
 
     Example: `GET /verify/K7Q2M9XA` -> an HTML page in Bahasa Indonesia.
     """
-    issuer = f"Badan Kesatuan Bangsa dan Politik {settings.region_name}"
+    issuer = request.app.state.words.issuer
     try:
         if len(code) > _MAX_CODE:
             raise NotFound("verification code too long")

@@ -1,27 +1,44 @@
 """Half-yearly reports end to end, with time moved by configuration (never by sleeping).
 
-The whole system runs with SATU_TODAY=2027-08-02 (its idea of today: which periods have begun, the
-receipt's date); `satu remind --today …` sweeps as on earlier days. The demo ormas (recorded on the real
-today, in 2026-S2) is reminded before 2026-S2 is due, told when it is overdue, turns late and then
-inactive when 2027-S1 is missed too, files both reports — returned once, accepted — receives numbered
-receipts whose QR codes verify, and is up to date again. Mail is read from a real SMTP server.
+The demo ormas is recorded on the real today, in some period FIRST; SECOND and THIRD follow. The whole
+system runs with SATU_TODAY two days after SECOND is due (its idea of today: which periods have begun,
+the receipt's date); `satu remind --today …` sweeps as on earlier days. The ormas is reminded before
+FIRST is due, told when it is overdue, turns late and then inactive when SECOND is missed too, files
+both reports — returned once, accepted — receives numbered receipts whose QR codes verify, and is up to
+date again. Every date is computed from the region's calendar, so the test holds on any real day. Mail is
+read from a real SMTP server.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
+from infra.catalogue import load_catalogue
+from infra.dates import indonesian_date
 from ops.seed import APPLICANT
 from tests.support.pdf import decode_qr_codes, pdf_text
 from tests.support.system import eventually
 from tests.support.world import World, mail_about, running_world
 from tests.support.world import upload as upload_pdf
 
-TODAY = "2027-08-02"
+DEADLINE = load_catalogue().workflows["report"].deadline
+assert DEADLINE is not None
+REAL_TODAY = dt.datetime.now(ZoneInfo("Asia/Makassar")).date()
+FIRST = DEADLINE.periods_ending_between(REAL_TODAY, REAL_TODAY + dt.timedelta(days=400))[0]
+SECOND, THIRD = DEADLINE.at_index(FIRST.index + 1), DEADLINE.at_index(FIRST.index + 2)
+TODAY = (SECOND.due_on + dt.timedelta(days=2)).isoformat()
+
+
+def day(base: dt.date, days: int) -> str:
+    return (base + dt.timedelta(days=days)).isoformat()
+
+
 SECRETARY = APPLICANT[0]
 REPORT = {"no_activity": True, "signed_by_chair": "Budi Santoso", "signed_by_secretary": "Siti Sekretaris"}
 
@@ -50,47 +67,52 @@ def test_a_report_from_due_to_accepted_with_reminders_and_compliance(world: Worl
     # What the organisation owes, as of the system's today.
     due = applicant.get("/api/reports/due").json()
     assert [(row["period"], row["due_on"], row["overdue"]) for row in due] == [
-        ("2026-S2", "2027-01-31", True), ("2027-S1", "2027-07-31", True), ("2027-S2", "2028-01-31", False),
+        (FIRST.key, FIRST.due_on.isoformat(), True), (SECOND.key, SECOND.due_on.isoformat(), True),
+        (THIRD.key, THIRD.due_on.isoformat(), False),
     ]  # fmt: skip
 
     # The sweep pages through the registry's directory (a read model: wait for the ormas to be in it).
     eventually(lambda: any(o["organisation_id"] == organisation_id for o in verifier.get("/api/organisations").json()))
-    # An SKM filed today (2026-11) and left waiting: its 15 working days have long passed by mid-January.
+    # An SKM filed today and left waiting: its 15 working days pass in the months the sweeps cover.
     skm = applicant.post("/api/cases", json={"attachments": [{"file_id": upload_pdf(applicant), "kind": "deed"}]})
     assert skm.status_code == 201, skm.text
     eventually(lambda: any(c["case_id"] == skm.json()["id"] for c in verifier.get("/api/queue").json()))
-    assert remind(world, "2027-01-17") == (1, 1)  # 14 days before 2026-S2 is due; the SKM is overdue
-    assert remind(world, "2027-01-17") == (0, 0)  # the timer again, or another replica: nothing twice
-    history = verifier.get(f"/api/cases/{skm.json()['id']}/history").json()
-    assert history[-1]["type"] == "Case.Overdue" and history[-1]["data"]["days_used"] > 15
+    reminders, overdue = remind(world, day(FIRST.due_on, -14))  # 14 days before FIRST is due
+    assert reminders == 1
+    assert remind(world, day(FIRST.due_on, -14)) == (0, 0)  # the timer again, or another replica: nothing twice
     reminder = mail_about(world, SECRETARY, "Pengingat laporan semester")
-    assert "Semester II (Juli–Desember) 2026" in reminder["Subject"]
-    assert "Jatuh tempo: 31 Januari 2027" in reminder.get_content()
+    assert FIRST.label in reminder["Subject"]
+    assert f"Jatuh tempo: {indonesian_date(FIRST.due_on)}" in reminder.get_content()
 
-    assert remind(world, "2027-02-01") == (1, 0)  # a day late
+    reminders, later = remind(world, day(FIRST.due_on, 1))  # a day late
+    assert reminders == 1
+    overdue += later
     assert "tidak aktif" in mail_about(world, SECRETARY, "Laporan semester terlambat").get_content()
     eventually(lambda: reporting_status() == "late")
-    assert remind(world, "2027-08-01") == (1, 0)  # 2027-S1 missed too: two in a row
+    reminders, later = remind(world, day(SECOND.due_on, 1))  # SECOND missed too: two in a row
+    assert reminders == 1 and overdue + later == 1  # the SKM was announced overdue once, by one sweep
+    history = verifier.get(f"/api/cases/{skm.json()['id']}/history").json()
+    assert history[-1]["type"] == "Case.Overdue" and history[-1]["data"]["days_used"] > 15
     eventually(lambda: reporting_status() == "inactive")
     inactive = verifier.get("/api/organisations", params={"reporting_status": "inactive"}).json()
     assert [o["missed_periods"] for o in inactive if o["organisation_id"] == organisation_id] == [
-        ["2026-S2", "2027-S1"]
+        [FIRST.key, SECOND.key]
     ]
 
-    # The organisation drafts its 2026-S2 report, updates the draft ("no activity" is a valid report) and
+    # The organisation drafts its FIRST report, updates the draft ("no activity" is a valid report) and
     # submits it; the verifier returns it once; it is corrected and accepted with a numbered receipt.
-    filing = {"service": "report", "form": {**REPORT, "period": "2026-S2", "no_activity": False}}
+    filing = {"service": "report", "form": {**REPORT, "period": FIRST.key, "no_activity": False}}
     draft = applicant.post("/api/cases", json=filing)
     assert draft.status_code == 201 and draft.json()["status"] == "draft", draft.text
     report_id = draft.json()["id"]
-    assert draft.json()["subject"] == "2026-S2" and not draft.json()["sla"]["running"]
+    assert draft.json()["subject"] == FIRST.key and not draft.json()["sla"]["running"]
     updated = applicant.post(
-        f"/api/cases/{report_id}/actions/update_draft", json={"form": {**REPORT, "period": "2026-S2"}}
+        f"/api/cases/{report_id}/actions/update_draft", json={"form": {**REPORT, "period": FIRST.key}}
     )
     assert updated.status_code == 200 and updated.json()["form"]["no_activity"] is True, updated.text
     retried = applicant.post("/api/cases", json=filing)  # the first filing again (its answer was lost)
     assert retried.status_code == 201 and retried.json()["id"] == report_id and retried.json()["status"] == "draft"
-    again = applicant.post("/api/cases", json={"service": "report", "form": {**REPORT, "period": "2026-S2"}})
+    again = applicant.post("/api/cases", json={"service": "report", "form": {**REPORT, "period": FIRST.key}})
     assert again.status_code == 409 and again.json()["error"]["field"] == "form.period"
     assert draft.json()["reference"] in again.json()["error"]["message"]
     assert applicant.get("/api/reports/due").json()[0]["status"] == "draft"  # started, not yet filed
@@ -103,15 +125,15 @@ def test_a_report_from_due_to_accepted_with_reminders_and_compliance(world: Worl
     assert returned.status_code == 200 and not returned.json()["sla"]["running"]
     assert "Tanda tangan ketua belum ada" in mail_about(world, SECRETARY, "Laporan perlu perbaikan").get_content()
     corrected = applicant.post(
-        f"/api/cases/{report_id}/actions/resubmit", json={"form": {**REPORT, "period": "2026-S2"}}
+        f"/api/cases/{report_id}/actions/resubmit", json={"form": {**REPORT, "period": FIRST.key}}
     )
     assert corrected.status_code == 200 and corrected.json()["status"] == "resubmitted", corrected.text
     accepted = verifier.post(f"/api/cases/{report_id}/actions/accept", json={"note": "Lengkap"})
     assert accepted.status_code == 200, accepted.text
     receipt = accepted.json()["letter"]
-    assert receipt["number"] == "TT-LAP/0001/KESBANGPOL/2027" and receipt["issued_on"] == TODAY
+    assert receipt["number"] == f"TT-LAP/0001/KESBANGPOL/{TODAY[:4]}" and receipt["issued_on"] == TODAY
     assert (
-        "Nomor tanda terima: TT-LAP/0001/KESBANGPOL/2027"
+        f"Nomor tanda terima: TT-LAP/0001/KESBANGPOL/{TODAY[:4]}"
         in mail_about(world, SECRETARY, ": Laporan diterima").get_content()
     )
 
@@ -121,7 +143,7 @@ def test_a_report_from_due_to_accepted_with_reminders_and_compliance(world: Worl
     assert isinstance(response, httpx.Response)
     text = pdf_text(response.content)
     assert "TANDA TERIMA LAPORAN SEMESTER" in text and receipt["number"] in text
-    assert "Semester II (Juli–Desember) 2026" in text and "Perkumpulan Pemuda Peduli Balikpapan" in text
+    assert FIRST.label in text and "Perkumpulan Pemuda Peduli Balikpapan" in text
     assert "Kegiatan dalam periode : tidak ada kegiatan" in text
     [url] = decode_qr_codes(response.content)
     assert url == f"{world.base}/verify/{receipt['verification_code']}"
@@ -132,12 +154,12 @@ def test_a_report_from_due_to_accepted_with_reminders_and_compliance(world: Worl
     # One report accepted: one period still missed (late); both accepted: up to date again.
     eventually(lambda: reporting_status() == "late")
     activity_file = upload_pdf(applicant, "kegiatan.pdf")
-    activity = {"held_on": "2027-03-14", "title": "Kerja bakti lingkungan Klandasan Ilir"}
+    activity = {"held_on": day(SECOND.starts_on, 70), "title": "Kerja bakti lingkungan Klandasan Ilir"}
     second = applicant.post(
         "/api/cases",
         json={
             "service": "report",
-            "form": {**REPORT, "period": "2027-S1", "no_activity": False, "activities": [activity]},
+            "form": {**REPORT, "period": SECOND.key, "no_activity": False, "activities": [activity]},
             "attachments": [{"file_id": activity_file, "kind": "activity_report"}],
         },
     )
@@ -147,5 +169,5 @@ def test_a_report_from_due_to_accepted_with_reminders_and_compliance(world: Worl
     eventually(lambda: reporting_status() == "up_to_date")
     due = applicant.get("/api/reports/due").json()
     assert [(row["period"], row["status"], row["overdue"]) for row in due] == [
-        ("2026-S2", "accepted", False), ("2027-S1", "accepted", False), ("2027-S2", "not_filed", False),
+        (FIRST.key, "accepted", False), (SECOND.key, "accepted", False), (THIRD.key, "not_filed", False),
     ]  # fmt: skip
