@@ -84,6 +84,8 @@ _TEXTS = {
     "you may only read your own organisation": "Anda hanya dapat melihat organisasi Anda sendiri.",
     "only staff list organisations": "Hanya petugas yang dapat melihat daftar organisasi.",
     "record your organisation first": "Daftarkan organisasi Anda terlebih dahulu.",
+    "the document could not be produced correctly; the office has been told":
+        "Dokumen tidak dapat dibuat dengan benar; kantor sudah diberi tahu.",
     "you may only read your own organisation's reports": "Anda hanya dapat melihat laporan organisasi Anda sendiri.",
     "a production system sweeps for the real date only": (
         "Sistem produksi hanya memeriksa tenggat untuk tanggal hari ini."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -9,13 +10,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from contracts.errors import NotFound
+from contracts.errors import Conflict, NotFound
 from contracts.identity import Caller, Role
 from contracts.organisations import LEGAL_FORM_LABELS
 from infra.catalogue import Catalogue
-from services.documents.letters import LetterContent, render_letter
+from services.documents.letters import LayoutError, LetterContent, render_letter
 from services.documents.projections import LetterProjection
 
+log = logging.getLogger(__name__)
 LEGAL_LABELS: dict[str, str] = {form.value: label for form, label in LEGAL_FORM_LABELS.items()}
 
 
@@ -64,7 +66,13 @@ class LetterArchive:
         path = self.directory / f"{letter['verification_code']}.pdf"
         if path.exists():
             return path.read_bytes()
-        pdf = render_letter(self.content(letter))
+        try:
+            pdf = render_letter(self.content(letter))
+        except LayoutError as error:
+            # Reported to the office (logged as an error) and never served: the applicant is told it is
+            # not ready, staff fix the record or the template, and the next download renders it again.
+            log.error("%s", error)
+            raise Conflict("the document could not be produced correctly; the office has been told") from None
         # Write then rename: a reader never sees half a PDF, and concurrent renders are harmless.
         fd, temporary = tempfile.mkstemp(dir=self.directory, suffix=".part")
         with os.fdopen(fd, "wb") as handle:

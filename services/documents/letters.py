@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import io
 import json
 import os
 import re
@@ -21,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import segno
 import typst
+from pypdf import PdfReader
 
 from infra.dates import indonesian_date
 from services.documents import fonts
@@ -151,4 +153,22 @@ def render_letter(content: LetterContent) -> bytes:
             )
     # compile() gives a list only for per-page images and None when told to write a file itself.
     assert isinstance(pdf, bytes)
+    check_layout(pdf, content)
     return pdf
+
+
+class LayoutError(Exception):
+    """A rendered document does not have its template's shape: it is not issued (see check_layout)."""
+
+
+# Every official document is one page: its number, its particulars, the signature and the QR code
+# together. A second page means something pushed the signature away from what it certifies.
+PAGES = 1
+
+
+def check_layout(pdf: bytes, content: LetterContent) -> None:
+    """Refuse a document that is not its template's page count: text someone typed must never move the
+    signature and the QR code away from what they certify (or add pages of its own)."""
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    if pages != PAGES:
+        raise LayoutError(f"{content.template} {content.number} rendered to {pages} pages, not {PAGES}: not issued")

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from services.documents.letters import render_letter
+from services.documents.letters import LayoutError, check_layout, render_letter
 from services.submissions.hooks import form_facts
-from tests.support.factories import letter_content
+from tests.support.factories import letter_content, pdf_bytes
 from tests.support.pdf import decode_qr_codes, page_count, pdf_text
 
 URL = "https://satu-ormas.example.id/verify/7c1e9a0d5b7e4a1f8c6d2e0b9a7f5c3d"
@@ -70,3 +70,9 @@ def test_an_unknown_template_is_refused() -> None:
         render_letter(letter_content(template="../../etc/passwd"))
     with pytest.raises(ValueError, match="no document template"):
         render_letter(letter_content(template="_layout"))
+
+
+def test_a_document_that_is_not_one_page_is_not_issued() -> None:
+    check_layout(pdf_bytes(1), letter_content())  # a one-page letter passes
+    with pytest.raises(LayoutError, match="rendered to 2 pages, not 1: not issued"):
+        check_layout(pdf_bytes(2), letter_content())
