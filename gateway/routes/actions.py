@@ -12,6 +12,8 @@ from fastapi import APIRouter, Body, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.cases import ActionRequest, Assignee, Note, Reason
+from contracts.views import CaseView
+from contracts.workflow import Workflow
 from gateway.attachments import AttachmentRef, resolve
 from gateway.auth import CurrentCaller, SignedCaller
 from gateway.deps import Rpc, Uploads
@@ -37,6 +39,7 @@ class ActionBody(BaseModel):
 
 @router.post(
     "/cases/{case_id}/actions/{action}",
+    response_model=CaseView,
     responses=refusals(
         forbidden="the caller's role may not take this step",
         conflict="the case's state does not allow this step (or a step must come first)",
@@ -70,7 +73,7 @@ def take_action(
     return rpc.service("submissions").act(signed, case_id, action, request.model_dump(mode="json"))
 
 
-@router.get("/workflows")
+@router.get("/workflows", response_model=list[Workflow])
 def list_workflows(rpc: Rpc) -> list[dict[str, Any]]:
     """Every service of the region: its states and actions with Bahasa Indonesia labels, who may take
     each action and from where, what each needs, and the service level in working days. Public: it is

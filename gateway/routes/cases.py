@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query
 
 from contracts.cases import IDEMPOTENCY_KEY_PATTERN, CaseStatus, CaseSubmission
+from contracts.views import CaseRow, CaseView, HistoryRecord, ReportDue, TimelineStep
 from gateway.attachments import CaseRequest, resolve
 from gateway.auth import CurrentCaller, SignedCaller
 from gateway.deps import Rpc, Uploads
@@ -24,6 +25,7 @@ IDEMPOTENCY_HELP = (
 
 @router.post(
     "/cases",
+    response_model=CaseView,
     status_code=201,
     responses=refusals(forbidden="only applicants file cases", conflict="record the organisation before filing"),
 )
@@ -55,7 +57,7 @@ def submit_case(
     return rpc.service("submissions").submit_case(signed, submission.model_dump(mode="json"))
 
 
-@router.get("/cases")
+@router.get("/cases", response_model=list[CaseRow])
 def list_cases(
     signed: SignedCaller,
     rpc: Rpc,
@@ -70,6 +72,7 @@ def list_cases(
 
 @router.get(
     "/reports/due",
+    response_model=list[ReportDue],
     responses=refusals(forbidden="only an organisation's board has reports", conflict="record the organisation first"),
 )
 def reports_due(signed: SignedCaller, rpc: Rpc) -> list[dict[str, Any]]:
@@ -83,7 +86,11 @@ def reports_due(signed: SignedCaller, rpc: Rpc) -> list[dict[str, Any]]:
     return rpc.service("submissions").reports_due(signed)
 
 
-@router.get("/queue", responses=refusals(forbidden="only verifiers and approvers have a work queue"))
+@router.get(
+    "/queue",
+    response_model=list[CaseRow],
+    responses=refusals(forbidden="only verifiers and approvers have a work queue"),
+)
 def work_queue(signed: SignedCaller, rpc: Rpc) -> list[dict[str, Any]]:
     """Cases waiting for the caller's role (verifier or approver), oldest first.
 
@@ -92,7 +99,7 @@ def work_queue(signed: SignedCaller, rpc: Rpc) -> list[dict[str, Any]]:
     return rpc.service("submissions").work_queue(signed)
 
 
-@router.get("/cases/{case_id}")
+@router.get("/cases/{case_id}", response_model=CaseView)
 def get_case(case_id: CaseId, signed: SignedCaller, rpc: Rpc) -> dict[str, Any]:
     """The current state of a case.
 
@@ -101,7 +108,7 @@ def get_case(case_id: CaseId, signed: SignedCaller, rpc: Rpc) -> dict[str, Any]:
     return rpc.service("submissions").get_case(signed, case_id)
 
 
-@router.get("/cases/{case_id}/timeline")
+@router.get("/cases/{case_id}/timeline", response_model=list[TimelineStep])
 def case_timeline(case_id: CaseId, signed: SignedCaller, rpc: Rpc) -> list[dict[str, Any]]:
     """The status changes of a case, oldest first.
 
@@ -111,7 +118,7 @@ def case_timeline(case_id: CaseId, signed: SignedCaller, rpc: Rpc) -> list[dict[
     return rpc.service("submissions").case_timeline(signed, case_id)
 
 
-@router.get("/cases/{case_id}/history")
+@router.get("/cases/{case_id}/history", response_model=list[HistoryRecord])
 def case_history(case_id: CaseId, signed: SignedCaller, rpc: Rpc) -> list[dict[str, Any]]:
     """Audit trail: every stored event of the case (version, type, at, actor, data).
 
@@ -121,7 +128,7 @@ def case_history(case_id: CaseId, signed: SignedCaller, rpc: Rpc) -> list[dict[s
     return rpc.service("submissions").case_history(signed, case_id)
 
 
-@router.get("/cases/{case_id}/state")
+@router.get("/cases/{case_id}/state", response_model=CaseView)
 def case_state(
     case_id: CaseId,
     signed: SignedCaller,

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body
 
 from contracts.cases import Noted, Reasoned, Resubmission
+from contracts.views import CaseView
 from gateway.attachments import ResubmissionRequest, resolve
 from gateway.auth import CurrentCaller, SignedCaller
 from gateway.deps import Rpc, Uploads
@@ -28,7 +29,7 @@ router = APIRouter(
 OptionalNote = Annotated[Noted | None, Body()]
 
 
-@router.post("/revision-requests")
+@router.post("/revision-requests", response_model=CaseView)
 def request_revision(case_id: CaseId, payload: Reasoned, signed: SignedCaller, rpc: Rpc) -> dict[str, Any]:
     """Verifier sends the file back to the applicant for correction.
 
@@ -37,7 +38,7 @@ def request_revision(case_id: CaseId, payload: Reasoned, signed: SignedCaller, r
     return rpc.service("submissions").request_revision(signed, case_id, payload.model_dump(mode="json"))
 
 
-@router.post("/resubmissions")
+@router.post("/resubmissions", response_model=CaseView)
 def resubmit(
     case_id: CaseId,
     payload: ResubmissionRequest,
@@ -54,7 +55,7 @@ def resubmit(
     return rpc.service("submissions").resubmit(signed, case_id, resubmission.model_dump(mode="json"))
 
 
-@router.post("/forward")
+@router.post("/forward", response_model=CaseView)
 def forward(case_id: CaseId, signed: SignedCaller, rpc: Rpc, payload: OptionalNote = None) -> dict[str, Any]:
     """Verifier passes a complete file on to the approver. The body is optional.
 
@@ -63,7 +64,7 @@ def forward(case_id: CaseId, signed: SignedCaller, rpc: Rpc, payload: OptionalNo
     return rpc.service("submissions").forward(signed, case_id, (payload or Noted()).model_dump(mode="json"))
 
 
-@router.post("/approval")
+@router.post("/approval", response_model=CaseView)
 def approve(case_id: CaseId, signed: SignedCaller, rpc: Rpc, payload: OptionalNote = None) -> dict[str, Any]:
     """Approver approves the case; the letter is then issued. The body is optional.
 
@@ -72,7 +73,7 @@ def approve(case_id: CaseId, signed: SignedCaller, rpc: Rpc, payload: OptionalNo
     return rpc.service("submissions").approve(signed, case_id, (payload or Noted()).model_dump(mode="json"))
 
 
-@router.post("/rejection")
+@router.post("/rejection", response_model=CaseView)
 def reject(case_id: CaseId, payload: Reasoned, signed: SignedCaller, rpc: Rpc) -> dict[str, Any]:
     """Approver rejects the case, saying why.
 

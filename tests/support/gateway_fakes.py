@@ -93,6 +93,20 @@ class FakeRegistry:
         return self.organisations[organisation_id]
 
 
+def case_view(**fields: Any) -> dict[str, Any]:
+    """A complete case as the service answers it (contracts.views.CaseView): the gateway checks the shape."""
+    now = "2026-11-28T02:00:00+00:00"
+    sla = {"sla_days": 15, "running": True, "days_used": 0.0, "days_left": 15.0, "due_at": None, "overdue": False,
+           "due_estimated": False}  # fmt: skip
+    return {
+        "reference": "SKM-2026-ABCD1234", "service": "skm", "workflow_version": 2, "status": "submitted",
+        "status_label": "Diajukan", "organisation_name": "Perkumpulan Uji", "superseded_attachments": [],
+        "note": None, "form": None, "subject": None, "last_reason": None, "assignee": None, "letter": None,
+        "actions_done": [], "actions_open": [], "sla": sla, "clock_changes": [], "version": 1,
+        "created_at": now, "modified_at": now, **fields,
+    }  # fmt: skip
+
+
 class FakeSubmissions:
     def __init__(self) -> None:
         self.cases: dict[str, dict[str, Any]] = {}
@@ -105,13 +119,11 @@ class FakeSubmissions:
             raise Conflict("record your organisation before filing", field="organisation")
         submission = CaseSubmission.model_validate(payload)  # the service's own contract
         self.calls.append(("submit_case", (who, payload)))
-        case: dict[str, Any] = {
-            "id": str(uuid.uuid4()),
-            "status": "submitted",
-            "organisation_id": who.organisation_id,
-            "attachments": [a.model_dump(mode="json") for a in submission.attachments],
-            "version": 1,
-        }
+        case = case_view(
+            id=str(uuid.uuid4()),
+            organisation_id=who.organisation_id,
+            attachments=[a.model_dump(mode="json") for a in submission.attachments],
+        )
         self.cases[case["id"]] = case
         return case
 

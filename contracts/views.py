@@ -1,0 +1,129 @@
+"""What the API answers about cases: typed views (the gateway declares them as response models, so a
+client generated from the OpenAPI document knows every field). The submissions service builds them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from contracts.cases import Attachment
+
+
+class Holder(BaseModel):
+    """Who holds a case: took it from the queue, or was handed it."""
+
+    id: str
+    role: str
+    name: str | None = None
+
+
+class IssuedDocument(BaseModel):
+    """A numbered letter or receipt issued by a step of the case."""
+
+    number: str
+    register_name: str
+    year: int
+    sequence: int
+    verification_code: str
+    issued_on: dt.date
+    title: str
+    kind: str | None = Field(default=None, description='the output: "letter", "receipt"')
+    template: str | None = None
+    facts: dict[str, Any] | None = Field(default=None, description="what the document states of the form")
+
+
+class ServiceLevel(BaseModel):
+    """The case's clock in working days (the region's public holidays and collective leave excluded)."""
+
+    sla_days: int | None
+    running: bool
+    days_used: float
+    days_left: float | None
+    due_at: dt.datetime | None = Field(description="while the clock runs: when the limit is reached")
+    overdue: bool
+    due_estimated: bool = Field(description="the due moment lies past the last published calendar year")
+
+
+class ClockChangeView(BaseModel):
+    at: dt.datetime
+    clock: str = Field(description="running, paused or stopped from this moment")
+    by: str | None
+    reason: str | None
+
+
+class CaseView(BaseModel):
+    id: str
+    reference: str
+    service: str = Field(description="the workflow (GET /api/workflows)")
+    workflow_version: int
+    status: str
+    status_label: str
+    organisation_id: str
+    organisation_name: str
+    attachments: list[Attachment]
+    superseded_attachments: list[Attachment]
+    note: str | None
+    form: dict[str, Any] | None
+    subject: str | None = Field(description='what the case is the one of, e.g. the report period "2026-S1"')
+    last_reason: str | None
+    assignee: Holder | None
+    letter: IssuedDocument | None
+    actions_done: list[str]
+    actions_open: list[str] = Field(description="the steps the definition allows from the current state")
+    sla: ServiceLevel
+    clock_changes: list[ClockChangeView]
+    version: int
+    created_at: dt.datetime
+    modified_at: dt.datetime
+
+
+class CaseRow(BaseModel):
+    """A case in a list or a work queue (the case read model)."""
+
+    case_id: str
+    reference: str
+    service: str
+    organisation_id: str
+    organisation_name: str
+    status: str
+    letter_number: str | None
+    submitted_at: dt.datetime
+    updated_at: dt.datetime
+    version: int
+    assignee_id: str | None = None
+    assignee_name: str | None = None
+    clock: str | None = None
+    overdue: bool | None = None
+
+
+class TimelineStep(BaseModel):
+    case_id: str
+    version: int
+    event_type: str
+    status: str
+    at: dt.datetime
+    actor_role: str
+    reason: str | None
+    note: str | None
+
+
+class HistoryRecord(BaseModel):
+    """One stored event of a case, as an auditor reads it."""
+
+    version: int
+    type: str
+    at: dt.datetime
+    actor: dict[str, Any] | None
+    data: dict[str, Any]
+
+
+class ReportDue(BaseModel):
+    period: str
+    label: str
+    due_on: dt.date
+    case_id: str | None
+    status: str
+    status_label: str
+    overdue: bool
