@@ -127,3 +127,91 @@ class ReportDue(BaseModel):
     status: str
     status_label: str
     overdue: bool
+
+
+class AccountView(BaseModel):
+    id: str
+    email: str
+    full_name: str
+    role: str
+    organisation_id: str | None
+
+
+class SessionView(BaseModel):
+    token: str = Field(description="send as `Authorization: Bearer <token>`")
+    account: AccountView
+
+
+class BoardMemberView(BaseModel):
+    position: str
+    name: str
+    nik: str = Field(description="16 digits for the organisation's owner; masked for everyone else")
+    phone: str = Field(description="masked except for the organisation's owner")
+    term_start: dt.date
+    term_end: dt.date
+
+
+class AddressView(BaseModel):
+    street: str
+    kecamatan: str
+    kelurahan: str
+
+
+class OrganisationView(BaseModel):
+    id: str
+    status: str
+    reporting_status: str = Field(description="up_to_date, late or inactive (half-yearly reports)")
+    missed_reports: list[str]
+    recorded_at: dt.datetime
+    owner_id: str
+    version: int
+    name: str
+    abbreviation: str | None
+    legal_form: str
+    legal_number: str
+    founded_on: dt.date
+    field_of_activity: str
+    address: AddressView
+    npwp: str
+    phone: str
+    email: str
+    board: list[BoardMemberView]
+
+
+class RecordedOrganisation(BaseModel):
+    organisation: OrganisationView
+    token: str = Field(description="a new token that carries the organisation")
+
+
+class DirectoryRow(BaseModel):
+    """An organisation in the staff directory (no personal data)."""
+
+    organisation_id: str
+    name: str | None
+    abbreviation: str | None
+    legal_form: str | None
+    kecamatan: str | None
+    kelurahan: str | None
+    recorded_at: dt.datetime | None
+    reporting_status: str
+    missed_periods: list[str]
+    version: int
+
+
+class StoredFileView(BaseModel):
+    file_id: str = Field(description="name it in a filing or a step's attachments")
+    filename: str
+    size: int
+    sha256: str
+
+
+class Verification(BaseModel):
+    """What anyone may know of an issued document from its QR code."""
+
+    genuine: bool
+    status: str
+    number: str
+    title: str
+    organisation_name: str
+    issued_on: dt.date
+    issuer: str

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from contracts.organisations import AccountCreate, Credentials, StaffAccountCreate
+from contracts.views import AccountView, SessionView
 from gateway.auth import (
     CurrentCaller,
     SignedCaller,
@@ -21,7 +22,12 @@ from gateway.openapi import refusals
 router = APIRouter(prefix="/api", tags=["accounts"])
 
 
-@router.post("/accounts", status_code=201, responses=refusals(conflict="an account with this e-mail already exists"))
+@router.post(
+    "/accounts",
+    response_model=AccountView,
+    status_code=201,
+    responses=refusals(conflict="an account with this e-mail already exists"),
+)
 def register_applicant(payload: AccountCreate, rpc: Rpc) -> dict[str, Any]:
     """Sign up as an ormas board member (role applicant).
 
@@ -31,7 +37,7 @@ def register_applicant(payload: AccountCreate, rpc: Rpc) -> dict[str, Any]:
     return rpc.service("registry").register_applicant(payload.model_dump(mode="json"))
 
 
-@router.post("/session", responses=refusals(not_authenticated="wrong e-mail or password"))
+@router.post("/session", response_model=SessionView, responses=refusals(not_authenticated="wrong e-mail or password"))
 def sign_in(payload: Credentials, response: Response, rpc: Rpc, settings: SettingsDep) -> dict[str, Any]:
     """Sign in. Returns a token (send it as `Authorization: Bearer <token>`) and sets the session cookie.
 
@@ -52,7 +58,7 @@ def sign_out(settings: SettingsDep) -> Response:
     return response
 
 
-@router.get("/me")
+@router.get("/me", response_model=AccountView)
 def my_account(caller: CurrentCaller, signed: SignedCaller, rpc: Rpc) -> dict[str, Any]:
     """The signed-in account.
 
@@ -64,6 +70,7 @@ def my_account(caller: CurrentCaller, signed: SignedCaller, rpc: Rpc) -> dict[st
 
 @router.post(
     "/staff",
+    response_model=AccountView,
     status_code=201,
     responses=refusals(
         forbidden="only admins create staff accounts", conflict="an account with this e-mail already exists"

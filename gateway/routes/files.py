@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, UploadFile
 
 from contracts.identity import Role
+from contracts.views import StoredFileView
 from gateway.auth import CurrentCaller
 from gateway.deps import Uploads
 from gateway.openapi import refusals
@@ -14,7 +15,12 @@ from gateway.openapi import refusals
 router = APIRouter(prefix="/api", tags=["files"])
 
 
-@router.post("/files", status_code=201, responses=refusals(forbidden="only applicants and verifiers upload"))
+@router.post(
+    "/files",
+    response_model=StoredFileView,
+    status_code=201,
+    responses=refusals(forbidden="only applicants and verifiers upload"),
+)
 def upload_file(
     file: Annotated[UploadFile, File(description="a PDF document")], caller: CurrentCaller, store: Uploads
 ) -> dict[str, Any]:

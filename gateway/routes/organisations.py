@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from contracts.organisations import OrganisationCreate
+from contracts.views import DirectoryRow, OrganisationView, RecordedOrganisation
 from gateway.auth import CurrentCaller, SignedCaller, issue_token, set_session_cookie
 from gateway.deps import Rpc, SettingsDep
 from gateway.openapi import refusals
@@ -29,6 +30,7 @@ def list_regions(rpc: Rpc) -> dict[str, list[str]]:
 
 @router.post(
     "",
+    response_model=RecordedOrganisation,
     status_code=201,
     responses=refusals(
         forbidden="only applicants record an organisation", conflict="this account already manages an organisation"
@@ -66,7 +68,7 @@ class ReportingStatus(StrEnum):
     INACTIVE = "inactive"
 
 
-@router.get("", responses=refusals(forbidden="only staff list organisations"))
+@router.get("", response_model=list[DirectoryRow], responses=refusals(forbidden="only staff list organisations"))
 def list_organisations(
     signed: SignedCaller,
     rpc: Rpc,
@@ -85,7 +87,11 @@ def list_organisations(
     return rpc.service("registry").list_organisations(signed, status, after, limit)
 
 
-@router.get("/{organisation_id}", responses=refusals(forbidden="an applicant may only read their own organisation"))
+@router.get(
+    "/{organisation_id}",
+    response_model=OrganisationView,
+    responses=refusals(forbidden="an applicant may only read their own organisation"),
+)
 def get_organisation(organisation_id: OrganisationId, signed: SignedCaller, rpc: Rpc) -> dict[str, Any]:
     """An organisation's profile (own organisation, or any for staff; NIK and phone masked for others).
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from contracts.errors import InvalidInput, NotFound
+from contracts.views import Verification
 from gateway import pages
 from gateway.deps import Rpc, SettingsDep
 
@@ -16,7 +17,7 @@ router = APIRouter(tags=["verification"])
 _MAX_CODE = 128
 
 
-@router.get("/api/verify/{code}")
+@router.get("/api/verify/{code}", response_model=Verification)
 def verify_letter(code: Annotated[str, Path(max_length=_MAX_CODE)], rpc: Rpc) -> dict[str, Any]:
     """Is the letter with this verification code genuine? (404 if it was never issued)
 

@@ -80,7 +80,10 @@ class FakeRegistry:
     def record_organisation(self, caller: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
         who = verify_caller(caller, SECRET)
         who.require(Role.APPLICANT)
-        organisation = {"id": str(uuid.uuid4()), "owner_id": who.user_id, **payload}
+        organisation = {
+            "id": str(uuid.uuid4()), "owner_id": who.user_id, "status": "terdaftar", "reporting_status": "up_to_date",
+            "missed_reports": [], "recorded_at": "2026-11-28T02:00:00+00:00", "version": 1, **payload,
+        }  # fmt: skip
         self.organisations[organisation["id"]] = organisation
         return organisation
 
