@@ -84,6 +84,7 @@ _TEXTS = {
     "you may only read your own organisation": "Anda hanya dapat melihat organisasi Anda sendiri.",
     "only staff list organisations": "Hanya petugas yang dapat melihat daftar organisasi.",
     "record your organisation first": "Daftarkan organisasi Anda terlebih dahulu.",
+    "a request from another site was refused": "Permintaan dari situs lain ditolak.",
     "the document could not be produced correctly; the office has been told":
         "Dokumen tidak dapat dibuat dengan benar; kantor sudah diberi tahu.",
     "you may only read your own organisation's reports": "Anda hanya dapat melihat laporan organisasi Anda sendiri.",

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from gateway import docs, errors, openapi
+from gateway.csrf import CrossSiteGuard
 from gateway.headers import SecurityHeaders
 from gateway.inspector import Inspector
 from gateway.limits import BodyLimit, Limit
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, rpc: RpcClients | None = None) 
     upload = Limit(body_bytes=settings.upload_max_bytes + MULTIPART_OVERHEAD, stated_bytes=settings.upload_max_bytes)
     json_body = Limit(body_bytes=JSON_BODY_LIMIT, stated_bytes=JSON_BODY_LIMIT)
     app.add_middleware(BodyLimit, default=json_body, per_path={"/api/files": upload})
+    app.add_middleware(CrossSiteGuard, settings=settings)
     app.add_middleware(SecurityHeaders, https=settings.public_base_url.startswith("https://"))
     return app
 

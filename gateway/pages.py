@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from contracts.cases import ATTACHMENT_KIND_LABELS
+from gateway.csrf import CSRF_COOKIE, new_form_token, set_form_token
 from infra.catalogue import Catalogue
 from infra.dates import indonesian_date as format_indonesian_date
 
@@ -26,7 +27,9 @@ _HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
     "frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # Nothing leaves for other sites; "no-referrer" would also make browsers send "Origin: null" with
+    # this site's own forms, which the cross-site guard (gateway/csrf.py) must then refuse.
+    "Referrer-Policy": "same-origin",
 }
 PRIVATE = {"Cache-Control": "no-store"}  # pages with a case's details must not stay in shared caches
 
@@ -177,6 +180,10 @@ def render(
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    return _templates.TemplateResponse(
-        request, name, context, status_code=status_code, headers=_HEADERS | (headers or {})
+    # Every page carries the form token its forms post back (sign-in, sign-out): see gateway/csrf.py.
+    token = request.cookies.get(CSRF_COOKIE) or new_form_token()
+    response = _templates.TemplateResponse(
+        request, name, {**context, "csrf_token": token}, status_code=status_code, headers=_HEADERS | (headers or {})
     )
+    set_form_token(response, token, request.app.state.settings)
+    return response

@@ -65,9 +65,18 @@ def submissions(rpc: FakeRpc) -> PageSubmissions:
     return rpc.submissions
 
 
+SAME_SITE = {"Origin": "http://testserver"}  # what a browser sends with a form posted from this site
+
+
+def form_token(client: TestClient) -> str:
+    """The CSRF token of the sign-in page (its cookie half stays in the client's jar)."""
+    page = client.get("/login").text
+    return page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+
+
 def sign_in_with_form(client: TestClient, next_path: str = "/", password: str = PASSWORD):
-    form = {"email": EMAIL, "password": password, "next": next_path}
-    return client.post("/login", data=form, follow_redirects=False)
+    form = {"email": EMAIL, "password": password, "next": next_path, "csrf_token": form_token(client)}
+    return client.post("/login", data=form, headers=SAME_SITE, follow_redirects=False)
 
 
 def test_the_case_link_without_a_session_leads_to_the_sign_in_form(client, submissions) -> None:
@@ -126,7 +135,7 @@ def test_a_wrong_password_shows_the_form_again_with_a_message(client, submission
     assert "Alamat e-mail atau kata sandi salah" in response.text
     assert f'value="{EMAIL}"' in response.text and "sandi-yang-keliru" not in response.text
     assert 'value="/cases/abc"' in response.text
-    assert "set-cookie" not in response.headers
+    assert "satu_session" not in response.headers.get("set-cookie", "")  # no session (a form token only)
 
 
 def test_a_refused_sign_in_shows_the_services_own_words_in_bahasa(client, rpc, submissions) -> None:
@@ -143,7 +152,8 @@ def test_a_refused_sign_in_shows_the_services_own_words_in_bahasa(client, rpc, s
 
 def test_the_case_page_shows_status_timeline_files_and_letter(client, rpc, submissions) -> None:
     sign_in_with_form(client)
-    file_id = upload(client, {}, make_pdf(), name="akta-notaris.pdf").json()["file_id"]
+    from_this_site = {**SAME_SITE, "X-Satu-Request": "1"}  # as the site's own page sends it with the cookie
+    file_id = upload(client, from_this_site, make_pdf(), name="akta-notaris.pdf").json()["file_id"]
     attachment = {"file_id": file_id, "kind": "deed", "filename": "akta-notaris.pdf", "size": 4096, "sha256": "0" * 64}
     case = submissions.add_case(
         "org-siti",
@@ -233,7 +243,18 @@ def test_signing_out_clears_the_session(client, submissions) -> None:
     case = submissions.add_case("org-siti")
     sign_in_with_form(client)
 
-    response = client.post("/logout", follow_redirects=False)
+    response = client.post(
+        "/logout", data={"csrf_token": form_token(client)}, headers=SAME_SITE, follow_redirects=False
+    )
 
     assert response.status_code == 303 and response.headers["location"] == "/login"
     assert client.get(f"/cases/{case['id']}", follow_redirects=False).status_code == 303
+
+
+def test_a_sign_in_form_posted_from_another_site_or_without_its_token_is_refused(client, submissions) -> None:
+    form = {"email": EMAIL, "password": PASSWORD, "next": "/", "csrf_token": form_token(client)}
+    foreign = client.post("/login", data=form, headers={"Origin": "https://evil.example"}, follow_redirects=False)
+    assert foreign.status_code == 403 and "satu_session" not in foreign.cookies
+    no_token = client.post("/login", data={**form, "csrf_token": "x"}, headers=SAME_SITE, follow_redirects=False)
+    assert no_token.status_code == 403
+    assert sign_in_with_form(client).status_code == 303  # from this site, with the token: signed in
