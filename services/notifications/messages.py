@@ -1,17 +1,20 @@
-"""Bahasa Indonesia e-mails for case steps and reminders, worded by the region's workflow definitions.
+"""Bahasa Indonesia e-mails for case steps and report reminders, worded by the region's definitions.
 
-Only whitelisted fields of the event payload are rendered, so personal data
-that travels in events (NIK, addresses, phone numbers) never ends up in mail.
+What a mail says about a step (status, paragraph, the label of the reason) is the workflow definition's,
+and the office that signs it is the region profile's, so a region rewords its mails by editing its folder.
+The envelope around those words is the same for every mail. Only whitelisted fields of the event payload
+are rendered, so personal data that travels in events (NIK, addresses, phone numbers) never ends up in mail.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from contracts.workflow import MailText, RegionProfile
+from contracts.workflow import MailText, RegionProfile, Workflow
 from infra.catalogue import Catalogue
 from infra.dates import indonesian_date
 from services.notifications.mailer import OutgoingMail
@@ -25,8 +28,25 @@ _FOOTER = (
 )
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A mail but for its recipient: composed before the registry is asked for the address, so a step
+    that mails nothing costs no lookup (and cannot be held up by the registry)."""
+
+    message_id: str  # from the event id: a duplicate event is recognisable down to the mail client
+    subject: str
+    body: str
+
+    def to(self, address: str) -> OutgoingMail:
+        return OutgoingMail(message_id=self.message_id, to=address, subject=self.subject, body=self.body)
+
+
+Composer = Callable[[str, Mapping[str, Any], str, str, Catalogue], "Draft | None"]
+
+
 def _single_line(value: Any) -> str:
-    # Values end up in the Subject header, where CR/LF would be rejected (or worse, injected).
+    # Values end up in the Subject header, where CR/LF would be rejected (or worse, injected); a
+    # definition's words are region-edited text too.
     return " ".join(str(value).split())
 
 
@@ -37,106 +57,92 @@ def _lookup(data: Mapping[str, Any], paths: tuple[str, ...]) -> str:
         for part in path.split("."):
             value = value.get(part) if isinstance(value, Mapping) else None
         if value is not None and str(value).strip():
-            return str(value).strip()
+            return _single_line(value)
     return ""
 
 
-Composer = Callable[[str, dict[str, Any], str, str, str, Catalogue], "OutgoingMail | None"]
+def case_wording(workflow: Workflow | None, event_type: str, data: Mapping[str, Any]) -> MailText | None:
+    """The definition's words for this step, or None when the step is no news for the organisation.
 
-
-def case_wording(catalogue: Catalogue, event_type: str, data: Mapping[str, Any]) -> MailText | None:
-    """The definition's words for this step of this service, or None when the step sends no mail.
-
-    A step names its action; the opening event is the filing; an event of a case filed before the kernel
-    names no action and is matched by its event type to the SKM action that emits it today."""
-    workflow = catalogue.workflow(str(data.get("service", "")))
+    A step names its action; the opening event names none and is the filing. An event of a case filed
+    before the kernel names no action either: it is matched by its type to the action that emits it now,
+    so it mails the words it always did."""
     if workflow is None:
         return None
     action = data.get("action")
     if action:
-        defined = workflow.actions.get(str(action))
-        return defined.mail if defined is not None and defined.event == event_type else None
+        # Not checked against the action's current event: a definition renaming it must not silence
+        # the mails of steps already recorded. A step of no definition (sla_overdue) mails nothing.
+        defined = workflow.action(str(action))
+        return defined.mail if defined is not None else None
     if event_type == workflow.filing.event:
         return workflow.filing.mail
     return next((a.mail for a in workflow.actions.values() if a.event == event_type), None)
 
 
 def compose_case_mail(
-    event_type: str,
-    data: dict[str, Any],
-    to: str,
-    event_id: str,
-    public_base_url: str,
-    catalogue: Catalogue,
-) -> OutgoingMail | None:
-    wording = case_wording(catalogue, event_type, data)
-    if wording is None:
-        return None  # not every step is news for the organisation (a field visit, an assignment)
-    workflow = catalogue.workflow(str(data["service"]))
+    event_type: str, data: Mapping[str, Any], event_id: str, public_base_url: str, catalogue: Catalogue
+) -> Draft | None:
+    workflow = catalogue.workflow(str(data.get("service", "")))
+    wording = case_wording(workflow, event_type, data)
+    if workflow is None or wording is None:
+        return None
     reference = _single_line(data["reference"])
-    case_url = f"{public_base_url.rstrip('/')}/cases/{quote(str(data['case_id']), safe='')}"
-    lines = [
-        f"Yth. Pengurus {_single_line(data['organisation_name'])},",
-        "",
-        wording.paragraph,
-        "",
-        f"Nomor permohonan: {reference}",
-        f"Layanan: {_single_line(workflow.label if workflow else data['service'])}",
-        f"Status: {wording.status}",
-    ]
-    # A missing reason or number must not block the mail (the consumer would retry forever); the
-    # case page linked below shows the full record.
+    details = [f"Nomor permohonan: {reference}", f"Layanan: {_single_line(workflow.label)}"]
+    details.append(f"Status: {_single_line(wording.status)}")
+    # A missing reason or number must not block the mail (the consumer would retry forever); the case
+    # page linked below shows the full record.
     reason = _lookup(data, ("reason",))
     if wording.reason_label and reason:
-        lines.append(f"{wording.reason_label}: {reason}")
+        details.append(f"{_single_line(wording.reason_label)}: {reason}")
     number = _lookup(data, ("letter_number", "letter.number"))
     if number:
-        kind = _lookup(data, ("letter.kind",))
-        lines.append(f"{'Nomor tanda terima' if kind == 'receipt' else 'Nomor surat'}: {number}")
-    lines += ["", "Lihat detail permohonan:", case_url, "", footer(catalogue.region)]
-    return OutgoingMail(
-        message_id=f"<{event_id}@satu-ormas>",
-        to=to,
-        subject=f"[Satu Ormas] {reference}: {wording.status}",
-        body="\n".join(lines) + "\n",
-    )
+        receipt = _lookup(data, ("letter.kind",)) == "receipt"
+        details.append(f"{'Nomor tanda terima' if receipt else 'Nomor surat'}: {number}")
+    link = f"{public_base_url.rstrip('/')}/cases/{quote(str(data['case_id']), safe='')}"
+    follow = ("Lihat detail permohonan:", link)
+    return _draft(event_id, f"{reference}: {wording.status}", data, wording, details, follow, catalogue.region)
 
 
 def compose_reminder_mail(
-    event_type: str,
-    data: dict[str, Any],
-    to: str,
-    event_id: str,
-    public_base_url: str,
-    catalogue: Catalogue,
-) -> OutgoingMail | None:
-    """A periodic obligation is due soon (``*.reminder_due.v1``) or overdue (``*.overdue.v1``)."""
+    event_type: str, data: Mapping[str, Any], event_id: str, public_base_url: str, catalogue: Catalogue
+) -> Draft | None:
+    """A periodic report is due soon (``*.reminder_due.v1``) or overdue (``*.overdue.v1``)."""
     workflow = catalogue.workflow(str(data.get("workflow", "")))
-    deadline = workflow.deadline if workflow else None
-    if deadline is None:
+    # The type says which side of the due date the reminder is on; any other report.* event mails nothing.
+    overdue, due = event_type.endswith(".overdue.v1"), event_type.endswith(".reminder_due.v1")
+    if workflow is None or workflow.deadline is None or not (overdue or due):
         return None
-    wording = deadline.mail_after if event_type.endswith(".overdue.v1") else deadline.mail_before
+    wording = workflow.deadline.mail_after if overdue else workflow.deadline.mail_before
     if wording is None:
-        return None
+        return None  # a region may remind on one side of the due date only
     period = _single_line(data["period_label"])
-    due = indonesian_date(dt.date.fromisoformat(str(data["due_on"])))
-    lines = [
-        f"Yth. Pengurus {_single_line(data['organisation_name'])},",
-        "",
-        wording.paragraph,
-        "",
-        f"Laporan: {_single_line(workflow.label if workflow else '')} {period}",
-        f"Jatuh tempo: {due}",
-        "",
-        "Masuk ke Satu Ormas untuk membuat dan mengirim laporan:",
-        f"{public_base_url.rstrip('/')}/",
-        "",
-        footer(catalogue.region),
+    details = [
+        f"Layanan: {_single_line(workflow.label)}",
+        f"Periode: {period}",
+        f"Jatuh tempo: {indonesian_date(dt.date.fromisoformat(str(data['due_on'])))}",
     ]
-    return OutgoingMail(
+    # The organisation's reports page (the gateway is to serve it; its home page lists cases only).
+    link = f"{public_base_url.rstrip('/')}/reports"
+    follow = ("Buat dan kirim laporan melalui tautan berikut:", link)
+    return _draft(event_id, f"{wording.status}: {period}", data, wording, details, follow, catalogue.region)
+
+
+def _draft(
+    event_id: str,
+    subject: str,
+    data: Mapping[str, Any],
+    wording: MailText,
+    details: list[str],
+    follow: tuple[str, str],  # what the link is for, and the link
+    region: RegionProfile,
+) -> Draft:
+    """The envelope every mail shares: greeting, the definition's paragraph, the details, a link, the footer."""
+    lines = [f"Yth. Pengurus {_single_line(data['organisation_name'])},", "", wording.paragraph.strip(), ""]
+    lines += [*details, "", *follow, "", footer(region)]
+    return Draft(
         message_id=f"<{event_id}@satu-ormas>",
-        to=to,
-        subject=f"[Satu Ormas] {wording.status}: {period}",
+        subject=f"[Satu Ormas] {_single_line(subject)}",
         body="\n".join(lines) + "\n",
     )
 

@@ -79,6 +79,12 @@ class NotificationsService:
         outbox = self.postbox.outbox
         if outbox.seen(event.event_id):
             return
+        draft = compose(
+            event.event_type, event.data, event.event_id, self.settings.public_base_url, self.postbox.catalogue
+        )
+        if draft is None:
+            outbox.record(event, None)  # no news for the organisation: no address needed
+            return
         organisation_id = str(event.data["organisation_id"])
         try:
             contact = self.registry.get_notification_contact(self.identity.system(), organisation_id)
@@ -87,15 +93,7 @@ class NotificationsService:
             log.error("no contact for organisation of %s %s; no mail sent", event.event_type, event.event_id)
             outbox.record(event, None)
             return
-        mail = compose(
-            event.event_type,
-            event.data,
-            contact["account_email"],
-            event.event_id,
-            self.settings.public_base_url,
-            self.postbox.catalogue,
-        )
-        if outbox.record(event, mail):
+        if outbox.record(event, draft.to(contact["account_email"])):
             outbox.send_pending(self.postbox.mailer)
 
     @timer(interval=15)

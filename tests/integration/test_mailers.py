@@ -1,20 +1,37 @@
+"""The mail backends against real files and a real SMTP server, and the notifications service's event
+handlers from a signed event to a mail received over SMTP (its outbox on SQLite and PostgreSQL)."""
+
 from __future__ import annotations
 
+import datetime as dt
 import email.utils
 import pathlib
 import socket
+from collections.abc import Iterator
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from types import SimpleNamespace
+from typing import Any
+from unittest.mock import Mock
 
 import pytest
+from nameko.testing.services import worker_factory
 
+from contracts.errors import NotFound
+from contracts.events import IntegrationEvent, stable_event_id
+from infra.catalogue import load_catalogue
+from infra.nameko_support import IdentityTools
+from infra.settings import Settings
+from infra.storage import read_model_engine
 from services.notifications.mailer import (
     FileMailer,
     MailDeliveryError,
     OutgoingMail,
     SmtpMailer,
 )
+from services.notifications.outbox import MailOutbox
+from services.notifications.service import NotificationsService
 from tests.support.smtp import SmtpSink
 
 SENDER = "Satu Ormas <no-reply@ormas.balikpapan.go.id>"
@@ -109,3 +126,106 @@ def test_smtp_mailer_closed_port_raises_delivery_error() -> None:
 def test_smtp_mailer_rejects_port_zero() -> None:
     with pytest.raises(ValueError):
         SmtpMailer("127.0.0.1", 0, SENDER)
+
+
+# --- the service: a signed event in, a mail out over SMTP ---
+
+SECRETARY = "sekretariat@contoh.or.id"
+
+
+@pytest.fixture
+def sink() -> Iterator[SmtpSink]:
+    with SmtpSink() as running:
+        yield running
+
+
+@pytest.fixture
+def notifications(settings: Settings, sink: SmtpSink) -> Iterator[Any]:
+    """The real service class and outbox; only the registry (another service) answers from a mock."""
+    engine = read_model_engine(settings, "notifications")
+    postbox = SimpleNamespace(
+        outbox=MailOutbox(engine),
+        mailer=SmtpMailer(sink.host, sink.port, SENDER, timeout=5),
+        catalogue=load_catalogue(settings.region_dir),
+    )
+    registry = Mock()
+    registry.get_notification_contact.return_value = {"account_email": SECRETARY}
+    yield worker_factory(
+        NotificationsService,
+        postbox=postbox,
+        settings=settings,
+        identity=IdentityTools(settings.secret_key, "notifications"),
+        registry=registry,
+    )
+    engine.dispose()
+
+
+def _signed(settings: Settings, event_type: str, version: int, data: dict[str, Any]) -> dict[str, Any]:
+    aggregate = "5f0c2b0e-0d5e-4c43-8f57-0a6f2a9c1d11"
+    event = IntegrationEvent(
+        event_id=stable_event_id(aggregate, version),
+        event_type=event_type,
+        source="submissions",
+        aggregate_id=aggregate,
+        aggregate_version=version,
+        occurred_at=dt.datetime(2026, 8, 1, 1, 0, tzinfo=dt.UTC),
+        data=data,
+    )
+    return event.signed(settings.secret_key).model_dump(mode="json")
+
+
+def _case_step(settings: Settings, event_type: str, version: int, **step: Any) -> dict[str, Any]:
+    data = {
+        "case_id": "5f0c2b0e-0d5e-4c43-8f57-0a6f2a9c1d11", "reference": "SKM-2026-000123", "service": "skm",
+        "organisation_id": "org-1", "organisation_name": "Yayasan Café Ceria", "status": "forwarded",
+        "actor_id": "staff-1", "actor_role": "approver", **step,
+    }  # fmt: skip
+    return _signed(settings, event_type, version, data)
+
+
+def test_a_reminder_is_mailed_once_however_often_it_is_delivered(
+    notifications: Any, sink: SmtpSink, settings: Settings
+) -> None:
+    reminder = _signed(settings, "report.overdue.v1", 3, {
+        "obligation_id": "5f0c2b0e-0d5e-4c43-8f57-0a6f2a9c1d11", "organisation_id": "org-1",
+        "organisation_name": "Yayasan Café Ceria", "workflow": "report", "period": "2026-S1",
+        "period_label": "Semester I (Januari–Juni) 2026", "due_on": "2026-07-31", "offset_days": 1,
+    })  # fmt: skip
+    notifications.on_reminder(reminder)
+    notifications.on_reminder(reminder)  # redelivered by the broker, or republished by the relay
+
+    [received] = sink.wait_for(timeout=5)
+    assert received.rcpt_tos == (SECRETARY,)
+    # The en dash travels as an encoded word and arrives as it was written.
+    assert received.message["Subject"] == "[Satu Ormas] Laporan semester terlambat: Semester I (Januari–Juni) 2026"
+    assert received.message["Message-ID"] == f"<{reminder['event_id']}@satu-ormas>"
+    body = received.message.get_content()
+    assert "Yth. Pengurus Yayasan Café Ceria," in body and "Jatuh tempo: 31 Juli 2026" in body
+    assert f"{settings.public_base_url.rstrip('/')}/reports" in body
+    assert len(sink.messages) == 1
+
+
+def test_a_case_step_is_mailed_in_its_definitions_words_and_a_field_visit_not_at_all(
+    notifications: Any, sink: SmtpSink, settings: Settings
+) -> None:
+    notifications.on_case_event(_case_step(settings, "case.field_visit_recorded.v1", 4, action="record_field_visit"))
+    notifications.on_case_event(_case_step(settings, "case.held.v1", 6, action="hold", reason="Perlu evaluasi tim"))
+
+    [received] = sink.wait_for(timeout=5)
+    assert received.message["Subject"] == "[Satu Ormas] SKM-2026-000123: Ditangguhkan untuk evaluasi"
+    assert "Alasan: Perlu evaluasi tim" in received.message.get_content()
+    assert len(sink.messages) == 1
+    # No address is looked up for a step that mails nothing.
+    assert notifications.registry.get_notification_contact.call_count == 1
+
+
+def test_an_organisation_without_contact_is_recorded_and_not_retried(
+    notifications: Any, sink: SmtpSink, settings: Settings
+) -> None:
+    notifications.registry.get_notification_contact.side_effect = NotFound("organisation not found")
+    rejected = _case_step(settings, "case.rejected.v1", 7, action="reject", reason="Ganda")
+    notifications.on_case_event(rejected)
+    notifications.on_case_event(rejected)
+
+    assert notifications.registry.get_notification_contact.call_count == 1  # the event was recorded as done
+    assert sink.messages == []
