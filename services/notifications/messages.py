@@ -88,8 +88,11 @@ def compose_case_mail(
     if workflow is None or wording is None:
         return None
     reference = _single_line(data["reference"])
-    details = [f"Nomor permohonan: {reference}", f"Layanan: {_single_line(workflow.label)}"]
-    details.append(f"Status: {_single_line(wording.status)}")
+    details = [
+        f"Nomor permohonan: {reference}",
+        f"Layanan: {_single_line(workflow.label)}",
+        f"Status: {_single_line(wording.status)}",
+    ]
     # A missing reason or number must not block the mail (the consumer would retry forever); the case
     # page linked below shows the full record.
     reason = _lookup(data, ("reason",))
