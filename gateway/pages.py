@@ -173,6 +173,20 @@ def case_list(cases: list[dict[str, Any]], zone: str, words: Words) -> list[dict
     ]
 
 
+def report_rows(due: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of the reports page (``reports_due``), dates in Bahasa."""
+    return [
+        {
+            "label": row["label"],
+            "due_on": indonesian_date(str(row["due_on"])),
+            "status_label": row["status_label"],
+            "overdue": bool(row["overdue"]),
+            "url": f"/cases/{quote(str(row['case_id']), safe='')}" if row.get("case_id") else None,
+        }
+        for row in due
+    ]
+
+
 def render(
     request: Request,
     name: str,

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from nameko.exceptions import RemoteError
 from pydantic import ValidationError
 
-from contracts.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied
+from contracts.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from contracts.identity import Caller
 from contracts.organisations import Credentials
 from gateway import pages
@@ -130,6 +130,26 @@ def home(request: Request, rpc: Rpc, settings: SettingsDep) -> Response:
     words = request.app.state.words
     context = {"cases": pages.case_list(cases, words.timezone, words), "signed_in": True, **_issuer(request)}
     return pages.render(request, "home.html", context, headers=pages.PRIVATE)
+
+
+@router.get("/reports", response_class=HTMLResponse)
+def reports_page(request: Request, rpc: Rpc, settings: SettingsDep) -> Response:
+    """The organisation's half-yearly reports: each period owed, its due date, its report (reminder mails
+    link here). Example: `GET /reports` -> HTML; without a session -> 303 to `/login?next=/reports`"""
+    caller = _session(request, settings)
+    if caller is None:
+        return _to_login("/reports", settings)
+    try:
+        due = rpc.service("submissions").reports_due(signed_caller(caller, settings))
+    except NotAuthenticated:
+        return _to_login("/reports", settings)
+    except (PermissionDenied, Conflict):  # staff, or an account without an organisation yet
+        due = None
+    except _FAILED as error:
+        log.warning("reports page: submissions unavailable (%s)", type(error).__name__)
+        return _problem(request, settings, 503)
+    context = {"reports": pages.report_rows(due) if due is not None else None, "signed_in": True, **_issuer(request)}
+    return pages.render(request, "reports.html", context, headers=pages.PRIVATE)
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)

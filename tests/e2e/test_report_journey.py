@@ -71,6 +71,14 @@ def test_a_report_from_due_to_accepted_with_reminders_and_compliance(world: Worl
         (THIRD.key, THIRD.due_on.isoformat(), False),
     ]  # fmt: skip
 
+    # The same in the browser pages the reminder mails link to (signed in with the session cookie).
+    with httpx.Client(base_url=world.base) as browser:
+        assert browser.get("/reports", follow_redirects=False).headers["location"] == "/login?next=/reports"
+        browser.post("/api/session", json={"email": SECRETARY, "password": world.passwords[SECRETARY]})
+        page = browser.get("/reports")
+        assert page.status_code == 200 and FIRST.label in page.text and "terlambat" in page.text
+        assert indonesian_date(FIRST.due_on) in page.text
+
     # The sweep pages through the registry's directory (a read model: wait for the ormas to be in it).
     eventually(lambda: any(o["organisation_id"] == organisation_id for o in verifier.get("/api/organisations").json()))
     # An SKM filed today and left waiting: its 15 working days pass in the months the sweeps cover.
