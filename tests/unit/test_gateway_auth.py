@@ -12,7 +12,9 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from contracts.identity import Caller, Role
 from gateway.auth import COOKIE_NAME, issue_token
-from tests.support.gateway_fakes import PASSWORD, FakeRpc, make_app, make_settings, sign_in
+from tests.support.gateway_client import InProcessRpc, make_app, make_settings, sign_in
+from tests.support.in_process import Cluster
+from tests.support.office import PASSWORD, enrol
 
 
 def _unauthenticated(response) -> None:
@@ -36,8 +38,8 @@ def test_sign_up_then_sign_in_returns_token_account_and_httponly_cookie(client: 
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie
 
 
-def test_wrong_password_is_401_without_token(client: TestClient, rpc: FakeRpc) -> None:
-    rpc.registry.add_account("siti@ormas.or.id")
+def test_wrong_password_is_401_without_token(client: TestClient, cluster: Cluster) -> None:
+    enrol(cluster, "siti@ormas.or.id")
 
     response = client.post("/api/session", json={"email": "siti@ormas.or.id", "password": "salah-sandi-x"})
 
@@ -45,8 +47,8 @@ def test_wrong_password_is_401_without_token(client: TestClient, rpc: FakeRpc) -
     assert "set-cookie" not in response.headers
 
 
-def test_token_works_as_bearer_header(client: TestClient, rpc: FakeRpc) -> None:
-    headers = sign_in(client, rpc, "siti@ormas.or.id")
+def test_token_works_as_bearer_header(client: TestClient, cluster: Cluster) -> None:
+    headers = sign_in(client, cluster, "siti@ormas.or.id")
     client.cookies.clear()
 
     response = client.get("/api/me", headers=headers)
@@ -55,14 +57,14 @@ def test_token_works_as_bearer_header(client: TestClient, rpc: FakeRpc) -> None:
     assert response.json()["email"] == "siti@ormas.or.id"
 
 
-def test_token_works_as_session_cookie(client: TestClient, rpc: FakeRpc) -> None:
-    sign_in(client, rpc, "siti@ormas.or.id")  # the client keeps the cookie
+def test_token_works_as_session_cookie(client: TestClient, cluster: Cluster) -> None:
+    sign_in(client, cluster, "siti@ormas.or.id")  # the client keeps the cookie
 
     assert client.get("/api/me").json()["email"] == "siti@ormas.or.id"
 
 
-def test_sign_out_clears_the_cookie(client: TestClient, rpc: FakeRpc) -> None:
-    sign_in(client, rpc, "siti@ormas.or.id")
+def test_sign_out_clears_the_cookie(client: TestClient, cluster: Cluster) -> None:
+    sign_in(client, cluster, "siti@ormas.or.id")
 
     assert client.delete("/api/session").status_code == 204
     _unauthenticated(client.get("/api/me"))
@@ -89,8 +91,8 @@ def test_forged_or_garbage_token_is_401(client: TestClient, token: str) -> None:
     _unauthenticated(client.get("/api/me"))
 
 
-def test_token_with_a_rewritten_role_is_401(client: TestClient, rpc: FakeRpc) -> None:
-    token = sign_in(client, rpc, "siti@ormas.or.id")["Authorization"].removeprefix("Bearer ")
+def test_token_with_a_rewritten_role_is_401(client: TestClient, cluster: Cluster) -> None:
+    token = sign_in(client, cluster, "siti@ormas.or.id")["Authorization"].removeprefix("Bearer ")
     _payload, timestamp, signature = token.rsplit(".", 2)
     admin = json.dumps({"user_id": "u1", "role": "admin", "organisation_id": None}).encode()
     forged = f"{base64.urlsafe_b64encode(admin).rstrip(b'=').decode()}.{timestamp}.{signature}"
@@ -117,8 +119,8 @@ def test_expired_token_is_401_saying_so(tmp_path, client: TestClient, monkeypatc
     assert "expired" in response.json()["error"]["message"]
 
 
-def test_recording_an_organisation_returns_a_token_carrying_it(client: TestClient, rpc: FakeRpc) -> None:
-    headers = sign_in(client, rpc, "siti@ormas.or.id")
+def test_recording_an_organisation_returns_a_token_carrying_it(client: TestClient, cluster: Cluster) -> None:
+    headers = sign_in(client, cluster, "siti@ormas.or.id")
     board = [
         {
             "position": position,
@@ -157,8 +159,8 @@ def test_recording_an_organisation_returns_a_token_carrying_it(client: TestClien
     assert client.get(f"/api/organisations/{organisation_id}", headers=headers).status_code == 403
 
 
-def test_organisation_with_bad_nik_is_422_naming_the_field(client: TestClient, rpc: FakeRpc) -> None:
-    headers = sign_in(client, rpc, "siti@ormas.or.id")
+def test_organisation_with_bad_nik_is_422_naming_the_field(client: TestClient, cluster: Cluster) -> None:
+    headers = sign_in(client, cluster, "siti@ormas.or.id")
 
     response = client.post(
         "/api/organisations",
@@ -192,17 +194,17 @@ def test_organisation_with_bad_nik_is_422_naming_the_field(client: TestClient, r
     assert "12345" not in response.text  # the rejected value is not echoed back
 
 
-def test_staff_creation_is_refused_for_applicants_by_the_service(client: TestClient, rpc: FakeRpc) -> None:
-    headers = sign_in(client, rpc, "siti@ormas.or.id")
+def test_staff_creation_is_refused_for_applicants_by_the_service(client: TestClient, cluster: Cluster) -> None:
+    headers = sign_in(client, cluster, "siti@ormas.or.id")
     payload = {"email": "v@kesbangpol.go.id", "password": PASSWORD, "full_name": "Budi", "role": "verifier"}
 
     assert client.post("/api/staff", json=payload, headers=headers).status_code == 403
-    admin = sign_in(client, rpc, "admin@kesbangpol.go.id", role="admin")
+    admin = sign_in(client, cluster, "admin@kesbangpol.go.id", role="admin")
     assert client.post("/api/staff", json=payload, headers=admin).status_code == 201
 
 
-def test_app_shutdown_closes_the_rpc_clients(tmp_path) -> None:
-    rpc = FakeRpc()
+def test_app_shutdown_closes_the_rpc_clients(tmp_path, cluster: Cluster) -> None:
+    rpc = InProcessRpc(cluster)
     with TestClient(make_app(tmp_path, rpc)):
         assert not rpc.closed
     assert rpc.closed

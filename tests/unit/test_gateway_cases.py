@@ -1,29 +1,40 @@
-"""Filing a case with uploaded files, and downloading what belongs to a case."""
+"""Filing a case with uploaded files, and downloading what belongs to a case (on the real services)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.support.gateway_fakes import FakeRpc, make_pdf, sign_in, upload
+from tests.support.factories import pdf_bytes
+from tests.support.gateway_client import account, act, file_case, forward, record_field_visit, sign_in, uploaded
+from tests.support.in_process import Cluster
+from tests.support.pdf import pdf_text
 
 
 @pytest.fixture
-def siti(client: TestClient, rpc: FakeRpc) -> dict[str, str]:
-    return sign_in(client, rpc, "siti@ormas.or.id", organisation_id="org-siti")
+def siti(client: TestClient, cluster: Cluster) -> dict[str, str]:
+    return sign_in(client, cluster, "siti@ormas.or.id", organisation="Perkumpulan Pemuda Manggar")
 
 
 @pytest.fixture
-def budi(client: TestClient, rpc: FakeRpc) -> dict[str, str]:
-    return sign_in(client, rpc, "budi@lain.or.id", organisation_id="org-budi")
+def budi(client: TestClient, cluster: Cluster) -> dict[str, str]:
+    return sign_in(client, cluster, "budi@lain.or.id", organisation="Forum Warga Teritip")
+
+
+@pytest.fixture
+def verifier(client: TestClient, cluster: Cluster) -> dict[str, str]:
+    return sign_in(client, cluster, "v@kesbangpol.go.id", role="verifier")
 
 
 def _file_id(client: TestClient, headers: dict[str, str], name: str = "surat.pdf") -> str:
-    response = upload(client, headers, make_pdf(), name=name)
-    assert response.status_code == 201
-    return str(response.json()["file_id"])
+    return uploaded(client, headers, pdf_bytes(), name=name)
+
+
+def _calls(cluster: Cluster, method: str) -> list[object]:
+    return [call for call in cluster.calls if call.method == method]
 
 
 def _submit(client: TestClient, headers: dict[str, str], *file_ids: str):
@@ -31,16 +42,15 @@ def _submit(client: TestClient, headers: dict[str, str], *file_ids: str):
     return client.post("/api/cases", headers=headers, json={"service": "skm", "attachments": attachments})
 
 
-def test_submit_fills_name_size_and_checksum_from_the_upload(client, rpc, siti) -> None:
+def test_submit_fills_name_size_and_checksum_from_the_upload(client, siti) -> None:
     file_id = _file_id(client, siti, name="Surat Permohonan.pdf")
 
     response = _submit(client, siti, file_id)
 
     assert response.status_code == 201
-    caller, payload = rpc.submissions.calls[-1][1]
-    assert caller.organisation_id == "org-siti"
-    pdf = make_pdf()
-    assert payload["attachments"] == [
+    assert response.json()["organisation_id"] == account(client, siti)["organisation_id"]
+    pdf = pdf_bytes()
+    assert response.json()["attachments"] == [
         {
             "file_id": file_id,
             "kind": "cover_letter",
@@ -51,7 +61,7 @@ def test_submit_fills_name_size_and_checksum_from_the_upload(client, rpc, siti) 
     ]
 
 
-def test_submit_refuses_a_file_someone_else_uploaded(client, rpc, siti, budi) -> None:
+def test_submit_refuses_a_file_someone_else_uploaded(client, cluster, siti, budi) -> None:
     mine = _file_id(client, siti)
     theirs = _file_id(client, budi)
 
@@ -59,10 +69,10 @@ def test_submit_refuses_a_file_someone_else_uploaded(client, rpc, siti, budi) ->
 
     assert response.status_code == 422
     assert response.json()["error"]["field"] == "attachments.1.file_id"
-    assert rpc.submissions.calls == []
+    assert _calls(cluster, "submit_case") == []
 
 
-def test_submit_refuses_an_unknown_file_id(client, rpc, siti) -> None:
+def test_submit_refuses_an_unknown_file_id(client, siti) -> None:
     response = _submit(client, siti, "0" * 32)
 
     assert response.status_code == 422
@@ -76,8 +86,8 @@ def test_submit_refuses_a_file_id_that_is_not_an_upload_id(client, siti) -> None
     assert response.json()["error"]["field"] == "attachments.0.file_id"
 
 
-def test_submit_before_recording_an_organisation_shows_the_services_409(client, rpc) -> None:
-    headers = sign_in(client, rpc, "baru@ormas.or.id")
+def test_submit_before_recording_an_organisation_shows_the_services_409(client, cluster) -> None:
+    headers = sign_in(client, cluster, "baru@ormas.or.id")
 
     response = _submit(client, headers, _file_id(client, headers))
 
@@ -90,8 +100,9 @@ def test_submit_before_recording_an_organisation_shows_the_services_409(client, 
     }
 
 
-def test_resubmission_checks_and_fills_attachments_too(client, rpc, siti, budi) -> None:
+def test_resubmission_checks_and_fills_attachments_too(client, siti, budi, verifier) -> None:
     case_id = _submit(client, siti, _file_id(client, siti)).json()["id"]
+    act(client, verifier, case_id, "request_revision", reason="Akta notaris tidak terbaca")
     theirs = _file_id(client, budi)
     refused = client.post(
         f"/api/cases/{case_id}/resubmissions",
@@ -109,32 +120,39 @@ def test_resubmission_checks_and_fills_attachments_too(client, rpc, siti, budi) 
     )
 
     assert response.status_code == 200
-    assert response.json()["attachments"][0]["filename"] == "akta-baru.pdf"
+    # A resubmission replaces the files of the kinds it sends and keeps the others.
+    files = {attachment["kind"]: attachment["filename"] for attachment in response.json()["attachments"]}
+    assert files == {"cover_letter": "surat.pdf", "deed": "akta-baru.pdf"}
 
 
-def test_forward_works_without_a_body(client, rpc, siti) -> None:
-    case_id = _submit(client, siti, _file_id(client, siti)).json()["id"]
-    verifier = sign_in(client, rpc, "v@kesbangpol.go.id", role="verifier")
+def test_forward_works_without_a_body(client, cluster, siti, verifier) -> None:
+    case_id = file_case(client, siti)["id"]
+    record_field_visit(client, verifier, case_id)
 
     response = client.post(f"/api/cases/{case_id}/forward", headers=verifier)
 
-    assert response.status_code == 200
-    assert rpc.submissions.calls[-1] == ("forward", (case_id, {"note": None}))
+    assert response.status_code == 200 and response.json()["status"] == "forwarded"
+    assert _calls(cluster, "forward")[-1].args[1:] == [case_id, {"note": None}]
 
 
-def test_case_state_passes_version_and_moment(client, rpc, siti) -> None:
-    case_id = _submit(client, siti, _file_id(client, siti)).json()["id"]
+def test_case_state_passes_version_and_moment(client, cluster, siti, verifier) -> None:
+    filed = file_case(client, siti)
+    case_id = filed["id"]
+    assert act(client, verifier, case_id, "take")["version"] == 2
+    filed_at = dt.datetime.fromisoformat(filed["modified_at"])
 
-    assert client.get(f"/api/cases/{case_id}/state?version=1", headers=siti).status_code == 200
-    assert client.get(f"/api/cases/{case_id}/state?at=2026-03-02T10:00:00%2B08:00", headers=siti).status_code == 200
+    by_version = client.get(f"/api/cases/{case_id}/state", params={"version": 1}, headers=siti)
+    by_moment = client.get(f"/api/cases/{case_id}/state", params={"at": filed_at.isoformat()}, headers=siti)
+    before = client.get(f"/api/cases/{case_id}/state", params={"at": "2026-03-02T10:00:00+08:00"}, headers=siti)
+    calls = len(cluster.calls)
     bad = client.get(f"/api/cases/{case_id}/state?version=0", headers=siti)
 
-    assert rpc.submissions.calls[-2:] == [
-        ("case_state", (case_id, 1, None)),
-        ("case_state", (case_id, None, "2026-03-02T10:00:00+08:00")),
-    ]
+    assert by_version.json()["version"] == by_moment.json()["version"] == 1
+    assert by_version.json()["assignee"] is None  # as it was before the verifier took it
+    assert before.status_code == 422 and before.json()["error"]["field"] == "at"  # the service's own answer
     assert bad.status_code == 422
     assert bad.json()["error"]["field"] == "version"
+    assert len(cluster.calls) == calls  # the gateway refused it itself
 
 
 def test_an_attachment_of_the_case_downloads_as_pdf(client, siti) -> None:
@@ -146,7 +164,7 @@ def test_an_attachment_of_the_case_downloads_as_pdf(client, siti) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/pdf"
     assert response.headers["content-disposition"].startswith("attachment;")
-    assert response.content == make_pdf()
+    assert response.content == pdf_bytes()
 
 
 def test_a_file_not_attached_to_the_case_is_404_even_if_it_exists(client, siti) -> None:
@@ -168,16 +186,19 @@ def test_attachments_of_another_organisations_case_are_404(client, siti, budi) -
     assert response.status_code == 404
 
 
-def test_the_letter_downloads_as_a_pdf_attachment(client, rpc, siti) -> None:
-    rpc.documents.letters["00000000-0000-4000-8000-000000000001"] = make_pdf()
+def test_the_letter_downloads_as_a_pdf_attachment(client, cluster, siti, verifier) -> None:
+    case_id = file_case(client, siti)["id"]
+    forward(client, verifier, case_id)
+    approver = sign_in(client, cluster, "kabid@kesbangpol.go.id", role="approver")
+    letter = act(client, approver, case_id, "approve")["letter"]
 
-    response = client.get("/api/cases/00000000-0000-4000-8000-000000000001/letter", headers=siti)
+    response = client.get(f"/api/cases/{case_id}/letter", headers=siti)
 
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/pdf"
-    assert response.headers["content-disposition"] == 'attachment; filename="SKM-0001-KESBANGPOL-2026.pdf"'
-    assert response.content.startswith(b"%PDF-")
-    assert response.content == make_pdf()
+    filename = f"SKM-0001-KESBANGPOL-{letter['year']}.pdf"  # the first number of this year's register
+    assert response.headers["content-disposition"] == f'attachment; filename="{filename}"'
+    assert letter["number"] in pdf_text(response.content)
 
 
 def test_no_letter_yet_is_404_json(client, siti) -> None:
@@ -187,20 +208,20 @@ def test_no_letter_yet_is_404_json(client, siti) -> None:
     assert response.json()["error"]["code"] == "not_found"
 
 
-def test_an_unknown_status_filter_is_422_not_an_empty_list(client, rpc, siti) -> None:
+def test_an_unknown_status_filter_is_422_not_an_empty_list(client, cluster, siti) -> None:
     response = client.get("/api/cases", params={"status": "aproved"}, headers=siti)
     assert response.status_code == 422
     assert response.json()["error"]["field"] == "status"
-    assert not [call for call in rpc.submissions.calls if call[0] == "list_cases"]
+    assert _calls(cluster, "list_cases") == []
 
 
 @pytest.mark.parametrize("route", ["revision-requests", "rejection"])
-def test_a_whitespace_reason_is_422_naming_the_field_and_reaches_no_service(client, rpc, siti, route) -> None:
+def test_a_whitespace_reason_is_422_naming_the_field_and_reaches_no_service(client, cluster, siti, route) -> None:
     case_id = _submit(client, siti, _file_id(client, siti)).json()["id"]
-    staff = sign_in(client, rpc, "staf@kesbangpol.go.id", role="approver" if route == "rejection" else "verifier")
-    calls = len(rpc.submissions.calls)
+    staff = sign_in(client, cluster, "staf@kesbangpol.go.id", role="approver" if route == "rejection" else "verifier")
+    calls = len(cluster.calls)
 
     response = client.post(f"/api/cases/{case_id}/{route}", headers=staff, json={"reason": "    \n\t "})
 
     assert response.status_code == 422 and response.json()["error"]["field"] == "reason"
-    assert len(rpc.submissions.calls) == calls
+    assert len(cluster.calls) == calls

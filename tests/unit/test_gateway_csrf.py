@@ -6,38 +6,32 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.support.gateway_fakes import FakeRpc, sign_in
+from tests.support.factories import pdf_bytes
+from tests.support.gateway_client import file_case, record_field_visit, sign_in
+from tests.support.in_process import Cluster
 
 
-def test_a_foreign_page_cannot_forward_a_case_with_the_officers_cookie(client: TestClient, rpc: FakeRpc) -> None:
-    applicant = sign_in(client, rpc, "siti@ormas.or.id", organisation_id="org-siti")
-    upload = client.post("/api/files", headers=applicant, files={"file": ("a.pdf", _pdf(), "application/pdf")})
-    filed = client.post(
-        "/api/cases", headers=applicant, json={"attachments": [{"file_id": upload.json()["file_id"], "kind": "deed"}]}
-    )
-    sign_in(client, rpc, "v@kesbangpol.go.id", role="verifier")  # the verifier's cookie is now in the jar
-    calls = len(rpc.submissions.calls)
-    path = f"/api/cases/{filed.json()['id']}/forward"
+def test_a_foreign_page_cannot_forward_a_case_with_the_officers_cookie(client: TestClient, cluster: Cluster) -> None:
+    applicant = sign_in(client, cluster, "siti@ormas.or.id", organisation="Perkumpulan Uji")
+    case_id = file_case(client, applicant)["id"]
+    verifier = sign_in(client, cluster, "v@kesbangpol.go.id", role="verifier")  # its cookie is now in the jar
+    record_field_visit(client, verifier, case_id)  # what the definition asks before forwarding
+    calls = len(cluster.calls)
+    path = f"/api/cases/{case_id}/forward"
 
     foreign = client.post(path, headers={"Origin": "https://evil.example", "X-Satu-Request": "1"})
     no_header = client.post(path, headers={"Origin": "http://testserver"})
     assert foreign.status_code == no_header.status_code == 403
     assert foreign.json()["error"]["code"] == "cross_site_refused"
-    assert len(rpc.submissions.calls) == calls  # nothing reached the service
+    assert len(cluster.calls) == calls  # nothing reached the service
 
     ours = client.post(path, headers={"Origin": "http://testserver", "X-Satu-Request": "1"})
     assert ours.status_code == 200  # this site's own page, with the header
 
 
-def test_bearer_clients_and_reads_are_not_affected(client: TestClient, rpc: FakeRpc) -> None:
-    token = sign_in(client, rpc, "siti@ormas.or.id", organisation_id="org-siti")
+def test_bearer_clients_and_reads_are_not_affected(client: TestClient, cluster: Cluster) -> None:
+    token = sign_in(client, cluster, "siti@ormas.or.id", organisation="Perkumpulan Uji")
     assert client.get("/api/me", headers={"Origin": "https://elsewhere.example"}).status_code == 200  # a read
     client.cookies.clear()
-    upload = client.post("/api/files", headers=token, files={"file": ("a.pdf", _pdf(), "application/pdf")})
+    upload = client.post("/api/files", headers=token, files={"file": ("a.pdf", pdf_bytes(), "application/pdf")})
     assert upload.status_code == 201  # a token, no cookie: an integrator, not a browser
-
-
-def _pdf() -> bytes:
-    from tests.support.gateway_fakes import make_pdf
-
-    return make_pdf()

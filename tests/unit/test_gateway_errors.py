@@ -5,14 +5,13 @@ The OpenAPI document lists every error an operation can give, with that schema."
 from __future__ import annotations
 
 import ast
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from kombu.exceptions import OperationalError
-from nameko.exceptions import RemoteError, RpcTimeout, deserialize, serialize
+from nameko.exceptions import RpcTimeout, deserialize, serialize
 
 from contracts.errors import (
     Conflict,
@@ -26,7 +25,9 @@ from contracts.messages import GENERIC, indonesian, subject
 from gateway import errors as gateway_errors
 from gateway.app import JSON_BODY_LIMIT, create_app
 from gateway.rpc import RpcClients
-from tests.support.gateway_fakes import FakeRpc, make_app, make_pdf, make_settings, sign_in, upload
+from tests.support.factories import pdf_bytes
+from tests.support.gateway_client import InProcessRpc, make_app, make_settings, sign_in, upload
+from tests.support.in_process import Cluster, over_the_wire
 
 ROOT = Path(__file__).resolve().parents[2]
 CASE_ID = "0b9e5c1e-8d1a-4f3e-9a7b-2c4d6e8f0a1b"
@@ -34,26 +35,19 @@ CANNOT_FAIL = {"GET /health", "DELETE /api/session"}  # no input, no session, no
 
 
 @pytest.fixture
-def client(tmp_path, rpc: FakeRpc) -> Iterator[TestClient]:
+def client(tmp_path, rpc: InProcessRpc) -> Iterator[TestClient]:
     with TestClient(make_app(tmp_path, rpc), raise_server_exceptions=False) as client:
         yield client
 
 
 @pytest.fixture
-def headers(client: TestClient, rpc: FakeRpc) -> dict[str, str]:
-    return sign_in(client, rpc, "siti@ormas.or.id", organisation_id="org-1")
-
-
-def _failing_get_case(rpc: FakeRpc, error: Exception) -> None:
-    def get_case(caller: object, case_id: str) -> dict[str, object]:
-        raise error
-
-    rpc.submissions.get_case = get_case  # type: ignore[method-assign]
+def headers(client: TestClient, cluster: Cluster) -> dict[str, str]:
+    return sign_in(client, cluster, "siti@ormas.or.id", organisation="Perkumpulan Uji")
 
 
 def _over_rpc(error: ServiceError) -> Exception:
     """The error as the gateway receives it: serialised by nameko in the service, sent as JSON, rebuilt."""
-    return deserialize(json.loads(json.dumps(serialize(error))))
+    return deserialize(over_the_wire(serialize(error)))
 
 
 @pytest.mark.parametrize(
@@ -67,9 +61,9 @@ def _over_rpc(error: ServiceError) -> Exception:
     ],
 )
 def test_service_errors_keep_their_status_code_message_and_field_and_say_it_in_bahasa(
-    client, rpc, headers, error, status, bahasa
+    client, cluster, headers, error, status, bahasa
 ) -> None:
-    _failing_get_case(rpc, _over_rpc(error))
+    cluster.fail_in_service("submissions", "get_case", error)
 
     response = client.get(f"/api/cases/{CASE_ID}", headers=headers)
 
@@ -84,12 +78,11 @@ def test_service_errors_keep_their_status_code_message_and_field_and_say_it_in_b
     assert bahasa in body["message_id"]
 
 
-def test_no_field_at_fault_is_null_not_the_string_none_after_the_trip_over_rpc(client, rpc, headers) -> None:
+def test_no_field_at_fault_is_null_not_the_string_none_after_the_trip_over_rpc(client, headers) -> None:
     rebuilt = _over_rpc(NotFound(f"case {CASE_ID} not found"))
     assert isinstance(rebuilt, NotFound) and rebuilt.field is None
 
-    _failing_get_case(rpc, rebuilt)
-    response = client.get(f"/api/cases/{CASE_ID}", headers=headers)
+    response = client.get(f"/api/cases/{CASE_ID}", headers=headers)  # no such case: the service's NotFound
 
     assert response.status_code == 404
     assert '"field":null' in response.text and response.json()["error"]["field"] is None
@@ -112,9 +105,9 @@ def test_a_message_without_an_entry_falls_back_to_the_generic_bahasa_text_of_its
     assert codes | gateway_codes | {"service_error", "service_unavailable", "internal_error"} <= set(GENERIC)
 
 
-def test_an_unexpected_service_failure_is_502_without_its_details(client, rpc, headers, caplog) -> None:
+def test_an_unexpected_service_failure_is_502_without_its_details(client, cluster, headers, caplog) -> None:
     secret_detail = "Traceback (most recent call last): nik=6471000000000001"
-    _failing_get_case(rpc, RemoteError("KeyError", secret_detail))
+    cluster.fail_in_service("submissions", "get_case", KeyError(secret_detail))  # arrives as a RemoteError
 
     response = client.get(f"/api/cases/{CASE_ID}", headers=headers)
 
@@ -126,8 +119,8 @@ def test_an_unexpected_service_failure_is_502_without_its_details(client, rpc, h
 
 
 @pytest.mark.parametrize("error", [RpcTimeout(30), OperationalError("broker down"), ConnectionRefusedError()])
-def test_timeouts_and_broker_outages_are_503(client, rpc, headers, error) -> None:
-    _failing_get_case(rpc, error)
+def test_timeouts_and_broker_outages_are_503(client, cluster, headers, error) -> None:
+    cluster.fail_in_transport("submissions", "get_case", error)
 
     response = client.get(f"/api/cases/{CASE_ID}", headers=headers)
 
@@ -136,8 +129,8 @@ def test_timeouts_and_broker_outages_are_503(client, rpc, headers, error) -> Non
     assert response.json()["error"]["message_id"] == "Layanan sedang tidak tersedia; silakan coba lagi."
 
 
-def test_anything_else_is_a_500_json_without_traceback(client, rpc, headers) -> None:
-    _failing_get_case(rpc, ZeroDivisionError("division by zero in secret_module.py"))
+def test_anything_else_is_a_500_json_without_traceback(client, cluster, headers) -> None:
+    cluster.fail_in_transport("submissions", "get_case", ZeroDivisionError("division by zero in secret_module.py"))
 
     response = client.get(f"/api/cases/{CASE_ID}", headers=headers)
 
@@ -193,12 +186,11 @@ def test_a_bad_query_parameter_is_named_as_a_parameter(client, headers) -> None:
     assert response.json()["error"]["message_id"] == "Parameter 'version' harus lebih besar dari atau sama dengan 1."
 
 
-def test_an_id_that_is_not_a_uuid_is_refused_before_any_service_is_asked(client, rpc, headers) -> None:
-    _failing_get_case(rpc, AssertionError("the service must not be called"))
-
+def test_an_id_that_is_not_a_uuid_is_refused_before_any_service_is_asked(client, cluster, headers) -> None:
     response = client.get("/api/cases/not-a-case", headers=headers)
 
     assert response.status_code == 422 and response.json()["error"]["field"] == "case_id"
+    assert [call for call in cluster.calls if call.service == "submissions"] == []
 
 
 def test_a_body_of_the_wrong_shape_names_the_body(client) -> None:
@@ -261,10 +253,10 @@ def test_a_json_body_over_the_limit_is_413_naming_the_limit_in_both_languages(cl
     }
 
 
-def test_a_file_over_the_limit_is_413_naming_the_files_limit(tmp_path, rpc) -> None:
+def test_a_file_over_the_limit_is_413_naming_the_files_limit(tmp_path, cluster, rpc) -> None:
     with TestClient(make_app(tmp_path, rpc, upload_max_bytes=1024 * 1024)) as client:
-        headers = sign_in(client, rpc, "siti@ormas.or.id", organisation_id="org-1")
-        response = upload(client, headers, make_pdf() + b"\0" * (2 * 1024 * 1024))
+        headers = sign_in(client, cluster, "siti@ormas.or.id", organisation="Perkumpulan Uji")
+        response = upload(client, headers, pdf_bytes() + b"\0" * (2 * 1024 * 1024))
 
     assert response.status_code == 413
     error = response.json()["error"]

@@ -1,68 +1,54 @@
-"""The pages a secretary opens from a status e-mail: the sign-in form, the case page, signing out."""
+"""The pages a secretary opens from a status e-mail: the sign-in form, the case page, signing out; on
+the real services, with cases moved by the real officers' steps."""
 
 from __future__ import annotations
 
-import uuid
+import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
+from kombu.exceptions import OperationalError
 
-from contracts.errors import NotFound, PermissionDenied
-from contracts.identity import verify_caller
+from contracts.errors import PermissionDenied
 from gateway.auth import COOKIE_NAME
-from gateway.rpc import ServiceUnavailable
-from tests.support.gateway_fakes import PASSWORD, SECRET, FakeRpc, FakeSubmissions, make_pdf, upload
+from gateway.pages import local_time
+from infra.dates import indonesian_date
+from tests.support.factories import attachment, pdf_bytes
+from tests.support.gateway_client import upload
+from tests.support.in_process import Cluster
+from tests.support.office import PASSWORD, approve, enrol, file_case, signed
+from tests.support.scenario import FIELD_VISIT
 
 EMAIL = "sekretaris@ormas.or.id"
-
-
-class PageSubmissions(FakeSubmissions):
-    """The shared fake, plus full case views and the timeline read model the case page shows."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.timelines: dict[str, list[dict[str, Any]]] = {}
-
-    def add_case(self, organisation_id: str, **changes: Any) -> dict[str, Any]:
-        case = {
-            "id": str(uuid.uuid4()),
-            "reference": "SKM-2026-000123",
-            "service": "skm",
-            "status": "submitted",
-            "organisation_id": organisation_id,
-            "organisation_name": "Perkumpulan Pemuda Manggar",
-            "attachments": [],
-            "superseded_attachments": [],
-            "last_reason": None,
-            "letter": None,
-            "created_at": "2026-11-27T01:00:00+00:00",
-            **changes,
-        }
-        self.cases[case["id"]] = case
-        return case
-
-    def case_timeline(self, caller: dict[str, Any], case_id: str) -> list[dict[str, Any]]:
-        self._readable(verify_caller(caller, SECRET), case_id)
-        if not self.timelines.get(case_id):
-            raise NotFound(f"no timeline yet for case {case_id}")
-        return self.timelines[case_id]
-
-    def list_cases(self, caller: dict[str, Any], status: str | None) -> list[dict[str, Any]]:
-        who = verify_caller(caller, SECRET)
-        mine = [c for c in self.cases.values() if c["organisation_id"] == who.organisation_id]
-        return [{**c, "case_id": c["id"], "updated_at": c["created_at"]} for c in mine]
-
-
-def step(status: str, at: str, role: str, reason: str | None = None) -> dict[str, Any]:
-    return {"status": status, "at": at, "actor_role": role, "reason": reason, "note": None}
+ORGANISATION = "Perkumpulan Pemuda Manggar"
 
 
 @pytest.fixture
-def submissions(rpc: FakeRpc) -> PageSubmissions:
-    rpc.submissions = PageSubmissions()
-    rpc.registry.add_account(EMAIL, organisation_id="org-siti")
-    return rpc.submissions
+def secretary(cluster: Cluster) -> dict[str, Any]:
+    return enrol(cluster, EMAIL, organisation=ORGANISATION)
+
+
+@pytest.fixture
+def officers(cluster: Cluster) -> dict[str, dict[str, Any]]:
+    return {role: enrol(cluster, f"{role}@kesbangpol.go.id", role=role) for role in ("verifier", "approver")}
+
+
+@pytest.fixture
+def case(cluster: Cluster, secretary: dict[str, Any]) -> dict[str, Any]:
+    """A case the secretary's organisation filed."""
+    return file_case(cluster, secretary)
+
+
+def _step(cluster: Cluster, officer: dict[str, Any], case_id: str, action: str, **payload: Any) -> dict[str, Any]:
+    return dict(cluster["submissions"].act(signed(cluster, officer), case_id, action, payload))
+
+
+def _wita(moment: str) -> str:
+    """How a person in Balikpapan reads the UTC moment ``moment``."""
+    local = dt.datetime.fromisoformat(moment).astimezone(ZoneInfo("Asia/Makassar"))
+    return f"{indonesian_date(local.date())} {local:%H:%M} WITA"
 
 
 SAME_SITE = {"Origin": "http://testserver"}  # what a browser sends with a form posted from this site
@@ -79,9 +65,7 @@ def sign_in_with_form(client: TestClient, next_path: str = "/", password: str = 
     return client.post("/login", data=form, headers=SAME_SITE, follow_redirects=False)
 
 
-def test_the_case_link_without_a_session_leads_to_the_sign_in_form(client, submissions) -> None:
-    case = submissions.add_case("org-siti")
-
+def test_the_case_link_without_a_session_leads_to_the_sign_in_form(client, case) -> None:
     response = client.get(f"/cases/{case['id']}", follow_redirects=False)
 
     assert response.status_code == 303
@@ -94,8 +78,7 @@ def test_the_case_link_without_a_session_leads_to_the_sign_in_form(client, submi
 
 
 @pytest.mark.parametrize("cookie", ["forged.token.value", ""])
-def test_a_forged_session_also_leads_to_the_sign_in_form(client, submissions, cookie) -> None:
-    case = submissions.add_case("org-siti")
+def test_a_forged_session_also_leads_to_the_sign_in_form(client, case, cookie) -> None:
     client.cookies.set(COOKIE_NAME, cookie)
 
     response = client.get(f"/cases/{case['id']}", follow_redirects=False)
@@ -103,9 +86,7 @@ def test_a_forged_session_also_leads_to_the_sign_in_form(client, submissions, co
     assert response.status_code == 303 and response.headers["location"].startswith("/login?next=/cases/")
 
 
-def test_signing_in_through_the_form_goes_back_to_the_case(client, submissions) -> None:
-    case = submissions.add_case("org-siti")
-
+def test_signing_in_through_the_form_goes_back_to_the_case(client, case) -> None:
     response = sign_in_with_form(client, f"/cases/{case['id']}")
 
     assert response.status_code == 303
@@ -120,14 +101,14 @@ def test_signing_in_through_the_form_goes_back_to_the_case(client, submissions) 
     ["//evil.example/x", "http://evil.example/", "https://evil.example", "/\\evil.example", "\\\\evil.example",
      "/\t/evil.example", "javascript:alert(1)", "evil.example", ""],
 )  # fmt: skip
-def test_sign_in_never_sends_the_browser_to_another_site(client, submissions, target) -> None:
+def test_sign_in_never_sends_the_browser_to_another_site(client, secretary, target) -> None:
     response = sign_in_with_form(client, target)
 
     assert response.status_code == 303 and response.headers["location"] == "/"
     assert 'value="/"' in client.get("/login", params={"next": target}).text.replace('name="next" ', "")
 
 
-def test_a_wrong_password_shows_the_form_again_with_a_message(client, submissions) -> None:
+def test_a_wrong_password_shows_the_form_again_with_a_message(client, secretary) -> None:
     response = sign_in_with_form(client, "/cases/abc", password="sandi-yang-keliru")
 
     assert response.status_code == 401
@@ -138,11 +119,10 @@ def test_a_wrong_password_shows_the_form_again_with_a_message(client, submission
     assert "satu_session" not in response.headers.get("set-cookie", "")  # no session (a form token only)
 
 
-def test_a_refused_sign_in_shows_the_services_own_words_in_bahasa(client, rpc, submissions) -> None:
-    def authenticate(payload: dict[str, Any]) -> dict[str, Any]:
-        raise PermissionDenied("role 'auditor' may not do this (allowed: applicant)")
+def test_a_refused_sign_in_shows_the_services_own_words_in_bahasa(client, cluster, secretary) -> None:
+    refusal = PermissionDenied("role 'auditor' may not do this (allowed: applicant)")
+    cluster.fail_in_service("registry", "authenticate", refusal)
 
-    rpc.registry.authenticate = authenticate  # type: ignore[method-assign]
     response = sign_in_with_form(client, "/cases/abc")
 
     assert response.status_code == 401
@@ -150,42 +130,40 @@ def test_a_refused_sign_in_shows_the_services_own_words_in_bahasa(client, rpc, s
     assert "may not do this" not in response.text
 
 
-def test_the_case_page_shows_status_timeline_files_and_letter(client, rpc, submissions) -> None:
+def test_the_case_page_shows_status_timeline_files_and_letter(client, cluster, secretary, officers) -> None:
     sign_in_with_form(client)
     from_this_site = {**SAME_SITE, "X-Satu-Request": "1"}  # as the site's own page sends it with the cookie
-    file_id = upload(client, from_this_site, make_pdf(), name="akta-notaris.pdf").json()["file_id"]
-    attachment = {"file_id": file_id, "kind": "deed", "filename": "akta-notaris.pdf", "size": 4096, "sha256": "0" * 64}
-    case = submissions.add_case(
-        "org-siti",
-        status="approved",
-        attachments=[attachment],
-        last_reason="Akta notaris tidak terbaca",
-        letter={"number": "SKM/0001/KESBANGPOL/2026", "verification_code": "K7Q2M9XA"},
-    )
-    submissions.timelines[case["id"]] = [
-        step("submitted", "2026-11-28T06:05:00+00:00", "applicant"),
-        step("revision_requested", "2026-11-28T07:30:00+00:00", "verifier", "Akta notaris tidak terbaca"),
-        step("approved", "2026-12-01T02:00:00+00:00", "approver"),
-    ]
+    file_id = upload(client, from_this_site, pdf_bytes(), name="akta-notaris.pdf").json()["file_id"]
+    filing = {"attachments": [{"file_id": file_id, "kind": "deed"}]}
+    case_id = client.post("/api/cases", headers=from_this_site, json=filing).json()["id"]
+    _step(cluster, officers["verifier"], case_id, "request_revision", reason="Akta notaris tidak terbaca")
+    cluster["submissions"].resubmit(signed(cluster, secretary), case_id, {"attachments": [attachment("npwp")]})
+    case = approve(cluster, case_id, officers["verifier"], officers["approver"])
 
-    page = client.get(f"/cases/{case['id']}")
+    page = client.get(f"/cases/{case_id}")
 
     assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
     text = page.text
-    for shown in ("SKM-2026-000123", "Surat Keterangan Melapor", "Perkumpulan Pemuda Manggar", "Status: Disetujui"):
+    for shown in (case["reference"], "Surat Keterangan Melapor", ORGANISATION, "Status: Disetujui"):
         assert shown in text
-    assert "28 November 2026 14:05 WITA" in text and "28 November 2026 15:30 WITA" in text
+    timeline = cluster["submissions"].case_timeline(signed(cluster, secretary), case_id)
+    assert len(timeline) == 6 and all(_wita(step["at"]) in text for step in timeline)
     assert "Perlu perbaikan" in text and "Akta notaris tidak terbaca" in text
-    assert f'href="/api/cases/{case["id"]}/letter">Unduh surat (PDF)</a>' in text
-    assert "SKM/0001/KESBANGPOL/2026" in text
-    download = f"/api/cases/{case['id']}/attachments/{file_id}"
+    assert f'href="/api/cases/{case_id}/letter">Unduh surat (PDF)</a>' in text
+    assert case["letter"]["number"] in text
+    download = f"/api/cases/{case_id}/attachments/{file_id}"
     assert f'href="{download}"' in text
     assert client.get(download).content.startswith(b"%PDF-")  # the link works with the page's cookie
 
 
-def test_a_revision_request_shows_its_reason_and_no_letter(client, submissions) -> None:
+def test_times_are_shown_in_the_regions_time_zone() -> None:
+    assert local_time("2026-11-28T06:05:00+00:00", "Asia/Makassar") == "28 November 2026 14:05 WITA"
+    assert local_time("2026-11-28T23:30:00", "Asia/Makassar") == "29 November 2026 07:30 WITA"  # naive is UTC
+
+
+def test_a_revision_request_shows_its_reason_and_no_letter(client, cluster, case, officers) -> None:
     sign_in_with_form(client)
-    case = submissions.add_case("org-siti", status="revision_requested", last_reason="<b>Akta</b> tidak terbaca")
+    _step(cluster, officers["verifier"], case["id"], "request_revision", reason="<b>Akta</b> tidak terbaca")
 
     text = client.get(f"/cases/{case['id']}").text
 
@@ -194,19 +172,19 @@ def test_a_revision_request_shows_its_reason_and_no_letter(client, submissions) 
     assert "Unduh surat" not in text
 
 
-def test_a_lagging_timeline_does_not_hide_the_case(client, submissions) -> None:
+def test_a_lagging_timeline_does_not_hide_the_case(client, cluster, secretary) -> None:
     sign_in_with_form(client)
-    case = submissions.add_case("org-siti", status="submitted")
-
-    page = client.get(f"/cases/{case['id']}")
+    with cluster.events_held():  # the case list and timeline have not heard of the filing yet
+        case = file_case(cluster, secretary)
+        page = client.get(f"/cases/{case['id']}")
 
     assert page.status_code == 200
     assert "Status: Diajukan" in page.text and "Riwayat status sedang diperbarui" in page.text
 
 
-def test_another_organisations_case_is_a_404_page_not_json(client, submissions) -> None:
+def test_another_organisations_case_is_a_404_page_not_json(client, cluster, secretary) -> None:
     sign_in_with_form(client)
-    theirs = submissions.add_case("org-lain", organisation_name="Forum Warga Teritip")
+    theirs = file_case(cluster, enrol(cluster, "ketua@forum.or.id", organisation="Forum Warga Teritip"))
 
     for path in (f"/cases/{theirs['id']}", "/cases/tidak-ada", "/cases/" + "x" * 300):
         response = client.get(path)
@@ -215,14 +193,10 @@ def test_another_organisations_case_is_a_404_page_not_json(client, submissions) 
         assert "Permohonan tidak ditemukan" in response.text and "Forum Warga Teritip" not in response.text
 
 
-def test_services_down_is_a_503_page(client, submissions) -> None:
+def test_services_down_is_a_503_page(client, cluster, case) -> None:
     sign_in_with_form(client)
-    case = submissions.add_case("org-siti")
+    cluster.fail_in_transport("submissions", "get_case", OperationalError("connection to the broker lost"))
 
-    def unavailable(*_args: object) -> None:
-        raise ServiceUnavailable("cannot reach the message broker")
-
-    submissions.get_case = unavailable
     response = client.get(f"/cases/{case['id']}")
 
     assert response.status_code == 503
@@ -230,8 +204,9 @@ def test_services_down_is_a_503_page(client, submissions) -> None:
     assert "Layanan sedang terganggu" in response.text and "Traceback" not in response.text
 
 
-def test_signing_in_without_next_lists_the_cases(client, submissions) -> None:
-    case = submissions.add_case("org-siti", status="forwarded")
+def test_signing_in_without_next_lists_the_cases(client, cluster, case, officers) -> None:
+    _step(cluster, officers["verifier"], case["id"], "record_field_visit", **FIELD_VISIT)
+    _step(cluster, officers["verifier"], case["id"], "forward")
 
     home = client.get(sign_in_with_form(client).headers["location"])
 
@@ -239,8 +214,7 @@ def test_signing_in_without_next_lists_the_cases(client, submissions) -> None:
     assert f'href="/cases/{case["id"]}"' in home.text and "Diteruskan ke kepala bidang" in home.text
 
 
-def test_signing_out_clears_the_session(client, submissions) -> None:
-    case = submissions.add_case("org-siti")
+def test_signing_out_clears_the_session(client, case) -> None:
     sign_in_with_form(client)
 
     response = client.post(
@@ -251,7 +225,7 @@ def test_signing_out_clears_the_session(client, submissions) -> None:
     assert client.get(f"/cases/{case['id']}", follow_redirects=False).status_code == 303
 
 
-def test_a_sign_in_form_posted_from_another_site_or_without_its_token_is_refused(client, submissions) -> None:
+def test_a_sign_in_form_posted_from_another_site_or_without_its_token_is_refused(client, secretary) -> None:
     form = {"email": EMAIL, "password": PASSWORD, "next": "/", "csrf_token": form_token(client)}
     foreign = client.post("/login", data=form, headers={"Origin": "https://evil.example"}, follow_redirects=False)
     assert foreign.status_code == 403 and "satu_session" not in foreign.cookies

@@ -11,20 +11,22 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.support.gateway_fakes import FakeRpc, make_app, make_pdf, sign_in, upload
+from tests.support.factories import pdf_bytes
+from tests.support.gateway_client import InProcessRpc, account, make_app, sign_in, upload
+from tests.support.in_process import Cluster
 
 LIMIT = 64 * 1024
 
 
 @pytest.fixture
-def client(tmp_path, rpc: FakeRpc) -> Iterator[TestClient]:
+def client(tmp_path, rpc: InProcessRpc) -> Iterator[TestClient]:
     with TestClient(make_app(tmp_path, rpc, upload_max_bytes=LIMIT)) as client:
         yield client
 
 
 @pytest.fixture
-def headers(client: TestClient, rpc: FakeRpc) -> dict[str, str]:
-    return sign_in(client, rpc, "siti@ormas.or.id", organisation_id="org-1")
+def headers(client: TestClient, cluster: Cluster) -> dict[str, str]:
+    return sign_in(client, cluster, "siti@ormas.or.id", organisation="Perkumpulan Uji")
 
 
 def _png() -> bytes:
@@ -40,7 +42,7 @@ def _error(response) -> dict[str, object]:
 
 
 def test_a_real_pdf_is_stored_outside_the_web_root_with_its_checksum(tmp_path, client, headers) -> None:
-    pdf = make_pdf()
+    pdf = pdf_bytes()
 
     response = upload(client, headers, pdf, name="../../etc/Akta Pendirian.pdf")
 
@@ -52,7 +54,7 @@ def test_a_real_pdf_is_stored_outside_the_web_root_with_its_checksum(tmp_path, c
     stored = tmp_path / "uploads" / f"{body['file_id']}.pdf"
     assert stored.read_bytes() == pdf
     sidecar = json.loads((tmp_path / "uploads" / f"{body['file_id']}.json").read_text())
-    assert sidecar["organisation_id"] == "org-1"
+    assert sidecar["organisation_id"] == account(client, headers)["organisation_id"]
     assert sidecar["filename"] == "Akta Pendirian.pdf"
     assert sorted(path.suffix for path in (tmp_path / "uploads").iterdir()) == [".json", ".pdf"]
 
@@ -77,7 +79,7 @@ def test_a_file_that_only_starts_like_a_pdf_is_415(client, headers) -> None:
 
 
 def test_a_file_just_over_the_limit_is_413_and_nothing_is_kept(tmp_path, client, headers) -> None:
-    oversize = make_pdf() + b"%" * LIMIT
+    oversize = pdf_bytes() + b"%" * LIMIT
 
     response = upload(client, headers, oversize)
 
@@ -109,16 +111,16 @@ def test_a_form_without_the_file_is_422_naming_it(client, headers) -> None:
 
 
 def test_uploading_needs_a_signed_in_user(tmp_path, client) -> None:
-    response = client.post("/api/files", files={"file": ("a.pdf", make_pdf(), "application/pdf")})
+    response = client.post("/api/files", files={"file": ("a.pdf", pdf_bytes(), "application/pdf")})
 
     assert response.status_code == 401
     assert list((tmp_path / "uploads").iterdir()) == []
 
 
 @pytest.mark.parametrize("role", ["approver", "admin", "auditor"])
-def test_only_applicants_and_verifiers_upload(tmp_path, client, rpc, role: str) -> None:
-    staff = sign_in(client, rpc, f"{role}@kesbangpol.go.id", role=role)
-    response = upload(client, staff, make_pdf())
+def test_only_applicants_and_verifiers_upload(tmp_path, client, cluster, role: str) -> None:
+    staff = sign_in(client, cluster, f"{role}@kesbangpol.go.id", role=role)
+    response = upload(client, staff, pdf_bytes())
     assert response.status_code == 403 and response.json()["error"]["code"] == "forbidden"
     assert list((tmp_path / "uploads").iterdir()) == []
 

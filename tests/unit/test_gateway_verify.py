@@ -1,56 +1,66 @@
-"""Public verification: the page a phone opens from the QR code on a letter."""
+"""Public verification: the page a phone opens from the QR code on a letter issued by the real services."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
-from tests.support.gateway_fakes import FakeRpc, make_app
+from tests.support.gateway_client import make_settings
+from tests.support.in_process import Cluster, cluster_on
+from tests.support.office import approve, cheap_password_hashing, enrol, file_case
 
-LETTER = {
-    "genuine": True,
-    "status": "valid",
-    "number": "500.1/0007/KESBANGPOL/2026",
-    "title": "SURAT KETERANGAN MELAPOR",
-    "organisation_name": "Perkumpulan <Warga> & Pemuda",
-    "issued_on": "2026-03-12",
-    "issuer": "Badan Kesatuan Bangsa dan Politik Kota Balikpapan",
-}
+ISSUED_ON = dt.date(2026, 3, 12)  # the services' today (time set by configuration): the letter's date
 
 
 @pytest.fixture
-def client(tmp_path) -> Iterator[TestClient]:
-    rpc = FakeRpc()
-    rpc.documents.verifications["K7Q2M9XA"] = LETTER
-    rpc.documents.verifications["REVOKED1"] = {**LETTER, "genuine": False, "status": "revoked"}
-    with TestClient(make_app(tmp_path, rpc)) as client:
-        yield client
+def cluster(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cluster]:
+    cheap_password_hashing(monkeypatch)
+    with cluster_on(make_settings(tmp_path, today=ISSUED_ON)) as running:
+        yield running
 
 
-def test_the_page_says_the_letter_is_genuine_with_its_details(client) -> None:
-    response = client.get("/verify/K7Q2M9XA")
+@pytest.fixture
+def letters(cluster: Cluster) -> dict[str, dict[str, Any]]:
+    """Two letters of an organisation whose name a page must not interpret; the second one revoked."""
+    applicant = enrol(cluster, "sekretaris@warga.or.id", organisation="Perkumpulan <Warga> & Pemuda")
+    verifier = enrol(cluster, "v@kesbangpol.go.id", role="verifier")
+    approver = enrol(cluster, "kabid@kesbangpol.go.id", role="approver")
+    valid, revoked = (approve(cluster, file_case(cluster, applicant)["id"], verifier, approver)["letter"] for _ in "ab")
+    # Revoking is not built yet (docs/architecture.md, known limits); the page must already tell a
+    # revoked letter's row from a valid one, so the row is marked as a revocation will mark it.
+    office = cluster.worker("documents").office
+    table = office.archive.letters
+    with office.engine.begin() as connection:
+        code = table.c.verification_code == revoked["verification_code"]
+        connection.execute(table.update().where(code).values(status="revoked"))
+    return {"valid": valid, "revoked": revoked}
+
+
+def test_the_page_says_the_letter_is_genuine_with_its_details(client, letters) -> None:
+    response = client.get(f"/verify/{letters['valid']['verification_code']}")
 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     page = response.text
     assert "Surat ini asli" in page
-    assert "500.1/0007/KESBANGPOL/2026" in page
+    assert letters["valid"]["number"] == "SKM/0001/KESBANGPOL/2026" and "SKM/0001/KESBANGPOL/2026" in page
     assert "SURAT KETERANGAN MELAPOR" in page
     assert "12 Maret 2026" in page
     assert "Berlaku" in page
 
 
-def test_organisation_names_are_escaped_not_interpreted(client) -> None:
-    page = client.get("/verify/K7Q2M9XA").text
+def test_organisation_names_are_escaped_not_interpreted(client, letters) -> None:
+    page = client.get(f"/verify/{letters['valid']['verification_code']}").text
 
     assert "Perkumpulan &lt;Warga&gt; &amp; Pemuda" in page
     assert "<Warga>" not in page
 
 
-def test_a_revoked_letter_is_not_shown_as_valid(client) -> None:
-    page = client.get("/verify/REVOKED1").text
+def test_a_revoked_letter_is_not_shown_as_valid(client, letters) -> None:
+    page = client.get(f"/verify/{letters['revoked']['verification_code']}").text
 
     assert "tidak berlaku lagi" in page
     assert "Dicabut" in page
@@ -66,9 +76,9 @@ def test_an_unknown_code_gets_a_404_page_in_indonesian(client) -> None:
     assert "<img" not in response.text
 
 
-def test_verification_json_is_public(client) -> None:
-    response = client.get("/api/verify/K7Q2M9XA")
+def test_verification_json_is_public(client, letters) -> None:
+    response = client.get(f"/api/verify/{letters['valid']['verification_code']}")
 
     assert response.status_code == 200
-    assert response.json()["number"] == LETTER["number"]
+    assert response.json()["number"] == letters["valid"]["number"]
     assert client.get("/api/verify/NOPE").status_code == 404

@@ -1,0 +1,148 @@
+"""SubmissionsService as nameko runs it: who may act, what the registry vouches for, what the read
+models accept, and the deadlines' sweep."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import pytest
+
+from contracts.errors import InvalidInput, NotAuthenticated, PermissionDenied
+from contracts.identity import Caller, Role, sign_caller, system_caller
+from ops.sources import EventSource
+from services.submissions.publishing import mapper_for
+from tests.support.in_process import Cluster
+from tests.support.office import enrol, file_case, signed
+
+
+@pytest.fixture
+def case_id(cluster: Cluster, applicant: dict[str, Any]) -> str:
+    return str(file_case(cluster, applicant)["id"])
+
+
+def _verifier_signed_by(verifier: dict[str, Any], secret: str, now: float) -> dict[str, object]:
+    return sign_caller(Caller(user_id=verifier["id"], role=Role.VERIFIER), secret, now=now)
+
+
+@pytest.mark.parametrize(
+    ("secret", "signed_ago", "says"),
+    [("someone-elses-secret", 0, "signature is invalid"), (None, 3600, "expired")],
+    ids=["forged", "expired"],
+)
+def test_act_refuses_a_forged_or_expired_caller_and_records_nothing(
+    cluster, verifier, case_id, secret, signed_ago, says
+) -> None:
+    submissions = cluster["submissions"]
+    caller = _verifier_signed_by(verifier, secret or cluster.settings.secret_key, time.time() - signed_ago)
+
+    with pytest.raises(NotAuthenticated, match=says):
+        submissions.act(caller, case_id, "take", {})
+
+    assert submissions.get_case(signed(cluster, verifier), case_id)["version"] == 1
+    assert submissions.act(signed(cluster, verifier), case_id, "take", {})["version"] == 2  # a genuine one may
+
+
+def test_an_assignee_is_who_the_registry_says_not_what_the_request_claims(cluster, verifier, case_id) -> None:
+    colleague = enrol(cluster, "joko@kesbangpol.go.id", role="verifier")
+    claimed = {"id": colleague["id"], "role": "admin", "name": "Kepala Badan"}
+
+    case = cluster["submissions"].act(signed(cluster, verifier), case_id, "assign", {"assignee": claimed})
+
+    assert case["assignee"] == {"id": colleague["id"], "role": "verifier", "name": "Akun joko"}
+    assert ("registry", "get_account") in [(call.service, call.method) for call in cluster.calls]
+    row = cluster["submissions"].work_queue(signed(cluster, verifier))[0]
+    assert (row["assignee_id"], row["assignee_name"]) == (colleague["id"], "Akun joko")
+
+
+def test_taking_a_case_names_the_taker_as_the_registry_knows_them(cluster, verifier, case_id) -> None:
+    case = cluster["submissions"].act(signed(cluster, verifier), case_id, "take", {})
+
+    assert case["assignee"] == {"id": verifier["id"], "role": "verifier", "name": "Akun rina"}
+
+
+def test_an_assignee_the_registry_does_not_know_is_422_naming_the_assignee(cluster, verifier, case_id) -> None:
+    unknown = {"assignee": {"id": str(uuid.uuid4())}}
+
+    with pytest.raises(InvalidInput) as refused:
+        cluster["submissions"].act(signed(cluster, verifier), case_id, "assign", unknown)
+
+    assert (refused.value.status, refused.value.field) == (422, "assignee.id")
+    assert refused.value.message_id  # the Bahasa text travelled with it
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="SubmissionsService._colleague catches only NotFound; the registry answers an id that is not a "
+    "UUID with InvalidInput(field='account_id'), which reaches the user naming the registry's field",
+)
+def test_an_assignee_id_that_is_no_account_id_at_all_is_422_naming_the_assignee(cluster, verifier, case_id) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        cluster["submissions"].act(signed(cluster, verifier), case_id, "assign", {"assignee": {"id": "nobody"}})
+
+    assert refused.value.field == "assignee.id"
+
+
+def test_list_cases_refuses_an_unknown_status_and_filters_by_a_known_one(cluster, verifier, case_id) -> None:
+    submissions = cluster["submissions"]
+
+    with pytest.raises(InvalidInput) as refused:
+        submissions.list_cases(signed(cluster, verifier), "aproved")
+
+    assert (refused.value.status, refused.value.field) == (422, "status")
+    assert [row["case_id"] for row in submissions.list_cases(signed(cluster, verifier), "submitted")] == [case_id]
+    assert submissions.list_cases(signed(cluster, verifier), "approved") == []
+
+
+def test_an_applicant_lists_only_their_organisations_cases(cluster, applicant, case_id) -> None:
+    other = enrol(cluster, "ketua@forum.or.id", organisation="Forum Warga Teritip")
+    theirs = file_case(cluster, other)["id"]
+
+    assert [row["case_id"] for row in cluster["submissions"].list_cases(signed(cluster, applicant))] == [case_id]
+    assert [row["case_id"] for row in cluster["submissions"].list_cases(signed(cluster, other))] == [theirs]
+
+
+def test_the_sweep_refuses_an_applicant(cluster, applicant) -> None:
+    with pytest.raises(PermissionDenied):
+        cluster["submissions"].send_due_reminders(signed(cluster, applicant), "2027-02-01")
+
+
+def test_the_sweep_run_by_a_system_caller_records_the_overdue_report_and_the_registry_hears_of_it(
+    cluster, applicant
+) -> None:
+    system = cluster.sign(system_caller("satu-remind"))
+    organisation_id = applicant["organisation_id"]
+
+    before_due = cluster["submissions"].send_due_reminders(system, "2027-01-17")  # 14 days before 31 January
+    after_due = cluster["submissions"].send_due_reminders(system, "2027-02-01")
+    again = cluster["submissions"].send_due_reminders(system, "2027-02-01")
+
+    assert (before_due, after_due, again) == (
+        {"reminders": 1, "overdue_cases": 0},
+        {"reminders": 1, "overdue_cases": 0},
+        {"reminders": 0, "overdue_cases": 0},  # each reminder is recorded once
+    )
+    organisation = cluster["registry"].get_organisation(system, organisation_id)
+    assert (organisation["reporting_status"], organisation["missed_reports"]) == ("late", ["2026-S2"])
+
+
+def test_the_case_list_drops_a_forged_or_altered_event_and_applies_the_genuine_one(
+    cluster, settings, applicant, verifier
+) -> None:
+    application = cluster.application("submissions")
+    read_model = cluster.worker("submissions")
+    with cluster.events_held():
+        case_id = file_case(cluster, applicant)["id"]
+        [(_position, event)] = EventSource("submissions", application, mapper_for(application)).integration_events()
+        genuine = event.signed(settings.secret_key)
+        altered = genuine.model_dump(mode="json")
+        altered["data"]["status"] = "approved"
+
+        for payload in (event.signed("someone-elses-secret").model_dump(mode="json"), altered):
+            read_model.project_case_event(payload)
+
+        assert cluster["submissions"].list_cases(signed(cluster, verifier)) == []
+        read_model.project_case_event(genuine.model_dump(mode="json"))
+        assert [row["status"] for row in cluster["submissions"].list_cases(signed(cluster, verifier))] == ["submitted"]
+    assert [row["case_id"] for row in cluster["submissions"].list_cases(signed(cluster, verifier))] == [case_id]
