@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from tests.support.factories import pdf_bytes
 from tests.support.gateway_client import account, act, file_case, forward, record_field_visit, sign_in, uploaded
-from tests.support.in_process import Cluster
+from tests.support.in_process import Call, Cluster
 from tests.support.pdf import pdf_text
 
 
@@ -33,7 +33,7 @@ def _file_id(client: TestClient, headers: dict[str, str], name: str = "surat.pdf
     return uploaded(client, headers, pdf_bytes(), name=name)
 
 
-def _calls(cluster: Cluster, method: str) -> list[object]:
+def _calls(cluster: Cluster, method: str) -> list[Call]:
     return [call for call in cluster.calls if call.method == method]
 
 
