@@ -3,11 +3,14 @@
 - unit/: nothing running; pure domain, applications on the in-memory (popo) store, rendering.
 - integration/: the real RabbitMQ and PostgreSQL on this machine, and SQLite files; every
   event-sourced application test runs on both SQLite and PostgreSQL (the ``backend`` fixture).
+- service/: the real nameko service classes in the test process through nameko's worker_factory (no
+  container, no eventlet), on their real applications (in-memory store) and read models (SQLite files),
+  calls and errors carried as nameko carries them (tests/support/in_process.py).
 - e2e/: every service, relay and the gateway started as its own process; driven over HTTP.
 
 Isolation: each test session gets its own RabbitMQ virtual host; each PostgreSQL-backed test its own
 database; each test its own var/ directory. Nothing here mocks RabbitMQ, PostgreSQL or SMTP.
-Services are never run inside the pytest process, so pytest is not eventlet-patched.
+Service containers are never run inside the pytest process, so pytest is not eventlet-patched.
 """
 
 from __future__ import annotations

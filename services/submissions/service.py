@@ -73,7 +73,7 @@ class SubmissionsService:
         """The account a case is handed to, as the registry knows it (a made-up id or role is refused)."""
         try:
             account = self.registry.get_account(self.identity.system(), account_id)
-        except NotFound:
+        except (NotFound, InvalidInput):  # no such account, or no account id at all
             raise InvalidInput("no such colleague", field="assignee.id") from None
         return {"id": account["id"], "role": account["role"], "name": account["full_name"]}
 

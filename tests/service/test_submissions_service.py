@@ -72,11 +72,6 @@ def test_an_assignee_the_registry_does_not_know_is_422_naming_the_assignee(clust
     assert refused.value.message_id  # the Bahasa text travelled with it
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SubmissionsService._colleague catches only NotFound; the registry answers an id that is not a "
-    "UUID with InvalidInput(field='account_id'), which reaches the user naming the registry's field",
-)
 def test_an_assignee_id_that_is_no_account_id_at_all_is_422_naming_the_assignee(cluster, verifier, case_id) -> None:
     with pytest.raises(InvalidInput) as refused:
         cluster["submissions"].act(signed(cluster, verifier), case_id, "assign", {"assignee": {"id": "nobody"}})
