@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from contracts.cases import Attachment
+from contracts.events import LetterIssueV1
 
 
 class Holder(BaseModel):
@@ -19,19 +20,8 @@ class Holder(BaseModel):
     name: str | None = None
 
 
-class IssuedDocument(BaseModel):
-    """A numbered letter or receipt issued by a step of the case."""
-
-    number: str
-    register_name: str
-    year: int
-    sequence: int
-    verification_code: str
-    issued_on: dt.date
-    title: str
-    kind: str | None = Field(default=None, description='the output: "letter", "receipt"')
-    template: str | None = None
-    facts: dict[str, Any] | None = Field(default=None, description="what the document states of the form")
+# A numbered letter or receipt issued by a step of the case: the same shape subscribers receive.
+IssuedDocument = LetterIssueV1
 
 
 class ServiceLevel(BaseModel):

@@ -15,7 +15,7 @@ from contracts.printable import DATA_FILE, describe_unprintable, is_printable, u
 
 def test_committed_coverage_equals_the_installed_fonts() -> None:
     pytest.importorskip("fontTools", reason="fontTools (requirements-test.lock) reads the font files")
-    from services.documents.fonts import coverage_data
+    from tests.support.font_coverage import coverage_data
 
     committed = json.loads(DATA_FILE.read_text(encoding="utf-8"))
     # On failure: a font package changed; run scripts/font-coverage and commit the result.
