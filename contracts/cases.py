@@ -132,3 +132,11 @@ class ActionRequest(BaseModel):
     attachments: list[Attachment] = Field(default_factory=list, max_length=30)
     form: dict[str, Any] | None = None
     assignee: Assignee | None = None
+
+
+def attachment_label(kind: str) -> str:
+    """The Bahasa label of an attachment kind; an unknown kind (from a newer definition) shows as itself."""
+    try:
+        return ATTACHMENT_KIND_LABELS[AttachmentKind(kind)]
+    except ValueError:
+        return kind

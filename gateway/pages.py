@@ -13,7 +13,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
-from contracts.cases import ATTACHMENT_KIND_LABELS
+from contracts.cases import attachment_label
 from gateway.csrf import CSRF_COOKIE, new_form_token, set_form_token
 from infra.catalogue import Catalogue
 from infra.dates import indonesian_date as format_indonesian_date
@@ -123,7 +123,7 @@ def case_page_context(
     case_id = quote(str(case["id"]), safe="")
     attachments = [
         {
-            "label": ATTACHMENT_KIND_LABELS.get(str(item.get("kind")), str(item.get("kind", ""))),
+            "label": attachment_label(str(item.get("kind", ""))),
             "filename": item.get("filename", ""),
             "size_kb": max(1, round(int(item.get("size") or 0) / 1024)),
             "url": f"/api/cases/{case_id}/attachments/{quote(str(item.get('file_id', '')), safe='')}",

@@ -10,8 +10,10 @@ the request path: a hostile file costs a worker's bounded CPU and memory, not th
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject, IndirectObject, NameObject
@@ -36,7 +38,7 @@ def inspect_pdf(path: str) -> Verdict:
             return Verdict("only PDF documents are accepted", "not_pdf")
     try:
         reader = PdfReader(path, strict=False)
-        pages = int(reader.trailer["/Root"]["/Pages"]["/Count"])
+        pages = int(reader.trailer["/Root"]["/Pages"]["/Count"])  # type: ignore[index]
     except Exception:  # pypdf raises many kinds of errors on broken input; all mean "not a usable PDF"
         return Verdict("only PDF documents are accepted", "not_pdf")
     if pages < 1:
@@ -64,7 +66,7 @@ def _active_content(reader: PdfReader) -> str | None:
     return None
 
 
-def _objects(reader: PdfReader):  # type: ignore[no-untyped-def]
+def _objects(reader: PdfReader) -> Iterator[Any]:
     """Every indirect object, including those packed in object streams, plus the document root."""
     yield reader.trailer["/Root"].get_object()
     numbers = [(number, generation) for generation, table in reader.xref.items() for number in table]

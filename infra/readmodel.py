@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 import sqlalchemy as sa
@@ -18,7 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from contracts.events import IntegrationEvent
-from infra.storage import create_tables
+from infra import schema
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,11 @@ def processed_events_table(metadata: sa.MetaData) -> sa.Table:
 
 
 class Projection(Protocol):
-    """Event -> rows. ``apply`` must use only ``connection`` (it runs inside the dedup transaction)."""
+    """Event -> rows. ``apply`` must use only ``connection`` (it runs inside the dedup transaction).
+
+    A projection may declare ``version = N`` (default 1): raise it for a schema change that is not purely
+    additive, and ``satu upgrade`` rebuilds the tables beside the old ones and switches (infra/schema.py).
+    """
 
     name: str
     metadata: sa.MetaData
@@ -84,8 +89,11 @@ class ReadModel:
     def __init__(self, projection: Projection, engine: sa.Engine) -> None:
         self.projection = projection
         self.engine = engine
-        self.lock_key = int.from_bytes(hashlib.sha256(projection.name.encode()).digest()[:8], "big", signed=True)
-        create_tables(projection.metadata, engine)
+        with engine.begin() as connection:
+            schema.prepare(projection, connection)
+
+    def close(self) -> None:
+        self.engine.dispose()
 
     @property
     def _postgres(self) -> bool:
@@ -93,19 +101,18 @@ class ReadModel:
 
     def lock_exclusively(self, connection: sa.Connection) -> None:
         """Stop live consumers from writing until ``connection``'s transaction ends (rebuild, check)."""
-        if self._postgres:
-            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": self.lock_key})
-        else:
-            # SQLite has one writer at a time: a (no-op) write takes that place for the transaction.
-            connection.execute(self.projection.processed.delete().where(sa.false()))
+        lock_exclusively(connection, self.projection)
 
-    def handle(self, event: IntegrationEvent, attempts: int = 5) -> bool:
-        """Apply ``event`` once; returns False if it was applied before (a duplicate delivery)."""
+    def handle(self, event: IntegrationEvent, effect: Effect | None = None, attempts: int = 5) -> bool:
+        """Apply ``event`` once; returns False if it was applied before (a duplicate delivery).
+
+        ``effect``, when given, is what applying it means instead of the projection's ``apply`` (the mail
+        outbox records a mail composed beforehand); it runs in the same transaction as the dedup record."""
         if not self.projection.handles(event.event_type):
             return False
         for attempt in range(attempts):
             try:
-                return self._apply_once(event)
+                return self._apply_once(event, effect)
             except OperationalError:
                 # SQLite: another writer (a rebuild's swap) held the database; our snapshot is stale.
                 time.sleep(0.05 * (attempt + 1))
@@ -123,22 +130,19 @@ class ReadModel:
                     return False
         raise RuntimeError(f"{self.projection.name}: could not apply {event.event_id} after {attempts} attempts")
 
-    def _apply_once(self, event: IntegrationEvent) -> bool:
+    def _apply_once(self, event: IntegrationEvent, effect: Effect | None) -> bool:
         with self.engine.begin() as connection:
             if self._postgres:  # consumers share the lock; a rebuild's swap takes it exclusively
-                connection.execute(sa.text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": self.lock_key})
-            return self.apply_in(connection, event)
+                key = lock_key(self.projection)
+                connection.execute(sa.text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": key})
+            return apply_once(connection, self.projection, event, effect)
 
     def apply_in(self, connection: sa.Connection, event: IntegrationEvent) -> bool:
         """Apply ``event`` once inside the caller's transaction."""
-        if not self.projection.handles(event.event_type):
-            return False
-        if self._seen(event.event_id, connection):
-            log.info("%s: skipped duplicate %s %s", self.projection.name, event.event_type, event.event_id)
-            return False
-        mark_processed(connection, self.projection.processed, event)
-        self.projection.apply(connection, event)
-        return True
+        return apply_once(connection, self.projection, event)
+
+    def seen(self, event_id: str) -> bool:
+        return self._seen(event_id)
 
     def processed_ids(self, connection: sa.Connection) -> set[str]:
         return {row[0] for row in connection.execute(sa.select(self.projection.processed.c.event_id))}
@@ -148,3 +152,38 @@ class ReadModel:
             return was_processed(connection, self.projection.processed, event_id)
         with self.engine.connect() as fresh:
             return was_processed(fresh, self.projection.processed, event_id)
+
+
+Effect = Callable[[sa.Connection], None]
+
+
+def apply_once(
+    connection: sa.Connection, projection: Projection, event: IntegrationEvent, effect: Effect | None = None
+) -> bool:
+    """Apply ``event`` to ``projection`` inside the caller's transaction, unless it was applied before."""
+    if not projection.handles(event.event_type):
+        return False
+    if was_processed(connection, projection.processed, event.event_id):
+        log.info("%s: skipped duplicate %s %s", projection.name, event.event_type, event.event_id)
+        return False
+    mark_processed(connection, projection.processed, event)
+    if effect is None:
+        projection.apply(connection, event)
+    else:
+        effect(connection)
+    return True
+
+
+def lock_key(projection: Projection) -> int:
+    return int.from_bytes(hashlib.sha256(projection.name.encode()).digest()[:8], "big", signed=True)
+
+
+def lock_exclusively(connection: sa.Connection, projection: Projection) -> None:
+    """Stop live consumers of ``projection`` from writing until ``connection``'s transaction ends."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(projection)})
+    else:
+        # SQLite has one writer at a time: a (no-op) write takes that place for the transaction (and opens
+        # it, so that DDL after it is part of the same transaction).
+        schema.ensure_versions_table(connection)
+        connection.execute(schema.versions.delete().where(sa.false()))

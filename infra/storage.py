@@ -64,17 +64,23 @@ def create_tables(metadata: sa.MetaData, engine: sa.Engine) -> None:
     """``metadata.create_all`` that is safe when several processes start together, and that upgrades a
     deployed database: a column a newer release adds to an existing table is added (see add_new_columns)."""
     with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": DDL_LOCK_KEY})
+        hold_ddl_lock(connection)
         metadata.create_all(connection)
         add_new_columns(metadata, connection)
+
+
+def hold_ddl_lock(connection: sa.Connection) -> None:
+    """Serialise schema changes with every other process until ``connection``'s transaction ends."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": DDL_LOCK_KEY})
 
 
 def add_new_columns(metadata: sa.MetaData, connection: sa.Connection) -> list[str]:
     """The additive part of a read model's schema changes, applied in place: each column the code declares
     that the table lacks is added. Such a column must be nullable (or have a server default), since rows
     exist already; the projection fills it for new events, and `satu rebuild` fills it for old ones.
-    Anything else (a changed type, a removed column) goes through a rebuild beside the old tables."""
+    Anything else (a changed type, a removed column) raises the projection's version and goes through
+    `satu upgrade`, a rebuild beside the old tables (infra/schema.py)."""
     inspector = sa.inspect(connection)
     added = []
     for table in metadata.sorted_tables:
@@ -85,7 +91,7 @@ def add_new_columns(metadata: sa.MetaData, connection: sa.Connection) -> list[st
             if not column.nullable and column.server_default is None:
                 raise RuntimeError(
                     f"read model table {table.name} lacks column {column.name}, which cannot be added in place "
-                    "(NOT NULL without a default): run `satu rebuild`"
+                    "(NOT NULL without a default): raise the projection's version, and `satu upgrade` rebuilds it"
                 )
             kind = column.type.compile(dialect=connection.dialect)
             default = f" DEFAULT {column.server_default.arg}" if column.server_default is not None else ""  # type: ignore[attr-defined]

@@ -6,6 +6,8 @@ import logging
 import signal
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -13,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import infra.quiet  # noqa: F401,I001 - before anything imports nameko/eventlet
-from infra.settings import load_settings
+from infra.settings import Settings, load_settings
 
 app = typer.Typer(help="Satu Ormas operations", no_args_is_help=True, add_completion=False)
 console = Console(stderr=True, soft_wrap=True)  # one-line messages stay one line in logs
@@ -33,6 +35,8 @@ def run(
     problem = ensure_broker(settings.amqp_uri, Path("docker-compose.yml"), console.print)
     if problem:
         console.print(f"[red]satu run:[/red] {problem}")
+        raise typer.Exit(1)
+    if _upgrade(settings):  # before any service opens the read models: they refuse an older schema
         raise typer.Exit(1)
     system = System(settings.amqp_uri, settings.var_dir / "logs", host=host, port=port)
     # SIGTERM and SIGINT both stop everything (SIGINT is ignored in background jobs unless restored).
@@ -73,6 +77,24 @@ def relay(source: str = typer.Argument(..., help="registry or submissions")) -> 
         raise typer.Exit(2) from None
 
 
+@contextmanager
+def _progress_bars() -> Iterator[Callable[[str, int], Callable[[int], None]]]:
+    """A bar per read model, advanced by the log position its rebuild reached."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+
+        def progress_for(name: str, total: int) -> Callable[[int], None]:
+            task = bar.add_task(name, total=max(total, 1))
+            return lambda position: bar.update(task, completed=position)
+
+        yield progress_for
+
+
 def _rebuild_or_check(apply: bool, only: str | None) -> int:
     from ops.rebuild import READ_MODELS
     from ops.rebuild import run as run_rebuild
@@ -83,18 +105,7 @@ def _rebuild_or_check(apply: bool, only: str | None) -> int:
         console.print(f"[red]unknown read model '{only}'[/red]; known: {', '.join(s.name for s in READ_MODELS)}")
         return 2
     failed = 0
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as bar:
-
-        def progress_for(name: str, total: int):
-            task = bar.add_task(name, total=max(total, 1))
-            return lambda position: bar.update(task, completed=position)
-
+    with _progress_bars() as progress_for:
         outcomes = [run_rebuild(spec, settings, apply, progress_for) for spec in specs]
     for outcome in outcomes:
         if apply:
@@ -107,6 +118,35 @@ def _rebuild_or_check(apply: bool, only: str | None) -> int:
         else:
             console.print(f"[green]{outcome.name}: equal to a rebuild ({outcome.events} events)[/green]")
     return 1 if failed else 0
+
+
+def _upgrade(settings: Settings) -> int:
+    from infra.topology import READ_MODELS
+    from ops.rebuild import needs_upgrade, upgrade
+
+    outdated = [spec for spec in READ_MODELS if needs_upgrade(spec, settings)]
+    if not outdated:
+        return 0
+    console.print(f"upgrading read models to this release's schema: {', '.join(s.name for s in outdated)}")
+    try:
+        with _progress_bars() as progress_for:
+            outcomes = [upgrade(spec, settings, progress_for) for spec in outdated]
+    except RuntimeError as error:
+        console.print(f"[red]satu upgrade:[/red] {error}")
+        return 1
+    for outcome in outcomes:
+        console.print(f"{outcome.name}: upgraded, rebuilt from {outcome.events} events")
+    return 0
+
+
+@app.command()
+def upgrade() -> None:
+    """Bring every read model to this release's schema: a model whose schema version changed is rebuilt
+    beside the old tables, then switched to in one transaction (with progress). `satu run` does this first."""
+    code = _upgrade(load_settings())
+    if code == 0:
+        console.print("[green]every read model is at this release's schema[/green]")
+    raise typer.Exit(code)
 
 
 @app.command()

@@ -19,13 +19,10 @@ from amqp.exceptions import ConnectionError as AmqpConnectionError
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from infra.settings import PUBLIC_BASE_URL_VARIABLE, local_url, resolve_public_base_url
-from ops.service import SERVICES
+from infra.topology import EVENT_STORES, SERVICE_NAMES
 
 # A ping that timed out leaves late replies on a closing channel; py-amqp warns about each one.
 logging.getLogger("amqp").setLevel(logging.ERROR)
-
-RELAYS = ("registry", "submissions")
-
 
 def service_command(name: str) -> list[str]:
     return [sys.executable, "-m", "ops.service", name]
@@ -95,13 +92,13 @@ class System:
         return process
 
     def start_services(self) -> None:
-        for name in SERVICES:
+        for name in SERVICE_NAMES:
             self.spawn(name, service_command(name))
         self.wait_for_services()
 
     def start_relays(self) -> None:
-        for name in RELAYS:
-            self.spawn(f"relay-{name}", relay_command(name))
+        for store in EVENT_STORES:
+            self.spawn(store.relay, relay_command(store.name))
 
     def start_gateway(self) -> None:
         self.spawn("gateway", gateway_command(self.host, self.port))
@@ -114,7 +111,7 @@ class System:
         self.start_gateway()
 
     def wait_for_services(self, seconds: float = 60) -> None:
-        wait_for_services(self.amqp_uri, SERVICES, seconds, on_wait=self.check_alive)
+        wait_for_services(self.amqp_uri, SERVICE_NAMES, seconds, on_wait=self.check_alive)
 
     def wait_for_gateway(self, seconds: float = 30) -> None:
         # The stdlib client: the running system may import nothing outside requirements.lock (httpx is a

@@ -15,30 +15,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from infra.readmodel import Projection, ReadModel
+from infra import schema
+from infra.readmodel import Projection, ReadModel, apply_once, lock_exclusively
 from infra.settings import Settings
 from infra.storage import read_model_engine
+from infra.topology import REBUILDABLE, ReadModelPart
 from ops.sources import EventSource, open_source
-from services.documents.projections import LetterProjection
-from services.registry.projections import DirectoryProjection
-from services.submissions.projections import CaseProjection
 
 Progress = Callable[[int], None]  # called with the log position reached
 
 
-@dataclass(frozen=True)
-class ReadModelSpec:
-    name: str
-    service: str  # whose database holds it
-    source: str  # which event store feeds it
-    projection: Callable[[], Projection]
-
-
-READ_MODELS = (
-    ReadModelSpec("submissions.cases", "submissions", "submissions", CaseProjection),
-    ReadModelSpec("documents.letters", "documents", "submissions", LetterProjection),
-    ReadModelSpec("registry.organisations", "registry", "registry", DirectoryProjection),
-)
+READ_MODELS = REBUILDABLE  # the mail outbox is not: rebuilding it would send every mail again
 
 IGNORED_COLUMNS = {"applied_at"}  # when an event was applied differs between runs by nature
 
@@ -73,10 +60,15 @@ def compare(projection: Projection, live: sa.Connection, shadow: sa.Connection, 
 
 
 def build_shadow(
-    spec: ReadModelSpec, source: EventSource, settings: Settings, stop: int, progress: Progress
+    spec: ReadModelPart, source: EventSource, settings: Settings, stop: int, progress: Progress
 ) -> tuple[ReadModel, int]:
     shadow_engine = read_model_engine(settings, spec.service, schema_suffix="rebuild")
-    projection = spec.projection()
+    projection = spec.new_projection()
+    with shadow_engine.begin() as connection:  # the shadow is built from nothing, whatever it held before
+        recorded = schema.stored(connection, projection.name)
+        for table in reversed(recorded[1] if recorded else []):
+            connection.execute(sa.text(f'DROP TABLE IF EXISTS "{table}"'))
+        schema.forget(connection, projection.name)
     projection.metadata.drop_all(shadow_engine)
     shadow = ReadModel(projection, shadow_engine)
     count = 0
@@ -89,17 +81,20 @@ def build_shadow(
 def swap_in(live: ReadModel, shadow: ReadModel, source: EventSource, stop: int) -> None:
     """Replace the live rows with the shadow's and apply what was recorded since ``stop``, in one
     transaction that live consumers wait for (they then find their events applied and skip them)."""
-    tables = live.projection.metadata.sorted_tables
     with shadow.engine.connect() as reader, live.engine.begin() as writer:
         live.lock_exclusively(writer)
-        for table in reversed(tables):
+        for table in reversed(live.projection.metadata.sorted_tables):
             writer.execute(table.delete())
-        for table in tables:
-            rows = [dict(row._mapping) for row in reader.execute(sa.select(table))]
-            if rows:
-                writer.execute(table.insert(), rows)
+        copy_rows(shadow.projection, reader, writer)
         for _position, event in source.integration_events(start=stop):
             live.apply_in(writer, event)
+
+
+def copy_rows(projection: Projection, reader: sa.Connection, writer: sa.Connection) -> None:
+    for table in projection.metadata.sorted_tables:
+        rows = [dict(row._mapping) for row in reader.execute(sa.select(table))]
+        if rows:
+            writer.execute(table.insert(), rows)
 
 
 def check_against(live: ReadModel, shadow: ReadModel, source: EventSource, stop: int, wait: float) -> list[str]:
@@ -130,7 +125,7 @@ def check_against(live: ReadModel, shadow: ReadModel, source: EventSource, stop:
 
 
 def run(
-    spec: ReadModelSpec,
+    spec: ReadModelPart,
     settings: Settings,
     apply: bool,
     progress_factory: Callable[[str, int], Progress],
@@ -139,7 +134,7 @@ def run(
     source = open_source(spec.source, settings)
     live_engine = read_model_engine(settings, spec.service)
     try:
-        live = ReadModel(spec.projection(), live_engine)
+        live = ReadModel(spec.new_projection(), live_engine)
         stop = source.last_position()
         shadow, count = build_shadow(spec, source, settings, stop, progress_factory(spec.name, stop))
         outcome = Outcome(spec.name, events=count)
@@ -149,6 +144,40 @@ def run(
             outcome.differences = check_against(live, shadow, source, stop, wait)
         shadow.engine.dispose()
         return outcome
+    finally:
+        live_engine.dispose()
+        source.close()
+
+
+def needs_upgrade(spec: ReadModelPart, settings: Settings) -> bool:
+    engine = read_model_engine(settings, spec.service)
+    try:
+        return schema.is_outdated(spec.new_projection(), engine)
+    finally:
+        engine.dispose()
+
+
+def upgrade(spec: ReadModelPart, settings: Settings, progress_factory: Callable[[str, int], Progress]) -> Outcome:
+    """Bring a read model of an older schema version to this release's: build the new tables beside the old
+    ones from the event store (the old ones keep serving meanwhile), then, in one transaction that live
+    consumers wait for, drop the old tables, create the new, copy the rows in, apply what was recorded since
+    and record the new version."""
+    if not spec.rebuildable:
+        raise RuntimeError(f"read model {spec.name} cannot be rebuilt from events; its upgrade needs a migration")
+    source = open_source(spec.source, settings)
+    live_engine = read_model_engine(settings, spec.service)
+    try:
+        stop = source.last_position()
+        shadow, count = build_shadow(spec, source, settings, stop, progress_factory(spec.name, stop))
+        projection = shadow.projection
+        with shadow.engine.connect() as reader, live_engine.begin() as writer:
+            lock_exclusively(writer, projection)
+            schema.replace_tables(projection, writer)
+            copy_rows(projection, reader, writer)
+            for _position, event in source.integration_events(start=stop):
+                apply_once(writer, projection, event)
+        shadow.close()
+        return Outcome(spec.name, events=count)
     finally:
         live_engine.dispose()
         source.close()

@@ -10,6 +10,7 @@ from infra.locks import SingleInstanceLock
 from infra.relay import Relay
 from infra.settings import Settings
 from infra.storage import read_model_engine
+from infra.topology import consumers_of
 from ops.launcher import wait_for_services
 from ops.sources import open_source
 
@@ -25,18 +26,12 @@ def build_relay(source_name: str, settings: Settings) -> Relay:
     )
 
 
-# Services whose queues must exist before a store's events are published: RabbitMQ drops a message
-# that no queue is bound to, so publishing earlier would lose events for a consumer not yet declared.
-CONSUMERS = {
-    "registry": ("registry",),
-    "submissions": ("submissions", "documents", "notifications", "registry"),
-}
-
-
 def run_relay(source_name: str, settings: Settings) -> None:
     relay = build_relay(source_name, settings)
-    log.info("relay %s: waiting for consumers %s", source_name, ", ".join(CONSUMERS[source_name]))
-    wait_for_services(settings.amqp_uri, CONSUMERS[source_name], seconds=None)
+    # RabbitMQ drops a message no queue is bound to: publish only once every consumer has declared its queues.
+    consumers = consumers_of(source_name)
+    log.info("relay %s: waiting for consumers %s", source_name, ", ".join(consumers))
+    wait_for_services(settings.amqp_uri, consumers, seconds=None)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

@@ -6,18 +6,18 @@ import sys
 from pathlib import Path
 
 import infra.quiet  # noqa: F401,I001 - before nameko imports eventlet
+from infra.topology import SERVICE_NAMES, SERVICES
 
-SERVICES = ("registry", "submissions", "documents", "notifications")
 NAMEKO_CONFIG = Path(__file__).with_name("nameko.yaml")
 
 
 def main(argv: list[str]) -> None:
-    if len(argv) != 1 or argv[0] not in SERVICES:
-        sys.exit(f"usage: python -m ops.service {{{','.join(SERVICES)}}}")
+    if len(argv) != 1 or argv[0] not in SERVICE_NAMES:
+        sys.exit(f"usage: python -m ops.service {{{','.join(SERVICE_NAMES)}}}")
     from nameko.cli.main import main as nameko_main
 
     # The broker address reaches the service through SATU_AMQP_URI, substituted in nameko.yaml.
-    sys.argv = ["nameko", "run", "--config", str(NAMEKO_CONFIG), f"services.{argv[0]}.service"]
+    sys.argv = ["nameko", "run", "--config", str(NAMEKO_CONFIG), SERVICES[SERVICE_NAMES.index(argv[0])].module]
     nameko_main()
 
 

@@ -14,6 +14,7 @@ from eventsourcing.application import Application
 from contracts.events import IntegrationEvent
 from infra.settings import Settings
 from infra.storage import ddl_lock, event_store_env
+from infra.topology import EVENT_STORE_NAMES
 from services.registry import publishing as registry_publishing
 from services.registry.application import RegistryApplication
 from services.submissions.application import build_application
@@ -64,7 +65,5 @@ def _open(name: str, env: dict[str, str], settings: Settings) -> EventSource:
     if name == "submissions":
         application = build_application(env, settings)
         return EventSource(name, application, mapper_for(application))
-    raise ValueError(f"unknown event source '{name}' (known: registry, submissions)")
+    raise ValueError(f"unknown event source '{name}' (known: {', '.join(EVENT_STORE_NAMES)})")
 
-
-SOURCE_NAMES = ("registry", "submissions")

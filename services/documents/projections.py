@@ -7,6 +7,8 @@ if the file is missing (after a rebuild, or a crash between commit and render).
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 from contracts.events import IntegrationEvent
@@ -46,24 +48,25 @@ class LetterProjection:
         return event_type in ISSUING_EVENTS
 
     def apply(self, connection: sa.Connection, event: IntegrationEvent) -> None:
+        connection.execute(self.letters.insert().values(**self.row_for(event)))
+
+    def row_for(self, event: IntegrationEvent) -> dict[str, Any]:
         case = event.case()
         if case.letter is None:
             raise ValueError(f"{event.event_type} {event.event_id} carries no letter")
-        connection.execute(
-            self.letters.insert().values(
-                verification_code=case.letter.verification_code,
-                case_id=case.case_id,
-                case_reference=case.reference,
-                number=case.letter.number,
-                title=case.letter.title,
-                issued_on=case.letter.issued_on,
-                organisation_id=case.organisation_id,
-                organisation_name=case.organisation_name,
-                organisation=case.organisation or {},
-                status="valid",
-                service=case.service,
-                template=case.letter.template or "letter",
-                subject=case.subject,
-                facts=case.letter.facts,
-            )
+        return dict(
+            verification_code=case.letter.verification_code,
+            case_id=case.case_id,
+            case_reference=case.reference,
+            number=case.letter.number,
+            title=case.letter.title,
+            issued_on=case.letter.issued_on,
+            organisation_id=case.organisation_id,
+            organisation_name=case.organisation_name,
+            organisation=case.organisation or {},
+            status="valid",
+            service=case.service,
+            template=case.letter.template or "letter",
+            subject=case.subject,
+            facts=case.letter.facts,
         )

@@ -7,18 +7,13 @@ import logging
 from typing import Any
 
 from nameko.events import SERVICE_POOL, event_handler
-from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 
 import infra.green  # noqa: F401,I001 - must precede any psycopg import
 from contracts.errors import EXPECTED_ERRORS
-from infra.catalogue import load_catalogue
 from infra.nameko_support import Identity
-from infra.readmodel import ReadModel, decode
-from infra.settings import load_settings
-from infra.storage import read_model_engine
-from services.documents.archive import LetterArchive
-from services.documents.projections import LetterProjection
+from infra.readmodel import decode
+from services.documents.dependencies import LetterOffice, Office
 
 expected = rpc(expected_exceptions=EXPECTED_ERRORS)
 
@@ -26,28 +21,10 @@ expected = rpc(expected_exceptions=EXPECTED_ERRORS)
 log = logging.getLogger(__name__)
 
 
-class LetterOffice(DependencyProvider):
-    """The letters read model and the archive of rendered PDFs built on it."""
-
-    def setup(self) -> None:
-        settings = load_settings()
-        self.engine = read_model_engine(settings, "documents")
-        projection = LetterProjection()
-        self.read_model = ReadModel(projection, self.engine)
-        catalogue = load_catalogue(settings.region_dir)
-        self.archive = LetterArchive(self.engine, projection, settings.var_dir / "letters", settings, catalogue)
-
-    def stop(self) -> None:
-        self.engine.dispose()
-
-    def get_dependency(self, worker_ctx: Any) -> LetterOffice:
-        return self
-
-
 class DocumentsService:
     name = "documents"
 
-    office: LetterOffice = LetterOffice()
+    office: Office = LetterOffice()
     identity = Identity("documents")
 
     @event_handler("submissions", "case.approved.v1", handler_type=SERVICE_POOL, requeue_on_error=True)

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from contracts.events import IntegrationEvent
-from infra.readmodel import mark_processed, processed_events_table, was_processed
-from infra.storage import create_tables
+from infra.readmodel import ReadModel, processed_events_table
 from services.notifications.mailer import MailDeliveryError, Mailer, OutgoingMail
 
 log = logging.getLogger(__name__)
@@ -27,9 +26,14 @@ def mask_email(address: str) -> str:
     return f"{local[:2]}***@{domain}"
 
 
-class MailOutbox:
-    def __init__(self, engine: sa.Engine) -> None:
-        self.engine = engine
+class OutboxProjection:
+    """The outbox's tables, kept by the common idempotent runner (infra/readmodel.py): each event is recorded
+    once, with the mail it causes (if any) in the same transaction. Not rebuildable: applying an event
+    again would send its mail again."""
+
+    name = "notifications.outbox"
+
+    def __init__(self) -> None:
         self.metadata = sa.MetaData()
         self.processed = processed_events_table(self.metadata)
         self.mails = sa.Table(
@@ -46,32 +50,46 @@ class MailOutbox:
             sa.Column("attempts", sa.Integer, nullable=False, default=0),
             sa.Column("last_error", sa.Text),
         )
-        create_tables(self.metadata, engine)
+
+    def handles(self, event_type: str) -> bool:
+        return True  # every event the service receives is recorded, mail or not
+
+    def apply(self, connection: sa.Connection, event: IntegrationEvent) -> None:
+        """An event that causes no mail: recording it as processed is all."""
+
+    def mail_recorder(self, event: IntegrationEvent, mail: OutgoingMail) -> Callable[[sa.Connection], None]:
+        def insert(connection: sa.Connection) -> None:
+            connection.execute(
+                self.mails.insert().values(
+                    event_id=event.event_id,
+                    message_id=mail.message_id,
+                    recipient=mail.to,
+                    subject=mail.subject,
+                    body=mail.body,
+                    created_at=dt.datetime.now(dt.UTC),
+                    attempts=0,
+                )
+            )
+
+        return insert
+
+
+class MailOutbox:
+    def __init__(self, read_model: ReadModel) -> None:
+        self.read_model = read_model
+        self.engine = read_model.engine
+        projection = read_model.projection
+        assert isinstance(projection, OutboxProjection)
+        self.mails = projection.mails
+        self._projection = projection
 
     def seen(self, event_id: str) -> bool:
-        with self.engine.connect() as connection:
-            return was_processed(connection, self.processed, event_id)
+        return self.read_model.seen(event_id)
 
     def record(self, event: IntegrationEvent, mail: OutgoingMail | None) -> bool:
-        now = dt.datetime.now(dt.UTC)
-        try:
-            with self.engine.begin() as connection:
-                mark_processed(connection, self.processed, event)
-                if mail is not None:
-                    connection.execute(
-                        self.mails.insert().values(
-                            event_id=event.event_id,
-                            message_id=mail.message_id,
-                            recipient=mail.to,
-                            subject=mail.subject,
-                            body=mail.body,
-                            created_at=now,
-                            attempts=0,
-                        )
-                    )
-        except IntegrityError:
-            return False  # another worker recorded it first
-        return True
+        """Record ``event`` once, with its mail; False when it was recorded before (by another worker)."""
+        effect = None if mail is None else self._projection.mail_recorder(event, mail)
+        return self.read_model.handle(event, effect)
 
     def send_pending(self, mailer: Mailer, limit: int = 50) -> int:
         with self.engine.connect() as connection:

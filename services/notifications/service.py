@@ -7,57 +7,24 @@ import logging
 from typing import Any
 
 from nameko.events import SERVICE_POOL, event_handler
-from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
 import infra.green  # noqa: F401,I001 - must precede any psycopg import
 from contracts.errors import NotFound
-from infra.catalogue import load_catalogue
 from infra.nameko_support import Identity, SettingsProvider
 from infra.readmodel import decode
-from infra.settings import Settings, load_settings
-from infra.storage import read_model_engine
-from services.notifications.mailer import FileMailer, Mailer, SmtpMailer
+from infra.settings import Settings
+from services.notifications.dependencies import Post, Postbox
 from services.notifications.messages import Composer, compose_case_mail, compose_reminder_mail
-from services.notifications.outbox import MailOutbox
-
-
-def mailer_from(settings: Settings) -> Mailer:
-    if not settings.smtp_host:
-        return FileMailer(settings.var_dir / "mail", sender=settings.mail_sender)
-    return SmtpMailer(
-        settings.smtp_host,
-        settings.smtp_port,
-        sender=settings.mail_sender,
-        username=settings.smtp_user or None,
-        password=settings.smtp_password or None,
-        starttls=settings.smtp_starttls,
-    )
-
 
 log = logging.getLogger(__name__)
-
-
-class Postbox(DependencyProvider):
-    def setup(self) -> None:
-        settings = load_settings()
-        self.engine = read_model_engine(settings, "notifications")
-        self.outbox = MailOutbox(self.engine)
-        self.mailer = mailer_from(settings)
-        self.catalogue = load_catalogue(settings.region_dir)  # the mails' words are the region's
-
-    def stop(self) -> None:
-        self.engine.dispose()
-
-    def get_dependency(self, worker_ctx: Any) -> Postbox:
-        return self
 
 
 class NotificationsService:
     name = "notifications"
 
-    postbox: Postbox = Postbox()
+    postbox: Post = Postbox()
     settings: Settings = SettingsProvider()
     identity = Identity("notifications")
     registry = RpcProxy("registry")

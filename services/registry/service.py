@@ -14,11 +14,12 @@ import infra.green  # noqa: F401,I001 - must precede any psycopg import
 from contracts.errors import EXPECTED_ERRORS, InvalidInput, NotFound, PermissionDenied
 from contracts.events import IntegrationEvent
 from contracts.identity import Role
-from infra.nameko_support import EventSourcedApplication, Identity, ReadModelProvider
+from infra.nameko_support import Identity
 from infra.readmodel import ReadModel, decode
 from services.registry import queries
-from services.registry.application import RegistryApplication, build_application
+from services.registry.application import RegistryApplication
 from services.registry.compliance import STATUSES
+from services.registry.dependencies import Directory, RegistryStore
 from services.registry.projections import DirectoryProjection
 from services.registry.regions import load_region
 
@@ -39,9 +40,9 @@ def dropped_if_permanent(event: IntegrationEvent) -> Iterator[None]:
 class RegistryService:
     name = "registry"
 
-    app: RegistryApplication = EventSourcedApplication(build_application, "registry")
+    app: RegistryApplication = RegistryStore()
     identity = Identity("registry")
-    directory: ReadModel = ReadModelProvider(DirectoryProjection, "registry")
+    directory: ReadModel = Directory()
 
     @expected
     def register_applicant(self, payload: dict[str, Any]) -> dict[str, Any]:

@@ -14,14 +14,14 @@ import infra.green  # noqa: F401,I001 - must precede any psycopg import
 from contracts.cases import CaseStatus
 from contracts.errors import EXPECTED_ERRORS, Conflict, InvalidInput, NotFound, PermissionDenied
 from contracts.identity import Role
-from infra.nameko_support import EventSourcedApplication, Identity, ReadModelProvider, SettingsProvider
+from infra.nameko_support import Identity, SettingsProvider
 from infra.readmodel import ReadModel, decode
 from infra.settings import Settings
 from services.submissions import readmodels
-from services.submissions.application import SubmissionsApplication, build_application
+from services.submissions.application import SubmissionsApplication
 from services.submissions.deadlines import SWEEP_PAGE, directory_entry
+from services.submissions.dependencies import CaseList, CaseStore
 from services.submissions.filings import filed_in_read_model
-from services.submissions.projections import CaseProjection
 
 expected = rpc(expected_exceptions=EXPECTED_ERRORS)
 
@@ -29,8 +29,8 @@ expected = rpc(expected_exceptions=EXPECTED_ERRORS)
 class SubmissionsService:
     name = "submissions"
 
-    app: SubmissionsApplication = EventSourcedApplication(build_application, "submissions")
-    cases: ReadModel = ReadModelProvider(CaseProjection, "submissions")
+    app: SubmissionsApplication = CaseStore()
+    cases: ReadModel = CaseList()
     identity = Identity("submissions")
     registry = RpcProxy("registry")
     settings: Settings = SettingsProvider()

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
-from types import SimpleNamespace
 from typing import Any
 from unittest.mock import Mock
 
@@ -22,15 +21,17 @@ from contracts.errors import NotFound
 from contracts.events import IntegrationEvent, stable_event_id
 from infra.catalogue import load_catalogue
 from infra.nameko_support import IdentityTools
+from infra.readmodel import ReadModel
 from infra.settings import Settings
 from infra.storage import read_model_engine
+from services.notifications.dependencies import Post
 from services.notifications.mailer import (
     FileMailer,
     MailDeliveryError,
     OutgoingMail,
     SmtpMailer,
 )
-from services.notifications.outbox import MailOutbox
+from services.notifications.outbox import MailOutbox, OutboxProjection
 from services.notifications.service import NotificationsService
 from tests.support.smtp import SmtpSink
 
@@ -143,8 +144,8 @@ def sink() -> Iterator[SmtpSink]:
 def notifications(settings: Settings, sink: SmtpSink) -> Iterator[Any]:
     """The real service class and outbox; only the registry (another service) answers from a mock."""
     engine = read_model_engine(settings, "notifications")
-    postbox = SimpleNamespace(
-        outbox=MailOutbox(engine),
+    postbox = Post(
+        outbox=MailOutbox(ReadModel(OutboxProjection(), engine)),
         mailer=SmtpMailer(sink.host, sink.port, SENDER, timeout=5),
         catalogue=load_catalogue(settings.region_dir),
     )

@@ -1,15 +1,27 @@
-"""A deployed read model upgrades itself: a column a newer release adds to an existing table appears on
-start-up, on SQLite and PostgreSQL, with the rows already there kept (no hand SQL); a column that cannot
-be added in place stops the start with a line that says to rebuild."""
+"""A deployed read model upgrades without hand SQL, on SQLite and PostgreSQL: a column a newer release adds
+to an existing table appears on start-up with the rows kept; any other change raises the projection's
+version, the old tables then stop a start with a line naming `satu upgrade`, and the upgrade builds the new
+tables beside the old ones from the event store and switches to them in one transaction."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from contracts.events import IntegrationEvent
+from infra import schema
+from infra.readmodel import ReadModel
+from infra.schema import ReadModelOutdated
 from infra.settings import Settings
 from infra.storage import create_tables, read_model_engine
+from infra.topology import ReadModelPart
+from ops.rebuild import needs_upgrade, upgrade
+from ops.sources import open_source
+from services.documents.projections import LetterProjection
 from services.submissions.projections import CaseProjection
+from tests.support.scenario import approved_case, submit
 
 
 def walking_skeleton_cases(metadata: sa.MetaData) -> sa.Table:
@@ -59,6 +71,82 @@ def test_a_column_that_cannot_be_added_in_place_asks_for_a_rebuild(settings: Set
     sa.Table("notes", old, sa.Column("id", sa.Integer, primary_key=True)).create(engine)
     new = sa.MetaData()
     sa.Table("notes", new, sa.Column("id", sa.Integer, primary_key=True), sa.Column("body", sa.Text, nullable=False))
-    with pytest.raises(RuntimeError, match="lacks column body.*run `satu rebuild`"):
+    with pytest.raises(RuntimeError, match="lacks column body.*`satu upgrade` rebuilds it"):
         create_tables(new, engine)
     engine.dispose()
+
+
+class LettersByYear(LetterProjection):
+    """A next release's letters read model: a NOT NULL year column, which cannot be added in place."""
+
+    version = 2
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.letters.append_column(sa.Column("issued_year", sa.Integer, nullable=False))
+
+    def row_for(self, event: IntegrationEvent) -> dict[str, Any]:
+        return {**super().row_for(event), "issued_year": event.case().letter.issued_on.year}  # type: ignore[union-attr]
+
+
+NEXT_RELEASE = ReadModelPart(
+    "documents.letters", "documents", "submissions", "tests.integration.test_schema_upgrade:LettersByYear"
+)
+
+
+def project(settings: Settings, model: ReadModel, start: int = 0) -> None:
+    source = open_source("submissions", settings)
+    for _position, event in source.integration_events(start=start):
+        model.handle(event)
+    source.close()
+
+
+def letter_rows(engine: sa.Engine) -> list[tuple[str, int | None]]:
+    with engine.connect() as connection:
+        columns = {column["name"] for column in sa.inspect(connection).get_columns("letters")}
+        year = "issued_year" if "issued_year" in columns else "NULL"
+        rows = connection.execute(sa.text(f"SELECT number, {year} FROM letters ORDER BY number")).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+def test_a_changed_schema_is_rebuilt_beside_the_old_tables_and_switched_to(settings: Settings) -> None:
+    source = open_source("submissions", settings)
+    approved_case(source.application)  # type: ignore[arg-type]
+    approved_case(source.application, with_revision=False)  # type: ignore[arg-type]
+    submit(source.application)  # type: ignore[arg-type]
+    source.close()
+    engine = read_model_engine(settings, "documents")
+    project(settings, ReadModel(LetterProjection(), engine))  # the deployed release's model, version 1
+    before = letter_rows(engine)
+    assert len(before) == 2 and all(year is None for _number, year in before)
+    with engine.begin() as connection:  # as a release from before versions were recorded left it
+        connection.execute(sa.text("DROP TABLE read_model_versions"))
+
+    with pytest.raises(
+        ReadModelOutdated, match="documents.letters holds schema version 1, this release needs 2: run `satu upgrade`"
+    ):
+        ReadModel(LettersByYear(), engine)  # the new release's service refuses the old tables
+    assert letter_rows(engine) == before  # and changed nothing
+
+    assert needs_upgrade(NEXT_RELEASE, settings)
+    reached: list[int] = []
+    outcome = upgrade(NEXT_RELEASE, settings, lambda _name, _total: reached.append)
+    assert outcome.events == 2 and reached  # both approvals, with progress
+
+    issued_year = [year for _number, year in letter_rows(engine)]
+    assert [number for number, _year in letter_rows(engine)] == [number for number, _year in before]
+    assert len(set(issued_year)) == 1 and issued_year[0] is not None and issued_year[0] >= 2026
+    assert not needs_upgrade(NEXT_RELEASE, settings)
+    with engine.connect() as connection:
+        assert schema.stored(connection, "documents.letters") == (2, ["letters", "processed_events"])
+
+    live = ReadModel(LettersByYear(), engine)  # the new release starts on the switched tables and goes on
+    source = open_source("submissions", settings)
+    position = source.last_position()
+    approved_case(source.application)  # type: ignore[arg-type]
+    source.close()
+    project(settings, live, start=position)
+    assert len(letter_rows(engine)) == 3
+    with pytest.raises(ReadModelOutdated, match="holds schema version 2, this release needs 1"):
+        ReadModel(LetterProjection(), engine)  # an older release cannot write into the new tables
+    live.close()

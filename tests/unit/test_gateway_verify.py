@@ -33,7 +33,7 @@ def letters(cluster: Cluster) -> dict[str, dict[str, Any]]:
     # revoked letter's row from a valid one, so the row is marked as a revocation will mark it.
     office = cluster.worker("documents").office
     table = office.archive.letters
-    with office.engine.begin() as connection:
+    with office.read_model.engine.begin() as connection:
         code = table.c.verification_code == revoked["verification_code"]
         connection.execute(table.update().where(code).values(status="revoked"))
     return {"valid": valid, "revoked": revoked}
