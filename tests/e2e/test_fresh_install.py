@@ -281,6 +281,12 @@ def test_the_printed_demo_passwords_sign_in(fresh: FreshRun) -> None:
     assert wrong.status_code == 401
 
 
+def test_the_demo_ormas_has_a_half_yearly_report_due(fresh: FreshRun) -> None:
+    due = fresh.client(fresh.sign_in("applicant")).get("/api/reports/due")
+    assert due.status_code == 200, due.text
+    assert due.json() and due.json()[-1]["status"] == "not_filed"  # the current half-year, to be reported
+
+
 def test_every_process_gets_the_public_base_url_of_the_port(fresh: FreshRun) -> None:
     # scripts/run exec's `satu run`, so its pid is the launcher's, and its children are the system.
     children = children_of(fresh.process.pid)
