@@ -176,6 +176,8 @@ _TEXTS = {
     "the file is larger than the limit of {limit} bytes": "Berkas melebihi batas {limit} bita.",
     "the file is larger than the limit of {limit}": "Berkas melebihi batas {limit}.",
     "the request body is larger than the limit of {limit}": "Isi permintaan melebihi batas {limit}.",
+    "too many requests ({rule}: at most {limit}); try again later":
+        "Terlalu banyak permintaan ({rule}: paling banyak {limit}); silakan coba lagi nanti.",
     "{method} is not allowed here; use {allowed}": "Metode {method} tidak diizinkan di alamat ini; gunakan {allowed}.",
     # state
     "an account with this e-mail already exists": "Akun dengan alamat e-mail ini sudah ada.",
@@ -205,6 +207,7 @@ GENERIC = {
     "method_not_allowed": "Metode HTTP ini tidak diizinkan di alamat ini.",
     "conflict": "Tindakan ini tidak dapat dilakukan pada keadaan data saat ini.",
     "too_large": "Permintaan melebihi batas ukuran.",
+    "rate_limited": "Terlalu banyak permintaan; silakan coba lagi nanti.",
     "unsupported_media_type": "Jenis isi permintaan tidak didukung.",
     "service_error": "Sebuah layanan gagal memproses permintaan; silakan coba lagi nanti.",
     "service_unavailable": "Layanan sedang tidak tersedia; silakan coba lagi.",

@@ -16,6 +16,7 @@ from gateway.headers import SecurityHeaders
 from gateway.inspector import Inspector
 from gateway.limits import BodyLimit, Limit
 from gateway.pages import Words
+from gateway.ratelimit import limiter_for
 from gateway.routes import accounts, actions, cases, decisions, downloads, files, health, organisations, pages, verify
 from gateway.rpc import RpcClients
 from gateway.uploads import UploadStore
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, rpc: RpcClients | None = None) 
     # The pages' words (service and status labels) come from the region's workflow definitions.
     app.state.words = Words(load_catalogue(settings.region_dir))
     inspector = Inspector()  # upload checks run in worker processes with limits, not in the request path
+    app.state.limiter = limiter_for(settings.redis_url)  # shared by the replicas when Redis is configured
     app.state.uploads = UploadStore(settings.var_dir / "uploads", settings.upload_max_bytes, inspector)
     errors.install(app)
     for module in (health, accounts, organisations, files, cases, actions, decisions, downloads, verify, pages):

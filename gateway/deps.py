@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from gateway.ratelimit import Limiter
 from gateway.rpc import RpcClients
 from gateway.uploads import UploadStore
 from infra.settings import Settings
@@ -23,6 +24,16 @@ def get_uploads(request: Request) -> UploadStore:
     return request.app.state.uploads
 
 
+def get_limiter(request: Request) -> Limiter:
+    return request.app.state.limiter
+
+
+def client_address(request: Request) -> str:
+    """Who a request comes from, for per-address limits (the peer; a proxy in front must be trusted to set it)."""
+    return request.client.host if request.client else "unknown"
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 Rpc = Annotated[RpcClients, Depends(get_rpc)]
 Uploads = Annotated[UploadStore, Depends(get_uploads)]
+Limits = Annotated[Limiter, Depends(get_limiter)]

@@ -77,6 +77,22 @@ class TooLarge(ServiceError):
         return cls(f"the request body is larger than the limit of {size_text(limit)}", field=field)
 
 
+class TooManyRequests(ServiceError):
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, field: str | None = None, message_id: str | None = None) -> None:
+        super().__init__(message, field, message_id)
+        self.retry_after = 60
+
+    @classmethod
+    def over(cls, rule: Any, retry_after: int, field: str | None = None) -> TooManyRequests:
+        """The error for one hit too many: names the rule and its limit, says when to try again."""
+        error = cls(f"too many requests ({rule.name}: at most {rule.describe()}); try again later", field=field)
+        error.retry_after = retry_after
+        return error
+
+
 class UnsupportedMediaType(ServiceError):
     status = 415
     code = "unsupported_media_type"
@@ -115,6 +131,8 @@ def error_response(
 
 def service_error_response(exc: ServiceError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    if isinstance(exc, TooManyRequests):
+        headers = {"Retry-After": str(exc.retry_after)}
     return error_response(exc.status, exc.code, exc.message, exc.field, headers, exc.message_id)
 
 

@@ -113,6 +113,8 @@ class Settings(BaseSettings):
     region_dir: Path | None = None
     token_ttl_seconds: int = Field(default=12 * 3600, ge=60)
     rpc_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Where the gateway replicas count rate limits together (redis://host:6379/0); empty: each counts alone.
+    redis_url: str = ""
 
     @field_validator("database_url")
     @classmethod
