@@ -14,7 +14,9 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from bench.measure import Rate, timed
 from contracts.events import stable_event_id
-from contracts.identity import Caller, Role, sign_caller
+from contracts.identity import Caller, Role
+from infra.keys import load_signer
+from infra.nameko_support import SigningProxy
 from infra.settings import Settings
 from ops.launcher import System
 from ops.rebuild import READ_MODELS
@@ -60,10 +62,11 @@ def rpc_submitter(settings: Settings, session: GatewaySession) -> Iterator[Calla
     """Submit through nameko RPC directly (no HTTP), as the gateway's applicant."""
     me = session.client.get("/api/me", headers=session.applicant).json()
     caller = Caller(user_id=me["id"], role=Role.APPLICANT, organisation_id=me["organisation_id"])
-    signed = sign_caller(caller, settings.secret_key)
     body = {"service": "skm", "attachments": [attachment()]}
     with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri}) as rpc:
-        yield lambda _i: rpc.submissions.submit_case(signed, body)
+        # Signed for each call, as the gateway signs them (the signature is part of the hop's cost).
+        submissions = SigningProxy(rpc.submissions, "submissions", load_signer(settings, "gateway"))
+        yield lambda _i: submissions.submit_case(caller, body)
 
 
 def gateway_session(settings: Settings, system: System) -> GatewaySession:

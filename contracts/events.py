@@ -7,12 +7,11 @@ event type, so a consumer can trust its shape.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
-import json
 import uuid
 
 from pydantic import BaseModel, model_validator
+
+from contracts.keys import Keyring, Signer, canonical
 
 EVENT_ID_NAMESPACE = uuid.UUID("0f6f1c9e-5a55-4b83-9a4a-4f1b7d1b8f10")
 
@@ -132,8 +131,8 @@ class IntegrationEvent(BaseModel):
     aggregate_version: int
     occurred_at: dt.datetime
     data: dict[str, object]
-    # HMAC-SHA256 by the relay: anyone able to publish on the broker could otherwise forge a fact
-    # (an approval, and so a "genuine" letter).
+    # Ed25519 by the relay of the source's store (holder ``relay-<source>``): anyone able to publish on the
+    # broker, a consumer included, could otherwise forge a fact (an approval, and so a "genuine" letter).
     signature: str | None = None
 
     @model_validator(mode="after")
@@ -147,13 +146,18 @@ class IntegrationEvent(BaseModel):
     def case(self) -> CaseEventV1:
         return CaseEventV1.model_validate(self.data)
 
-    def _digest(self, secret: str) -> str:
-        body = self.model_dump(mode="json", exclude={"signature"})
-        canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
-        return hmac.new(secret.encode(), canonical, hashlib.sha256).hexdigest()
+    @property
+    def signer(self) -> str:
+        """The only holder whose signature makes this event authentic: the relay of its store."""
+        return f"relay-{self.source}"
 
-    def signed(self, secret: str) -> IntegrationEvent:
-        return self.model_copy(update={"signature": self._digest(secret)})
+    def _message(self) -> bytes:
+        return canonical(self.model_dump(mode="json", exclude={"signature"}))
 
-    def is_authentic(self, secret: str) -> bool:
-        return self.signature is not None and hmac.compare_digest(self.signature, self._digest(secret))
+    def signed(self, signer: Signer) -> IntegrationEvent:
+        if signer.holder != self.signer:
+            raise ValueError(f"{signer.holder} may not sign {self.source} events (only {self.signer})")
+        return self.model_copy(update={"signature": signer.sign(self._message())})
+
+    def is_authentic(self, keyring: Keyring) -> bool:
+        return self.signature is not None and keyring.is_signed_by(self.signer, self.signature, self._message())

@@ -1,4 +1,5 @@
-"""Who is calling: the gateway signs the caller, every service verifies the signature and the role.
+"""Who is calling: every call carries its caller, signed by the part that vouches for it, bound to the
+service, method and arguments it was signed for, usable once; every service verifies it and the role.
 
 Services never trust a bare role field: anything able to publish on the broker could forge one.
 """
@@ -6,14 +7,21 @@ Services never trust a bare role field: anything able to publish on the broker c
 from __future__ import annotations
 
 import hashlib
-import hmac
-import json
+import logging
+import secrets
+import threading
 import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
+from typing import Any, NoReturn
 
 from pydantic import BaseModel, ValidationError
 
 from contracts.errors import NotAuthenticated, PermissionDenied
+from contracts.keys import Keyring, Signer, canonical
+
+log = logging.getLogger(__name__)
 
 
 class Role(StrEnum):
@@ -43,34 +51,112 @@ class Caller(BaseModel):
         return self.role in STAFF_ROLES or self.role is Role.SYSTEM
 
 
-def _digest(body: dict[str, object], secret: str) -> str:
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
-    return hmac.new(secret.encode(), canonical, hashlib.sha256).hexdigest()
+def arguments_digest(args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical([list(args), dict(kwargs)])).hexdigest()
 
 
-# A signed caller is good for one request; a copy captured from the broker soon stops working.
-SIGNED_CALLER_SECONDS = 300
+# A signed call is good for one request, to one method of one service with these arguments, for this long
+# (either side of the signer's clock): a copy captured off the broker cannot be used again or elsewhere.
+CALL_WINDOW_SECONDS = 30
+
+# The only holder that may vouch for a person (from a session it checked); every other holder may only
+# speak for itself, as ``system`` with user id ``service:<holder>``.
+PERSON_VOUCHERS = frozenset({"gateway"})
 
 
-def sign_caller(caller: Caller, secret: str, now: float | None = None) -> dict[str, object]:
-    expires = int((time.time() if now is None else now) + SIGNED_CALLER_SECONDS)
-    body = {**caller.model_dump(mode="json"), "expires": expires}
-    return {**body, "signature": _digest(body, secret)}
+def sign_call(
+    caller: Caller,
+    signer: Signer,
+    audience: str,
+    method: str,
+    args: Sequence[Any] = (),
+    kwargs: Mapping[str, Any] | None = None,
+    now: float | None = None,
+) -> dict[str, object]:
+    """The caller argument of one RPC: ``caller`` vouched for by ``signer``, bound to ``audience.method``
+    called with ``args``/``kwargs`` (the call's other arguments), once, now."""
+    body = {
+        "caller": caller.model_dump(mode="json"),
+        "holder": signer.holder,
+        "audience": audience,
+        "method": method,
+        "args": arguments_digest(args, kwargs or {}),
+        "nonce": secrets.token_hex(16),
+        "issued": int(time.time() if now is None else now),
+    }
+    return {**body, "signature": signer.sign(canonical(body))}
 
 
-def verify_caller(payload: object, secret: str) -> Caller:
-    if not isinstance(payload, dict) or "signature" not in payload:
-        raise NotAuthenticated("missing caller identity")
-    body = {key: value for key, value in payload.items() if key != "signature"}
-    if not hmac.compare_digest(str(payload["signature"]), _digest(body, secret)):
-        raise NotAuthenticated("caller identity signature is invalid")
-    expires = body.get("expires")
-    if not isinstance(expires, int) or expires < time.time():
-        raise NotAuthenticated("caller identity has expired")
-    try:
-        return Caller.model_validate(body)
-    except ValidationError:
-        raise NotAuthenticated("caller identity is malformed") from None
+def sign_arguments(
+    signer: Signer, service: str, method: str, args: Sequence[Any], kwargs: Mapping[str, Any]
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The arguments of ``service.method`` with their Caller (the first argument, or ``caller=``) replaced by
+    its signature for this call; arguments without a Caller are returned as they are."""
+    args, kwargs = tuple(args), dict(kwargs)
+    if args and isinstance(args[0], Caller):
+        return (sign_call(args[0], signer, service, method, args[1:], kwargs), *args[1:]), kwargs
+    caller = kwargs.get("caller")
+    if isinstance(caller, Caller):
+        rest = {name: value for name, value in kwargs.items() if name != "caller"}
+        kwargs["caller"] = sign_call(caller, signer, service, method, args, rest)
+    return args, kwargs
+
+
+class CallVerifier:
+    """Checks the signed caller of each call a service receives; counts what it refuses, by reason."""
+
+    def __init__(self, keyring: Keyring, audience: str, window: int = CALL_WINDOW_SECONDS) -> None:
+        self.keyring = keyring
+        self.audience = audience
+        self.window = window
+        self.refused: Counter[str] = Counter()
+        self._nonces: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def verify(
+        self, payload: object, method: str, args: Sequence[Any], kwargs: Mapping[str, Any], now: float | None = None
+    ) -> Caller:
+        now = time.time() if now is None else now
+        if not isinstance(payload, dict) or "signature" not in payload:
+            self._refuse("missing", "missing caller identity")
+        body = {key: value for key, value in payload.items() if key != "signature"}
+        holder = str(body.get("holder", ""))
+        if not self.keyring.is_signed_by(holder, payload["signature"], canonical(body)):
+            self._refuse("bad_signature", "caller identity signature is invalid")
+        if body.get("audience") != self.audience or body.get("method") != method:
+            self._refuse("moved", "caller identity was signed for another call")
+        if body.get("args") != arguments_digest(args, kwargs):
+            self._refuse("moved", "caller identity was signed for other arguments")
+        issued = body.get("issued")
+        if not isinstance(issued, int) or abs(now - issued) > self.window:
+            self._refuse("expired", "caller identity has expired")
+        try:
+            caller = Caller.model_validate(body.get("caller"))
+        except ValidationError:
+            self._refuse("malformed", "caller identity is malformed")
+        if not vouches_for(holder, caller):
+            self._refuse("not_allowed", f"{holder} may not act as {caller.role.value}")
+        self._use_once(str(body.get("nonce", "")), now)
+        return caller
+
+    def _use_once(self, nonce: str, now: float) -> None:
+        with self._lock:
+            if len(nonce) < 16 or nonce in self._nonces:
+                self._refuse("replayed", "caller identity was used before")
+            self._nonces[nonce] = now + 2 * self.window
+            if len(self._nonces) > 10_000:  # forget nonces whose calls could no longer pass the window
+                self._nonces = {n: until for n, until in self._nonces.items() if until > now}
+
+    def _refuse(self, reason: str, message: str) -> NoReturn:
+        self.refused[reason] += 1
+        log.warning("%s refused a call: %s", self.audience, message)
+        raise NotAuthenticated(message)
+
+
+def vouches_for(holder: str, caller: Caller) -> bool:
+    if caller.role is Role.SYSTEM:
+        return caller.user_id == f"service:{holder}"
+    return holder in PERSON_VOUCHERS
 
 
 def system_caller(service: str) -> Caller:

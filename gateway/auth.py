@@ -1,7 +1,7 @@
 """Session tokens: issued at sign-in, read from ``Authorization: Bearer`` or the session cookie.
 
 The token only says who the caller is; what they may do is decided by the services, which receive
-the caller signed with the shared secret (``contracts.identity.sign_caller``).
+the caller signed by the gateway for each call alone (gateway/rpc.py, ``contracts.identity.sign_call``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 from pydantic import ValidationError
 
 from contracts.errors import NotAuthenticated
-from contracts.identity import Caller, Role, sign_caller
+from contracts.identity import Caller, Role
 from gateway.deps import SettingsDep
 from infra.settings import Settings
 
@@ -89,11 +89,3 @@ def current_caller(
 
 
 CurrentCaller = Annotated[Caller, Depends(current_caller)]
-
-
-def signed_caller(caller: CurrentCaller, settings: SettingsDep) -> dict[str, object]:
-    return sign_caller(caller, settings.secret_key)
-
-
-# The caller as every RPC takes it as its first argument.
-SignedCaller = Annotated[dict[str, object], Depends(signed_caller)]

@@ -1,4 +1,4 @@
-"""Per-thread nameko RPC proxies for the gateway's sync endpoints.
+"""Per-thread nameko RPC proxies for the gateway's sync endpoints, signing the caller of each call.
 
 A standalone ``ClusterRpcProxy`` is single-threaded (one connection, one reply queue polled by the
 calling thread), so every threadpool worker gets its own, started on first use. A proxy whose
@@ -16,6 +16,9 @@ from amqp.exceptions import ConnectionError as AmqpConnectionError
 from kombu.exceptions import OperationalError
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from contracts.identity import sign_arguments
+from contracts.keys import Signer
+from infra.keys import load_signer
 from infra.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -32,20 +35,23 @@ class ServiceUnavailable(Exception):
 class RpcClients:
     """``rpc.service("submissions").get_case(caller, case_id)`` from any threadpool thread."""
 
-    def __init__(self, config: dict[str, Any], timeout: float | None = None) -> None:
+    def __init__(self, config: dict[str, Any], signer: Signer, timeout: float | None = None) -> None:
         self._config = config
+        self._signer = signer  # the gateway's key: it vouches for the signed-in person on each call
         self._timeout = timeout
         self._lock = threading.Lock()
         self._runners: dict[threading.Thread, tuple[ClusterRpcProxy, Any]] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RpcClients:
-        return cls({"AMQP_URI": settings.amqp_uri}, timeout=settings.rpc_timeout_seconds)
+        return cls({"AMQP_URI": settings.amqp_uri}, load_signer(settings, "gateway"), settings.rpc_timeout_seconds)
 
     def service(self, name: str) -> Any:
         return _ServiceHandle(self, name)
 
     def call(self, service: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        """``service.method(*args)``; a Caller among the arguments goes signed for this call alone."""
+        args, kwargs = sign_arguments(self._signer, service, method, args, kwargs)
         proxy = self._proxy()
         try:
             return getattr(proxy[service], method)(*args, **kwargs)

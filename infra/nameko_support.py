@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.application import Application
 from nameko.extensions import DependencyProvider
+from nameko.rpc import RpcProxy
 
-from contracts.identity import Caller, sign_caller, system_caller, verify_caller
+from contracts.errors import NotAuthenticated
+from contracts.identity import Caller, CallVerifier, sign_arguments, system_caller
+from contracts.keys import Keyring, Signer
 from infra import topology
 from infra.green import check_psycopg_is_green
+from infra.keys import load_keyring, load_signer
 from infra.readmodel import ReadModel
 from infra.settings import Settings, load_settings
 from infra.storage import ddl_lock, event_store_env, read_model_engine
@@ -70,28 +75,97 @@ class ReadModelProvider(Built):
         return ReadModel(self.part.new_projection(), engine)
 
 
+@dataclass(frozen=True)
+class ServiceKeys:
+    """A service's own signing key, everyone's public keys, and the checker of the calls it receives."""
+
+    service: str
+    signer: Signer
+    keyring: Keyring
+    verifier: CallVerifier
+
+    @classmethod
+    def load(cls, settings: Settings, service: str) -> ServiceKeys:
+        keyring = load_keyring(settings)
+        return cls(service, load_signer(settings, service), keyring, CallVerifier(keyring, service))
+
+
+@dataclass(frozen=True)
+class Call:
+    """The call a worker serves: what a signed caller must have been signed for."""
+
+    method: str
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+
+
 class Identity(Built):
-    """Verifies the signed caller every RPC receives, and signs this service's own calls."""
+    """Verifies the signed caller of the call each worker serves; gives the service's own system caller."""
 
     def __init__(self, service: str) -> None:
         self.service = service
 
-    def build(self, settings: Settings) -> IdentityTools:
-        return IdentityTools(settings.secret_key, self.service)
+    def build(self, settings: Settings) -> ServiceKeys:
+        return ServiceKeys.load(settings, self.service)
+
+    def get_dependency(self, worker_ctx: Any) -> IdentityTools:
+        call = Call(worker_ctx.entrypoint.method_name, tuple(worker_ctx.args), dict(worker_ctx.kwargs))
+        return IdentityTools(self.built, call)
 
 
 class IdentityTools:
-    """Caller signatures for RPC, and the key that authenticates integration events."""
+    def __init__(self, keys: ServiceKeys, call: Call | None) -> None:
+        self.keys = keys
+        self.call = call
 
-    def __init__(self, secret: str, service: str) -> None:
-        self.secret = secret
-        self.service = service
+    @property
+    def keyring(self) -> Keyring:
+        """The public keys that authenticate integration events (and calls)."""
+        return self.keys.keyring
 
     def verify(self, payload: object) -> Caller:
-        return verify_caller(payload, self.secret)
+        """The caller of this call, if ``payload`` was signed for exactly this call, by a holder that may
+        vouch for it, recently, and never used before."""
+        if self.call is None:
+            raise NotAuthenticated("no call to verify a caller for")
+        args, kwargs = self.call.args, self.call.kwargs
+        if kwargs.get("caller") is payload:
+            kwargs = {name: value for name, value in kwargs.items() if name != "caller"}
+        else:
+            args = args[1:]
+        return self.keys.verifier.verify(payload, self.call.method, args, kwargs)
 
-    def sign(self, caller: Caller) -> dict[str, object]:
-        return sign_caller(caller, self.secret)
+    def system(self) -> Caller:
+        """This service as a caller, for its own calls (SignedRpcProxy signs it for each call)."""
+        return system_caller(self.keys.service)
 
-    def system(self) -> dict[str, object]:
-        return sign_caller(system_caller(self.service), self.secret)
+
+class SignedRpcProxy(RpcProxy):
+    """nameko's RpcProxy whose calls carry their Caller signed by this service for that call alone."""
+
+    def setup(self) -> None:
+        super().setup()
+        self.signer = load_signer(load_settings(), self.container.service_name)
+
+    def get_dependency(self, worker_ctx: Any) -> Any:
+        return SigningProxy(super().get_dependency(worker_ctx), self.target_service, self.signer)
+
+
+class SigningProxy:
+    """``proxy.method(caller, *args)``: the Caller argument signed for ``service.method`` with these args."""
+
+    def __init__(self, proxy: Any, service: str, signer: Signer) -> None:
+        self._proxy = proxy
+        self._service = service
+        self._signer = signer
+
+    def __getattr__(self, method: str) -> Any:
+        if method.startswith("_"):
+            raise AttributeError(method)
+        remote = getattr(self._proxy, method)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            args, kwargs = sign_arguments(self._signer, self._service, method, args, kwargs)
+            return remote(*args, **kwargs)
+
+        return call

@@ -19,12 +19,13 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from contracts.events import IntegrationEvent
+from contracts.keys import Keyring
 from infra import schema
 
 log = logging.getLogger(__name__)
 
 
-def decode(payload: object, secret: str) -> IntegrationEvent | None:
+def decode(payload: object, keyring: Keyring) -> IntegrationEvent | None:
     """The event in a delivered message, or None for a malformed or unauthentic one.
 
     Such a message can never succeed, so it is logged and dropped instead of being requeued
@@ -36,7 +37,7 @@ def decode(payload: object, secret: str) -> IntegrationEvent | None:
     except ValidationError as error:
         log.error("dropped a malformed event %s: %s", event_id, error.errors()[0]["msg"])
         return None
-    if not event.is_authentic(secret):
+    if not event.is_authentic(keyring):
         log.error("dropped event %s %s: its signature is missing or wrong", event.event_type, event_id)
         return None
     return event

@@ -21,6 +21,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import DomainEventProtocol
 
 from contracts.events import IntegrationEvent
+from contracts.keys import Signer
 from infra.locks import SingleInstanceLock
 from infra.storage import create_tables
 
@@ -59,7 +60,7 @@ class Relay:
         position_engine: sa.Engine,
         amqp_uri: str,
         lock: SingleInstanceLock,
-        secret: str,
+        signer: Signer,
         batch_size: int = 200,
     ) -> None:
         self.source = source
@@ -68,7 +69,7 @@ class Relay:
         self.position_engine = position_engine
         self.amqp_uri = amqp_uri
         self.lock = lock
-        self.secret = secret
+        self.signer = signer
         self.batch_size = batch_size
         self.exchange = event_exchange(source)
         self.published = 0
@@ -100,7 +101,7 @@ class Relay:
             domain_event = self.application.mapper.to_domain_event(notification)
             integration_event = self.to_integration(domain_event)
             if integration_event is not None:
-                self._publish(producer, integration_event.signed(self.secret))
+                self._publish(producer, integration_event.signed(self.signer))
         if notifications:
             self._save_position(notifications[-1].id)
         return len(notifications)

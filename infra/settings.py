@@ -113,6 +113,10 @@ class Settings(BaseSettings):
     region_dir: Path | None = None
     token_ttl_seconds: int = Field(default=12 * 3600, ge=60)
     rpc_timeout_seconds: float = Field(default=30.0, gt=0)
+    # The holders' Ed25519 keys (infra/keys.py): <holder>.key and <holder>.pub; empty: var_dir/keys.
+    keys_dir: Path | None = None
+    # This process's own private key, where it is handed one file alone (a Docker secret).
+    private_key_file: Path | None = None
     # Where the gateway replicas count rate limits together (redis://host:6379/0); empty: each counts alone.
     redis_url: str = ""
 

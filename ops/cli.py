@@ -36,6 +36,7 @@ def run(
     if problem:
         console.print(f"[red]satu run:[/red] {problem}")
         raise typer.Exit(1)
+    _make_keys(settings)
     if _upgrade(settings):  # before any service opens the read models: they refuse an older schema
         raise typer.Exit(1)
     system = System(settings.amqp_uri, settings.var_dir / "logs", host=host, port=port)
@@ -139,6 +140,25 @@ def _upgrade(settings: Settings) -> int:
     return 0
 
 
+def _make_keys(settings: Settings, directory: Path | None = None) -> None:
+    from infra.keys import ensure_keys, keys_dir
+
+    target = directory or keys_dir(settings)
+    created = ensure_keys(target)
+    if created:
+        console.print(f"created the signing keys of {', '.join(created)} in {target}")
+
+
+@app.command()
+def keys(
+    directory: Path = typer.Option(None, "--dir", help="where to write them (default: SATU_KEYS_DIR or var/keys)"),
+) -> None:
+    """Create the Ed25519 key pair of every part that has none (<part>.key private, mode 600; <part>.pub).
+    Existing keys are kept; to rotate one, see docs/security.md."""
+    _make_keys(load_settings(), directory)
+    console.print("[green]every part has its signing key[/green]")
+
+
 @app.command()
 def upgrade() -> None:
     """Bring every read model to this release's schema: a model whose schema version changed is rebuilt
@@ -174,13 +194,16 @@ def remind(
     from nameko.standalone.rpc import ClusterRpcProxy
 
     from contracts.errors import ServiceError
-    from contracts.identity import sign_caller, system_caller
+    from contracts.identity import system_caller
+    from infra.keys import load_signer
+    from infra.nameko_support import SigningProxy
 
     settings = load_settings()
-    caller = sign_caller(system_caller("cli"), settings.secret_key)
+    signer = load_signer(settings, "cli")
     try:
         with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri}, timeout=settings.rpc_timeout_seconds) as rpc:
-            result = rpc.submissions.send_due_reminders(caller, today)
+            submissions = SigningProxy(rpc.submissions, "submissions", signer)
+            result = submissions.send_due_reminders(system_caller("cli"), today)
     except ServiceError as error:
         console.print(f"[red]satu remind:[/red] {error}")
         raise typer.Exit(1) from None

@@ -6,11 +6,12 @@ import logging
 import signal
 import threading
 
+from infra.keys import load_signer
 from infra.locks import SingleInstanceLock
 from infra.relay import Relay
 from infra.settings import Settings
 from infra.storage import read_model_engine
-from infra.topology import consumers_of
+from infra.topology import EventStore, consumers_of
 from ops.launcher import wait_for_services
 from ops.sources import open_source
 
@@ -20,9 +21,11 @@ log = logging.getLogger(__name__)
 def build_relay(source_name: str, settings: Settings) -> Relay:
     source = open_source(source_name, settings)
     engine = read_model_engine(settings, source_name)
-    lock = SingleInstanceLock(f"relay-{source_name}", engine if settings.uses_postgres else None, settings.var_dir)
+    holder = EventStore(source_name).relay
+    signer = load_signer(settings, holder)  # events are signed by this relay's own key
+    lock = SingleInstanceLock(holder, engine if settings.uses_postgres else None, settings.var_dir)
     return Relay(
-        source_name, source.application, source.to_integration, engine, settings.amqp_uri, lock, settings.secret_key
+        source_name, source.application, source.to_integration, engine, settings.amqp_uri, lock, signer
     )
 
 

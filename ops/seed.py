@@ -12,12 +12,11 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from nameko.standalone.rpc import ClusterRpcProxy
-
 from contracts.errors import Conflict
-from contracts.identity import Caller, Role, sign_caller, system_caller
+from contracts.identity import Caller, Role
 from infra.settings import Settings
-from ops.launcher import wait_for_services
+from ops.sources import open_source
+from services.registry.application import RegistryApplication
 
 STAFF = (
     ("admin@kesbangpol.balikpapan.go.id", "Admin Satu Ormas", "admin"),
@@ -64,24 +63,27 @@ def _credentials(path: Path) -> dict[str, str]:
 
 
 def seed(settings: Settings) -> dict[str, str]:
+    """The demo accounts and ormas, made through the registry's application on its own store: the explicit
+    bootstrap path (no part on the broker may create staff accounts in the system's name)."""
     passwords = _credentials(settings.var_dir / "demo-credentials.txt")
-    wait_for_services(settings.amqp_uri, ("registry",), seconds=120)
-    system = sign_caller(system_caller("seed"), settings.secret_key)
-    with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri}, timeout=settings.rpc_timeout_seconds) as rpc:
+    source = open_source("registry", settings)
+    registry: RegistryApplication = source.application  # type: ignore[assignment]
+    try:
         for email, name, role in STAFF:
             _ignore_existing(
-                lambda e=email, n=name, r=role: rpc.registry.register_staff(
-                    system, {"email": e, "password": passwords[e], "full_name": n, "role": r}
+                lambda e=email, n=name, r=role: registry.bootstrap_staff(
+                    {"email": e, "password": passwords[e], "full_name": n, "role": r}
                 )
             )
         email, name = APPLICANT
         _ignore_existing(
-            lambda: rpc.registry.register_applicant({"email": email, "password": passwords[email], "full_name": name})
+            lambda: registry.register_applicant({"email": email, "password": passwords[email], "full_name": name})
         )
-        account = rpc.registry.authenticate({"email": email, "password": passwords[email]})
+        account = registry.authenticate({"email": email, "password": passwords[email]})
         if account["organisation_id"] is None:
-            applicant = sign_caller(Caller(user_id=account["id"], role=Role.APPLICANT), settings.secret_key)
-            rpc.registry.record_organisation(applicant, DEMO_ORGANISATION)
+            registry.record_organisation(Caller(user_id=account["id"], role=Role.APPLICANT), DEMO_ORGANISATION)
+    finally:
+        source.close()
     return passwords
 
 

@@ -10,7 +10,6 @@ from contracts.organisations import AccountCreate, Credentials, StaffAccountCrea
 from contracts.views import AccountView, SessionView
 from gateway.auth import (
     CurrentCaller,
-    SignedCaller,
     caller_of_account,
     clear_session_cookie,
     issue_token,
@@ -59,13 +58,13 @@ def sign_out(settings: SettingsDep) -> Response:
 
 
 @router.get("/me", response_model=AccountView)
-def my_account(caller: CurrentCaller, signed: SignedCaller, rpc: Rpc) -> dict[str, Any]:
+def my_account(caller: CurrentCaller, rpc: Rpc) -> dict[str, Any]:
     """The signed-in account.
 
     Response: `{"id": "...", "email": "sekretaris@ormas.or.id", "full_name": "Siti Aminah",
     "role": "applicant", "organisation_id": "..."}`
     """
-    return rpc.service("registry").get_account(signed, caller.user_id)
+    return rpc.service("registry").get_account(caller, caller.user_id)
 
 
 @router.post(
@@ -76,10 +75,10 @@ def my_account(caller: CurrentCaller, signed: SignedCaller, rpc: Rpc) -> dict[st
         forbidden="only admins create staff accounts", conflict="an account with this e-mail already exists"
     ),
 )
-def register_staff(payload: StaffAccountCreate, signed: SignedCaller, rpc: Rpc) -> dict[str, Any]:
+def register_staff(payload: StaffAccountCreate, caller: CurrentCaller, rpc: Rpc) -> dict[str, Any]:
     """Create a Kesbangpol staff account (admins only; the registry checks the role).
 
     Example: `{"email": "verifikator@kesbangpol.go.id", "password": "panjang-sekali-123",
     "full_name": "Budi Santoso", "role": "verifier"}`
     """
-    return rpc.service("registry").register_staff(signed, payload.model_dump(mode="json"))
+    return rpc.service("registry").register_staff(caller, payload.model_dump(mode="json"))

@@ -15,7 +15,7 @@ from contracts.cases import ActionRequest, Assignee, Note, Reason
 from contracts.views import CaseView
 from contracts.workflow import Workflow
 from gateway.attachments import AttachmentRef, resolve
-from gateway.auth import CurrentCaller, SignedCaller
+from gateway.auth import CurrentCaller
 from gateway.deps import Rpc, Uploads
 from gateway.openapi import refusals
 from gateway.routes import CaseId
@@ -49,7 +49,6 @@ def take_action(
     case_id: CaseId,
     action: ActionName,
     caller: CurrentCaller,
-    signed: SignedCaller,
     rpc: Rpc,
     store: Uploads,
     payload: Annotated[ActionBody | None, Body()] = None,
@@ -70,7 +69,7 @@ def take_action(
         form=body.form,
         assignee=body.assignee,
     )
-    return rpc.service("submissions").act(signed, case_id, action, request.model_dump(mode="json"))
+    return rpc.service("submissions").act(caller, case_id, action, request.model_dump(mode="json"))
 
 
 @router.get("/workflows", response_model=list[Workflow])

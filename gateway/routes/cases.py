@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Query
 from contracts.cases import IDEMPOTENCY_KEY_PATTERN, CaseStatus, CaseSubmission
 from contracts.views import CaseRow, CaseView, HistoryRecord, ReportDue, TimelineStep
 from gateway.attachments import CaseRequest, resolve
-from gateway.auth import CurrentCaller, SignedCaller
+from gateway.auth import CurrentCaller
 from gateway.deps import Rpc, Uploads
 from gateway.openapi import refusals
 from gateway.routes import CaseId
@@ -32,7 +32,6 @@ IDEMPOTENCY_HELP = (
 def submit_case(
     payload: CaseRequest,
     caller: CurrentCaller,
-    signed: SignedCaller,
     rpc: Rpc,
     store: Uploads,
     idempotency_key: Annotated[
@@ -54,12 +53,12 @@ def submit_case(
         form=payload.form,
         request_key=idempotency_key,
     )
-    return rpc.service("submissions").submit_case(signed, submission.model_dump(mode="json"))
+    return rpc.service("submissions").submit_case(caller, submission.model_dump(mode="json"))
 
 
 @router.get("/cases", response_model=list[CaseRow])
 def list_cases(
-    signed: SignedCaller,
+    caller: CurrentCaller,
     rpc: Rpc,
     status: Annotated[CaseStatus | None, Query(description="only cases in this status")] = None,
 ) -> list[dict[str, Any]]:
@@ -67,7 +66,7 @@ def list_cases(
 
     Example: `GET /api/cases?status=submitted` -> `[{"id": "...", "reference": "SKM-2026-000123", ...}]`
     """
-    return rpc.service("submissions").list_cases(signed, status)
+    return rpc.service("submissions").list_cases(caller, status)
 
 
 @router.get(
@@ -75,7 +74,7 @@ def list_cases(
     response_model=list[ReportDue],
     responses=refusals(forbidden="only an organisation's board has reports", conflict="record the organisation first"),
 )
-def reports_due(signed: SignedCaller, rpc: Rpc) -> list[dict[str, Any]]:
+def reports_due(caller: CurrentCaller, rpc: Rpc) -> list[dict[str, Any]]:
     """The caller's organisation's half-yearly reports: every period it owes one for, the due date, and
     the state of its report ("not_filed" when none was started); overdue ones are marked.
 
@@ -83,7 +82,7 @@ def reports_due(signed: SignedCaller, rpc: Rpc) -> list[dict[str, Any]]:
     "due_on": "2027-01-31", "case_id": null, "status": "not_filed", "status_label": "Belum dibuat",
     "overdue": false}]`
     """
-    return rpc.service("submissions").reports_due(signed)
+    return rpc.service("submissions").reports_due(caller)
 
 
 @router.get(
@@ -91,47 +90,47 @@ def reports_due(signed: SignedCaller, rpc: Rpc) -> list[dict[str, Any]]:
     response_model=list[CaseRow],
     responses=refusals(forbidden="only verifiers and approvers have a work queue"),
 )
-def work_queue(signed: SignedCaller, rpc: Rpc) -> list[dict[str, Any]]:
+def work_queue(caller: CurrentCaller, rpc: Rpc) -> list[dict[str, Any]]:
     """Cases waiting for the caller's role (verifier or approver), oldest first.
 
     Example: `GET /api/queue` -> `[{"id": "...", "status": "submitted", ...}]`
     """
-    return rpc.service("submissions").work_queue(signed)
+    return rpc.service("submissions").work_queue(caller)
 
 
 @router.get("/cases/{case_id}", response_model=CaseView)
-def get_case(case_id: CaseId, signed: SignedCaller, rpc: Rpc) -> dict[str, Any]:
+def get_case(case_id: CaseId, caller: CurrentCaller, rpc: Rpc) -> dict[str, Any]:
     """The current state of a case.
 
     Example: `GET /api/cases/0b9e...` -> `{"id": "0b9e...", "status": "submitted", "attachments": [...], ...}`
     """
-    return rpc.service("submissions").get_case(signed, case_id)
+    return rpc.service("submissions").get_case(caller, case_id)
 
 
 @router.get("/cases/{case_id}/timeline", response_model=list[TimelineStep])
-def case_timeline(case_id: CaseId, signed: SignedCaller, rpc: Rpc) -> list[dict[str, Any]]:
+def case_timeline(case_id: CaseId, caller: CurrentCaller, rpc: Rpc) -> list[dict[str, Any]]:
     """The status changes of a case, oldest first.
 
     Example: `GET /api/cases/0b9e.../timeline`
     -> `[{"status": "submitted", "at": "2026-03-02T09:15:00+08:00"}, ...]`
     """
-    return rpc.service("submissions").case_timeline(signed, case_id)
+    return rpc.service("submissions").case_timeline(caller, case_id)
 
 
 @router.get("/cases/{case_id}/history", response_model=list[HistoryRecord])
-def case_history(case_id: CaseId, signed: SignedCaller, rpc: Rpc) -> list[dict[str, Any]]:
+def case_history(case_id: CaseId, caller: CurrentCaller, rpc: Rpc) -> list[dict[str, Any]]:
     """Audit trail: every stored event of the case (version, type, at, actor, data).
 
     Example: `GET /api/cases/0b9e.../history` -> `[{"version": 1, "type": "Submitted",
     "at": "...", "actor": {"user_id": "...", "role": "applicant"}, "data": {...}}, ...]`
     """
-    return rpc.service("submissions").case_history(signed, case_id)
+    return rpc.service("submissions").case_history(caller, case_id)
 
 
 @router.get("/cases/{case_id}/state", response_model=CaseView)
 def case_state(
     case_id: CaseId,
-    signed: SignedCaller,
+    caller: CurrentCaller,
     rpc: Rpc,
     version: Annotated[int | None, Query(ge=1, description="event version to replay up to")] = None,
     at: Annotated[dt.datetime | None, Query(description="ISO 8601 moment to replay up to")] = None,
@@ -141,4 +140,4 @@ def case_state(
     Example: `GET /api/cases/0b9e.../state?version=2` or `?at=2026-03-02T10:00:00+08:00`
     -> `{"id": "0b9e...", "status": "revision_requested", "version": 2, ...}`
     """
-    return rpc.service("submissions").case_state(signed, case_id, version, at.isoformat() if at else None)
+    return rpc.service("submissions").case_state(caller, case_id, version, at.isoformat() if at else None)

@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
 
 from contracts.errors import NotFound
-from gateway.auth import SignedCaller
+from gateway.auth import CurrentCaller
 from gateway.deps import Rpc, Uploads
 from gateway.routes import CaseId, FileId
 
@@ -29,12 +29,12 @@ def pdf_headers(filename: str) -> dict[str, str]:
 
 
 @router.get("/letter", response_class=Response, responses=_PDF)
-def letter_pdf(case_id: CaseId, signed: SignedCaller, rpc: Rpc) -> Response:
+def letter_pdf(case_id: CaseId, caller: CurrentCaller, rpc: Rpc) -> Response:
     """The issued letter (Surat Keterangan) of an approved case, as a PDF download.
 
     Example: `GET /api/cases/0b9e.../letter` -> `application/pdf`, `Content-Disposition: attachment; ...`
     """
-    letter = rpc.service("documents").get_letter_pdf(signed, case_id)
+    letter = rpc.service("documents").get_letter_pdf(caller, case_id)
     content = base64.b64decode(letter["content_base64"], validate=True)
     return Response(content, media_type="application/pdf", headers=pdf_headers(letter["filename"]))
 
@@ -43,7 +43,7 @@ def letter_pdf(case_id: CaseId, signed: SignedCaller, rpc: Rpc) -> Response:
 def attachment_pdf(
     case_id: CaseId,
     file_id: FileId,
-    signed: SignedCaller,
+    caller: CurrentCaller,
     rpc: Rpc,
     store: Uploads,
 ) -> FileResponse:
@@ -51,7 +51,7 @@ def attachment_pdf(
 
     Example: `GET /api/cases/0b9e.../attachments/3f2a...` -> `application/pdf`
     """
-    case = rpc.service("submissions").get_case(signed, case_id)  # NotFound / PermissionDenied if not theirs
+    case = rpc.service("submissions").get_case(caller, case_id)  # NotFound / PermissionDenied if not theirs
     # Files replaced by a resubmission stay readable: verifiers compare versions, auditors check history.
     every_file = (case.get("attachments") or []) + (case.get("superseded_attachments") or [])
     listed = next((a for a in every_file if a.get("file_id") == file_id), None)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 
 from contracts.organisations import OrganisationCreate
 from contracts.views import DirectoryRow, OrganisationView, RecordedOrganisation
-from gateway.auth import CurrentCaller, SignedCaller, issue_token, set_session_cookie
+from gateway.auth import CurrentCaller, issue_token, set_session_cookie
 from gateway.deps import Rpc, SettingsDep
 from gateway.openapi import refusals
 from gateway.routes import UUID_PATTERN, OrganisationId
@@ -39,7 +39,6 @@ def list_regions(rpc: Rpc) -> dict[str, list[str]]:
 def record_organisation(
     payload: OrganisationCreate,
     caller: CurrentCaller,
-    signed: SignedCaller,
     response: Response,
     rpc: Rpc,
     settings: SettingsDep,
@@ -56,7 +55,7 @@ def record_organisation(
     "term_end": "2028-12-31"}, {"position": "sekretaris", ...}, {"position": "bendahara", ...}]}`
     -> `{"organisation": {"id": "...", ...}, "token": "eyJ..."}`
     """
-    organisation = rpc.service("registry").record_organisation(signed, payload.model_dump(mode="json"))
+    organisation = rpc.service("registry").record_organisation(caller, payload.model_dump(mode="json"))
     token = issue_token(settings, caller.model_copy(update={"organisation_id": organisation["id"]}))
     set_session_cookie(response, token, settings)
     return {"organisation": organisation, "token": token}
@@ -70,7 +69,7 @@ class ReportingStatus(StrEnum):
 
 @router.get("", response_model=list[DirectoryRow], responses=refusals(forbidden="only staff list organisations"))
 def list_organisations(
-    signed: SignedCaller,
+    caller: CurrentCaller,
     rpc: Rpc,
     reporting_status: Annotated[ReportingStatus | None, Query(description="only organisations in this status")] = None,
     after: Annotated[str | None, Query(pattern=UUID_PATTERN, description="the last id of the previous page")] = None,
@@ -84,7 +83,7 @@ def list_organisations(
     "missed_periods": ["2025-S2", "2026-S1"], ...}]`
     """
     status = reporting_status.value if reporting_status else None
-    return rpc.service("registry").list_organisations(signed, status, after, limit)
+    return rpc.service("registry").list_organisations(caller, status, after, limit)
 
 
 @router.get(
@@ -92,9 +91,9 @@ def list_organisations(
     response_model=OrganisationView,
     responses=refusals(forbidden="an applicant may only read their own organisation"),
 )
-def get_organisation(organisation_id: OrganisationId, signed: SignedCaller, rpc: Rpc) -> dict[str, Any]:
+def get_organisation(organisation_id: OrganisationId, caller: CurrentCaller, rpc: Rpc) -> dict[str, Any]:
     """An organisation's profile (own organisation, or any for staff; NIK and phone masked for others).
 
     Example: `GET /api/organisations/6f1c...` -> `{"id": "6f1c...", "name": "...", "board": [...], ...}`
     """
-    return rpc.service("registry").get_organisation(signed, organisation_id)
+    return rpc.service("registry").get_organisation(caller, organisation_id)

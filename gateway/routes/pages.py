@@ -25,7 +25,6 @@ from gateway.auth import (
     issue_token,
     read_token,
     set_session_cookie,
-    signed_caller,
 )
 from gateway.deps import Rpc, SettingsDep
 from gateway.errors import UNAVAILABLE
@@ -121,7 +120,7 @@ def home(request: Request, rpc: Rpc, settings: SettingsDep) -> Response:
     if caller is None:
         return _to_login("/", settings)
     try:
-        cases = rpc.service("submissions").list_cases(signed_caller(caller, settings), None)
+        cases = rpc.service("submissions").list_cases(caller, None)
     except NotAuthenticated:
         return _to_login("/", settings)
     except _FAILED as error:
@@ -140,7 +139,7 @@ def reports_page(request: Request, rpc: Rpc, settings: SettingsDep) -> Response:
     if caller is None:
         return _to_login("/reports", settings)
     try:
-        due = rpc.service("submissions").reports_due(signed_caller(caller, settings))
+        due = rpc.service("submissions").reports_due(caller)
     except NotAuthenticated:
         return _to_login("/reports", settings)
     except (PermissionDenied, Conflict):  # staff, or an account without an organisation yet
@@ -163,10 +162,9 @@ def case_page(case_id: str, request: Request, rpc: Rpc, settings: SettingsDep) -
         return _to_login(f"/cases/{quote(case_id, safe='')}", settings)
     if len(case_id) > 64:
         return _problem(request, settings, 404)
-    signed = signed_caller(caller, settings)
     submissions = rpc.service("submissions")
     try:
-        case = submissions.get_case(signed, case_id)
+        case = submissions.get_case(caller, case_id)
     except NotAuthenticated:
         return _to_login(f"/cases/{quote(case_id, safe='')}", settings)
     except (NotFound, PermissionDenied, InvalidInput):
@@ -175,7 +173,7 @@ def case_page(case_id: str, request: Request, rpc: Rpc, settings: SettingsDep) -
         log.warning("case page: submissions unavailable (%s)", type(error).__name__)
         return _problem(request, settings, 503)
     try:
-        timeline = submissions.case_timeline(signed, case_id)
+        timeline = submissions.case_timeline(caller, case_id)
     except (NotFound, *_FAILED) as error:  # the read model may lag; the case itself is what matters
         log.info("case page without timeline (%s)", type(error).__name__)
         timeline = None

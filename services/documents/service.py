@@ -38,7 +38,7 @@ class DocumentsService:
         self._issue(payload)
 
     def _issue(self, payload: dict[str, Any]) -> None:
-        event = decode(payload, self.identity.secret)
+        event = decode(payload, self.identity.keyring)
         if event is None:
             return
         self.office.read_model.handle(event)

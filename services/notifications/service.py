@@ -7,12 +7,12 @@ import logging
 from typing import Any
 
 from nameko.events import SERVICE_POOL, event_handler
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import rpc
 from nameko.timer import timer
 
 import infra.green  # noqa: F401,I001 - must precede any psycopg import
 from contracts.errors import NotFound
-from infra.nameko_support import Identity, SettingsProvider
+from infra.nameko_support import Identity, SettingsProvider, SignedRpcProxy
 from infra.readmodel import decode
 from infra.settings import Settings
 from services.notifications.dependencies import Post, Postbox
@@ -27,7 +27,7 @@ class NotificationsService:
     postbox: Post = Postbox()
     settings: Settings = SettingsProvider()
     identity = Identity("notifications")
-    registry = RpcProxy("registry")
+    registry = SignedRpcProxy("registry")
 
     @event_handler("submissions", "case.#", handler_type=SERVICE_POOL, requeue_on_error=True)
     def on_case_event(self, payload: dict[str, Any]) -> None:
@@ -40,7 +40,7 @@ class NotificationsService:
         self._mail(payload, compose_reminder_mail)
 
     def _mail(self, payload: dict[str, Any], compose: Composer) -> None:
-        event = decode(payload, self.identity.secret)
+        event = decode(payload, self.identity.keyring)
         if event is None:
             return
         outbox = self.postbox.outbox

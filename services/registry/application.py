@@ -37,9 +37,16 @@ class RegistryApplication(Application):
         return self._register(data, Role.APPLICANT, registered_by="self")
 
     def register_staff(self, caller: Caller, payload: dict[str, Any]) -> dict[str, Any]:
-        caller.require(Role.ADMIN, Role.SYSTEM)
+        # A person only: no service may create accounts with authority (the first admin: bootstrap_staff).
+        caller.require(Role.ADMIN)
         data = parse(StaffAccountCreate, payload)
         return self._register(data, Role(data.role), registered_by=caller.user_id)
+
+    def bootstrap_staff(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """A staff account made by the operator with access to the registry's store (`satu seed`, the first
+        admin of a new office): never reachable over the broker."""
+        data = parse(StaffAccountCreate, payload)
+        return self._register(data, Role(data.role), registered_by="bootstrap")
 
     def _register(self, data: AccountCreate, role: Role, registered_by: str) -> dict[str, Any]:
         if self._find_account(data.email) is not None:

@@ -108,14 +108,14 @@ class RegistryService:
 
     @event_handler("registry", "organisation.#", handler_type=SERVICE_POOL, requeue_on_error=True)
     def project_directory(self, payload: dict[str, Any]) -> None:
-        event = decode(payload, self.identity.secret)
+        event = decode(payload, self.identity.keyring)
         if event is not None:
             self.directory.handle(event)
 
     @event_handler("submissions", "report.overdue.v1", handler_type=SERVICE_POOL, requeue_on_error=True)
     def on_report_overdue(self, payload: dict[str, Any]) -> None:
         """A half-yearly report was not filed in time: the organisation becomes late (or inactive)."""
-        event = decode(payload, self.identity.secret)
+        event = decode(payload, self.identity.keyring)
         if event is not None:
             with dropped_if_permanent(event):
                 self.app.note_report_overdue(str(event.data["organisation_id"]), str(event.data["period"]))
@@ -123,7 +123,7 @@ class RegistryService:
     @event_handler("submissions", "case.accepted.v1", handler_type=SERVICE_POOL, requeue_on_error=True)
     def on_report_accepted(self, payload: dict[str, Any]) -> None:
         """A report was accepted: its period no longer counts as missed."""
-        event = decode(payload, self.identity.secret)
+        event = decode(payload, self.identity.keyring)
         if event is not None and event.case().service == "report" and event.case().subject:
             with dropped_if_permanent(event):
                 self.app.note_report_accepted(event.case().organisation_id, str(event.case().subject))

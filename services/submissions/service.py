@@ -7,14 +7,14 @@ from functools import partial
 from typing import Any
 
 from nameko.events import SERVICE_POOL, event_handler
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import rpc
 from nameko.timer import timer
 
 import infra.green  # noqa: F401,I001 - must precede any psycopg import
 from contracts.cases import CaseStatus
 from contracts.errors import EXPECTED_ERRORS, Conflict, InvalidInput, NotFound, PermissionDenied
 from contracts.identity import Role
-from infra.nameko_support import Identity, SettingsProvider
+from infra.nameko_support import Identity, SettingsProvider, SignedRpcProxy
 from infra.readmodel import ReadModel, decode
 from infra.settings import Settings
 from services.submissions import readmodels
@@ -32,7 +32,7 @@ class SubmissionsService:
     app: SubmissionsApplication = CaseStore()
     cases: ReadModel = CaseList()
     identity = Identity("submissions")
-    registry = RpcProxy("registry")
+    registry = SignedRpcProxy("registry")
     settings: Settings = SettingsProvider()
 
     @expected
@@ -163,7 +163,7 @@ class SubmissionsService:
 
     @event_handler("submissions", "case.#", handler_type=SERVICE_POOL, requeue_on_error=True)
     def project_case_event(self, payload: dict[str, Any]) -> None:
-        event = decode(payload, self.identity.secret)
+        event = decode(payload, self.identity.keyring)
         if event is not None:
             self.cases.handle(event)
 

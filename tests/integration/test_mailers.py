@@ -20,7 +20,8 @@ from nameko.testing.services import worker_factory
 from contracts.errors import NotFound
 from contracts.events import IntegrationEvent, stable_event_id
 from infra.catalogue import load_catalogue
-from infra.nameko_support import IdentityTools
+from infra.keys import load_signer
+from infra.nameko_support import IdentityTools, ServiceKeys
 from infra.readmodel import ReadModel
 from infra.settings import Settings
 from infra.storage import read_model_engine
@@ -155,7 +156,7 @@ def notifications(settings: Settings, sink: SmtpSink) -> Iterator[Any]:
         NotificationsService,
         postbox=postbox,
         settings=settings,
-        identity=IdentityTools(settings.secret_key, "notifications"),
+        identity=IdentityTools(ServiceKeys.load(settings, "notifications"), None),
         registry=registry,
     )
     engine.dispose()
@@ -172,7 +173,7 @@ def _signed(settings: Settings, event_type: str, version: int, data: dict[str, A
         occurred_at=dt.datetime(2026, 8, 1, 1, 0, tzinfo=dt.UTC),
         data=data,
     )
-    return event.signed(settings.secret_key).model_dump(mode="json")
+    return event.signed(load_signer(settings, "relay-submissions")).model_dump(mode="json")
 
 
 def _case_step(settings: Settings, event_type: str, version: int, **step: Any) -> dict[str, Any]:

@@ -16,7 +16,10 @@ import sqlalchemy as sa
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from contracts.errors import NotAuthenticated, PermissionDenied
-from contracts.identity import Caller, Role, sign_caller
+from contracts.identity import Caller, Role, sign_call
+from contracts.keys import Signer
+from infra.keys import load_signer
+from infra.nameko_support import SigningProxy
 from infra.relay import KILL_AFTER_PUBLISH_ENV, event_exchange
 from infra.settings import Settings
 from infra.storage import event_store_env, read_model_engine
@@ -119,9 +122,10 @@ def test_killed_relay_and_duplicate_deliveries_lose_nothing_and_apply_nothing_tw
                 "data": {**approval.data, "letter": forged_letter},
             }
         )
+        relay = load_signer(settings, "relay-submissions")
         with kombu.Connection(amqp_uri, transport_options={"confirm_publish": True}) as connection:
             producer = connection.Producer()
-            for message in (events[0].signed(settings.secret_key), events[0].signed(settings.secret_key), forged):
+            for message in (events[0].signed(relay), events[0].signed(relay), forged):
                 producer.publish(
                     message.model_dump(mode="json"),
                     exchange=event_exchange("submissions"),
@@ -174,11 +178,14 @@ def test_services_check_the_signed_caller_themselves(settings: Settings, amqp_ur
             unsigned = {"user_id": "x", "role": "approver", "organisation_id": None}
             with pytest.raises(NotAuthenticated):
                 rpc.submissions.work_queue(unsigned)
-            forged = sign_caller(Caller(user_id="x", role=Role.ADMIN), "not-the-secret")
+            forged = sign_call(
+                Caller(user_id="x", role=Role.ADMIN), Signer.generate("gateway"), "registry", "register_staff", [{}]
+            )
             with pytest.raises(NotAuthenticated):
                 rpc.registry.register_staff(forged, {})
-            applicant = sign_caller(Caller(user_id="x", role=Role.APPLICANT, organisation_id="o"), settings.secret_key)
+            gateway = load_signer(settings, "gateway")
+            applicant = Caller(user_id="x", role=Role.APPLICANT, organisation_id="o")
             with pytest.raises(PermissionDenied):
-                rpc.submissions.work_queue(applicant)
+                SigningProxy(rpc.submissions, "submissions", gateway).work_queue(applicant)
             with pytest.raises(PermissionDenied):
-                rpc.registry.get_notification_contact(applicant, "o")
+                SigningProxy(rpc.registry, "registry", gateway).get_notification_contact(applicant, "o")

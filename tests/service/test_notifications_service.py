@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from contracts.events import IntegrationEvent
+from contracts.keys import Signer
 from infra.settings import Settings
 from services.notifications.service import NotificationsService
 from tests.support.in_process import GATEWAY_SERVICES, Cluster, cluster_on
@@ -51,16 +52,16 @@ def test_a_filing_mails_the_organisations_account_once_however_often_the_event_a
     assert message["event_id"] in mail["Message-ID"]  # derived from the event: a resent copy is recognisable
 
 
-def _variant(settings: Settings, message: dict[str, Any], secret: str | None, **data: Any) -> dict[str, Any]:
-    """Another event (a new id) like ``message``, with ``data`` changed and signed with ``secret``."""
+def _variant(cluster: Cluster, message: dict[str, Any], signer: Signer | None, **data: Any) -> dict[str, Any]:
+    """Another event (a new id) like ``message``, with ``data`` changed and signed by ``signer``."""
     event = IntegrationEvent.model_validate(message)
     changed = event.model_copy(update={"event_id": str(uuid.uuid4()), "data": {**event.data, **data}})
-    return changed.signed(secret or settings.secret_key).model_dump(mode="json")
+    return changed.signed(signer or cluster.signer("relay-submissions")).model_dump(mode="json")
 
 
 def test_a_forged_event_sends_nothing(cluster, settings, applicant) -> None:
     genuine = _filed(cluster, applicant)
-    forged = _variant(settings, genuine, "someone-elses-secret", status="approved")
+    forged = _variant(cluster, genuine, Signer.generate("relay-submissions"), status="approved")
 
     cluster.worker("notifications").on_case_event(forged)
 
@@ -70,7 +71,7 @@ def test_a_forged_event_sends_nothing(cluster, settings, applicant) -> None:
 def test_an_event_for_an_organisation_the_registry_does_not_know_sends_nothing_and_is_not_retried(
     cluster, settings, applicant
 ) -> None:
-    stray = _variant(settings, _filed(cluster, applicant), None, organisation_id=str(uuid.uuid4()))
+    stray = _variant(cluster, _filed(cluster, applicant), None, organisation_id=str(uuid.uuid4()))
     notifications = cluster.worker("notifications")
 
     notifications.on_case_event(stray)  # returns: the message is acked, not requeued forever

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from contracts.errors import InvalidInput, PermissionDenied
+from contracts.errors import InvalidInput, NotAuthenticated, PermissionDenied
 from contracts.events import IntegrationEvent
-from contracts.identity import system_caller
+from contracts.identity import Caller, Role, system_caller
+from contracts.keys import Signer
 from tests.support.in_process import Cluster
 from tests.support.office import enrol, signed
 
@@ -22,7 +23,7 @@ def auditor(cluster: Cluster) -> dict[str, Any]:
     return enrol(cluster, "auditor@inspektorat.go.id", role="auditor")
 
 
-def _message(cluster: Cluster, event_type: str, data: dict[str, Any], secret: str | None = None) -> dict[str, Any]:
+def _message(cluster: Cluster, event_type: str, data: dict[str, Any], signer: Signer | None = None) -> dict[str, Any]:
     """A submissions event as the broker delivers it, signed as the relay signs it."""
     event = IntegrationEvent(
         event_id=str(uuid.uuid4()),
@@ -33,15 +34,15 @@ def _message(cluster: Cluster, event_type: str, data: dict[str, Any], secret: st
         occurred_at=dt.datetime.now(dt.UTC),
         data=data,
     )
-    return event.signed(secret or cluster.settings.secret_key).model_dump(mode="json")
+    return event.signed(signer or cluster.signer("relay-submissions")).model_dump(mode="json")
 
 
-def _overdue(cluster: Cluster, organisation_id: str, period: str, secret: str | None = None) -> dict[str, Any]:
+def _overdue(cluster: Cluster, organisation_id: str, period: str, signer: Signer | None = None) -> dict[str, Any]:
     data = {
         "obligation_id": str(uuid.uuid4()), "organisation_id": organisation_id, "organisation_name": "Ormas",
         "workflow": "report", "period": period, "period_label": period, "due_on": "2027-01-31", "offset_days": 1,
     }  # fmt: skip
-    return _message(cluster, "report.overdue.v1", data, secret)
+    return _message(cluster, "report.overdue.v1", data, signer)
 
 
 def _accepted(cluster: Cluster, organisation_id: str, period: str) -> dict[str, Any]:
@@ -54,7 +55,7 @@ def _accepted(cluster: Cluster, organisation_id: str, period: str) -> dict[str, 
 
 
 def _status(cluster: Cluster, organisation_id: str) -> tuple[str, list[str]]:
-    organisation = cluster["registry"].get_organisation(cluster.sign(system_caller("test")), organisation_id)
+    organisation = cluster.proxy("registry", holder="cli").get_organisation(system_caller("cli"), organisation_id)
     return organisation["reporting_status"], organisation["missed_reports"]
 
 
@@ -111,7 +112,9 @@ def test_overdue_reports_make_an_organisation_late_then_inactive_and_accepted_on
 
 
 def test_a_forged_overdue_event_changes_nothing(cluster, applicant) -> None:
-    cluster.worker("registry").on_report_overdue(_overdue(cluster, applicant["organisation_id"], "2026-S1", "x" * 40))
+    cluster.worker("registry").on_report_overdue(
+        _overdue(cluster, applicant["organisation_id"], "2026-S1", Signer.generate("relay-submissions"))
+    )
 
     assert _status(cluster, applicant["organisation_id"]) == ("up_to_date", [])
 
@@ -133,3 +136,13 @@ def test_an_event_that_can_never_succeed_is_dropped_not_raised(
 
     assert caplog.text.count("dropped") == 2
     assert _status(cluster, applicant["organisation_id"]) == ("up_to_date", [])
+
+
+def test_no_service_creates_staff_accounts_in_the_systems_name(cluster) -> None:
+    # A service may call the registry as itself, but only a signed-in admin creates staff (the first one
+    # comes from the operator's bootstrap path, ops/seed.py); a captured or misused system caller cannot.
+    details = {"email": "baru@kesbangpol.go.id", "password": "kata-sandi-panjang", "full_name": "Baru", "role": "admin"}
+    with pytest.raises(PermissionDenied, match="allowed: admin"):
+        cluster.proxy("registry", holder="submissions").register_staff(system_caller("submissions"), details)
+    with pytest.raises(NotAuthenticated, match="may not act as admin"):
+        cluster.proxy("registry", holder="submissions").register_staff(Caller(user_id="u", role=Role.ADMIN), details)

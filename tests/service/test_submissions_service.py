@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from contracts.errors import InvalidInput, NotAuthenticated, PermissionDenied
-from contracts.identity import Caller, Role, sign_caller, system_caller
+from contracts.identity import Caller, Role, sign_call, system_caller
+from contracts.keys import Signer
 from ops.sources import EventSource
 from services.submissions.publishing import mapper_for
 from tests.support.in_process import Cluster
@@ -22,26 +23,42 @@ def case_id(cluster: Cluster, applicant: dict[str, Any]) -> str:
     return str(file_case(cluster, applicant)["id"])
 
 
-def _verifier_signed_by(verifier: dict[str, Any], secret: str, now: float) -> dict[str, object]:
-    return sign_caller(Caller(user_id=verifier["id"], role=Role.VERIFIER), secret, now=now)
+def _take_signed_by(verifier: dict[str, Any], signer: Signer, case_id: str, now: float) -> dict[str, object]:
+    caller = Caller(user_id=verifier["id"], role=Role.VERIFIER)
+    return sign_call(caller, signer, "submissions", "act", [case_id, "take", {}], {}, now=now)
 
 
 @pytest.mark.parametrize(
-    ("secret", "signed_ago", "says"),
-    [("someone-elses-secret", 0, "signature is invalid"), (None, 3600, "expired")],
+    ("forged_key", "signed_ago", "says"),
+    [(True, 0, "signature is invalid"), (False, 3600, "expired")],
     ids=["forged", "expired"],
 )
 def test_act_refuses_a_forged_or_expired_caller_and_records_nothing(
-    cluster, verifier, case_id, secret, signed_ago, says
+    cluster, verifier, case_id, forged_key, signed_ago, says
 ) -> None:
     submissions = cluster["submissions"]
-    caller = _verifier_signed_by(verifier, secret or cluster.settings.secret_key, time.time() - signed_ago)
+    signer = Signer.generate("gateway") if forged_key else cluster.signer("gateway")
+    caller = _take_signed_by(verifier, signer, case_id, time.time() - signed_ago)
 
     with pytest.raises(NotAuthenticated, match=says):
         submissions.act(caller, case_id, "take", {})
 
     assert submissions.get_case(signed(cluster, verifier), case_id)["version"] == 1
     assert submissions.act(signed(cluster, verifier), case_id, "take", {})["version"] == 2  # a genuine one may
+
+
+def test_a_captured_call_replayed_or_moved_to_another_step_is_refused(cluster, verifier, case_id) -> None:
+    captured = _take_signed_by(verifier, cluster.signer("gateway"), case_id, time.time())
+    submissions = cluster["submissions"]
+    assert submissions.act(captured, case_id, "take", {})["version"] == 2
+
+    with pytest.raises(NotAuthenticated, match="used before"):
+        submissions.act(captured, case_id, "take", {})
+    with pytest.raises(NotAuthenticated, match="another call|other arguments"):
+        submissions.act(captured, case_id, "forward", {})
+    with pytest.raises(NotAuthenticated, match="another call"):
+        submissions.get_case(captured, case_id)
+    assert submissions.get_case(signed(cluster, verifier), case_id)["version"] == 2
 
 
 def test_an_assignee_is_who_the_registry_says_not_what_the_request_claims(cluster, verifier, case_id) -> None:
@@ -106,19 +123,20 @@ def test_the_sweep_refuses_an_applicant(cluster, applicant) -> None:
 def test_the_sweep_run_by_a_system_caller_records_the_overdue_report_and_the_registry_hears_of_it(
     cluster, applicant
 ) -> None:
-    system = cluster.sign(system_caller("satu-remind"))
+    system = system_caller("cli")  # `satu remind`, signed with the operator commands' key
+    submissions = cluster.proxy("submissions", holder="cli")
     organisation_id = applicant["organisation_id"]
 
-    before_due = cluster["submissions"].send_due_reminders(system, "2027-01-17")  # 14 days before 31 January
-    after_due = cluster["submissions"].send_due_reminders(system, "2027-02-01")
-    again = cluster["submissions"].send_due_reminders(system, "2027-02-01")
+    before_due = submissions.send_due_reminders(system, "2027-01-17")  # 14 days before 31 January
+    after_due = submissions.send_due_reminders(system, "2027-02-01")
+    again = submissions.send_due_reminders(system, "2027-02-01")
 
     assert (before_due, after_due, again) == (
         {"reminders": 1, "overdue_cases": 0},
         {"reminders": 1, "overdue_cases": 0},
         {"reminders": 0, "overdue_cases": 0},  # each reminder is recorded once
     )
-    organisation = cluster["registry"].get_organisation(system, organisation_id)
+    organisation = cluster.proxy("registry", holder="cli").get_organisation(system, organisation_id)
     assert (organisation["reporting_status"], organisation["missed_reports"]) == ("late", ["2026-S2"])
 
 
@@ -130,11 +148,11 @@ def test_the_case_list_drops_a_forged_or_altered_event_and_applies_the_genuine_o
     with cluster.events_held():
         case_id = file_case(cluster, applicant)["id"]
         [(_position, event)] = EventSource("submissions", application, mapper_for(application)).integration_events()
-        genuine = event.signed(settings.secret_key)
+        genuine = event.signed(cluster.signer("relay-submissions"))
         altered = genuine.model_dump(mode="json")
         altered["data"]["status"] = "approved"
 
-        for payload in (event.signed("someone-elses-secret").model_dump(mode="json"), altered):
+        for payload in (event.signed(Signer.generate("relay-submissions")).model_dump(mode="json"), altered):
             read_model.project_case_event(payload)
 
         assert cluster["submissions"].list_cases(signed(cluster, verifier)) == []

@@ -27,14 +27,15 @@ class Dependencies:
 
     def __init__(self, settings: Settings, proxy: Callable[[str], Any]) -> None:
         self.settings = settings
-        self.proxy = proxy  # an RpcProxy's stand-in: calls into the same cluster
+        self.proxy = proxy  # an RpcProxy's stand-in, (target, calling service) -> calls into the same cluster
         self.applications: dict[str, Application] = {}  # by event store (the provider's service name)
         self._built: list[Any] = []  # read models, offices, postboxes: closed at the end
         self._engines: list[sa.Engine] = []
 
-    def for_provider(self, provider: DependencyProvider) -> Any:
+    def for_provider(self, provider: DependencyProvider, service: str) -> Any:
+        """What ``provider`` of ``service`` gives its workers (an RPC proxy signs as that service)."""
         if isinstance(provider, RpcProxy):
-            return self.proxy(provider.target_service)
+            return self.proxy(provider.target_service, service)
         if isinstance(provider, EventSourcedApplication):
             application = provider.build(self.settings, env=IN_MEMORY)
             self.applications[provider.service] = application

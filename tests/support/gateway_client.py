@@ -29,7 +29,7 @@ class InProcessRpc(RpcClients):
     call still goes through ``RpcClients.call`` (a broken connection becomes ServiceUnavailable)."""
 
     def __init__(self, cluster: Cluster) -> None:
-        super().__init__({"AMQP_URI": "memory://"}, timeout=1)
+        super().__init__({"AMQP_URI": "memory://"}, cluster.signer("gateway"), timeout=1)
         self.cluster = cluster
         self.closed = False
 

@@ -42,8 +42,12 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc
 from nameko.testing.services import worker_factory
 
-from contracts.identity import Caller, sign_caller
+from contracts.identity import Caller, sign_arguments
+from contracts.keys import Signer
+from infra.keys import load_signer
 from infra.locks import SingleInstanceLock
+from infra.nameko_support import Call as ServedCall
+from infra.nameko_support import Identity, IdentityTools
 from infra.relay import Relay
 from infra.settings import Settings
 from services.documents.service import DocumentsService
@@ -89,15 +93,17 @@ class Hosted:
     def __init__(self, service_cls: type, cluster: Cluster) -> None:
         self.service_cls = service_cls
         self.name: str = service_cls.name  # type: ignore[attr-defined]
+        providers = inspect.getmembers(service_cls, lambda member: isinstance(member, DependencyProvider))
         self.dependencies = {
-            name: cluster.dependencies.for_provider(provider)
-            for name, provider in inspect.getmembers(service_cls)
-            if isinstance(provider, DependencyProvider)
+            name: cluster.dependencies.for_provider(provider, self.name) for name, provider in providers
         }
+        self._identities = [name for name, provider in providers if isinstance(provider, Identity)]
 
-    def worker(self) -> Any:
+    def worker(self, call: ServedCall | None = None) -> Any:
+        """A worker serving ``call``: its identity checks callers against that call, as in a container."""
+        identities = {name: IdentityTools(self.dependencies[name], call) for name in self._identities}
         # Every dependency is given, so worker_factory leaves no MagicMock standing in for one.
-        return worker_factory(self.service_cls, **self.dependencies)
+        return worker_factory(self.service_cls, **{**self.dependencies, **identities})
 
     def rpc_method(self, method: str) -> Callable[..., Any]:
         function = getattr(self.service_cls, method, None)
@@ -114,16 +120,24 @@ class Hosted:
 
 
 class ServiceProxy:
-    """``proxy.method(*args)``: what nameko's RpcProxy and the standalone cluster proxy hand out."""
+    """``proxy.method(*args)``: what nameko's RpcProxy and the standalone cluster proxy hand out, with a
+    Caller argument signed for the call by ``holder`` (the gateway, or the calling service)."""
 
-    def __init__(self, cluster: Cluster, service: str) -> None:
+    def __init__(self, cluster: Cluster, service: str, holder: str = "gateway") -> None:
         self._cluster = cluster
         self._service = service
+        self._holder = holder
 
     def __getattr__(self, method: str) -> Callable[..., Any]:
         if method.startswith("__"):  # Python's own protocols, never an RPC
             raise AttributeError(method)
-        return lambda *args, **kwargs: self._cluster.call(self._service, method, *args, **kwargs)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            signer = self._cluster.signer(self._holder)
+            args, kwargs = sign_arguments(signer, self._service, method, args, kwargs)
+            return self._cluster.call(self._service, method, *args, **kwargs)
+
+        return call
 
 
 class _Producer:
@@ -144,7 +158,7 @@ class Cluster:
         self.calls: list[Call] = []
         self.published: list[dict[str, Any]] = []  # every event the relays published, as delivered
         self._faults: dict[tuple[str, str], Fault] = {}
-        self.dependencies = Dependencies(settings, self.__getitem__)
+        self.dependencies = Dependencies(settings, self.proxy)
         self._local = threading.local()
         self._relay_lock = threading.RLock()
         self._held = False
@@ -163,12 +177,19 @@ class Cluster:
         lock = SingleInstanceLock(f"relay-{source}", None, self.settings.var_dir)  # pump_once never takes it
         to_integration = TO_INTEGRATION[source](application)
         engine = self.dependencies.engine(source)
-        return Relay(source, application, to_integration, engine, "memory://", lock, self.settings.secret_key)
+        return Relay(source, application, to_integration, engine, "memory://", lock, self.signer(f"relay-{source}"))
 
     # --- RPC --------------------------------------------------------------------------------------
 
     def __getitem__(self, service: str) -> ServiceProxy:
+        """``service`` called as the gateway calls it (a Caller argument is signed by the gateway's key)."""
         return ServiceProxy(self, service)
+
+    def proxy(self, service: str, holder: str) -> ServiceProxy:
+        return ServiceProxy(self, service, holder)
+
+    def signer(self, holder: str) -> Signer:
+        return load_signer(self.settings, holder)
 
     def call(self, service: str, method: str, *args: Any, **kwargs: Any) -> Any:
         """An RPC as nameko makes it; the outermost call then relays the events it stored."""
@@ -200,7 +221,7 @@ class Cluster:
             self.calls.append(Call(hosted.name, method, args, kwargs))
             if fault is not None:
                 raise fault.error
-            result = getattr(hosted.worker(), method)(*args, **kwargs)
+            result = getattr(hosted.worker(ServedCall(method, tuple(args), kwargs)), method)(*args, **kwargs)
         except Exception as error:
             return {"result": None, "error": serialize(error)}
         try:
@@ -249,7 +270,7 @@ class Cluster:
         self.published.append(payload)
         queues = TopicExchange(None).lookup(self._bindings[source], None, event_type, None)
         for service, method in sorted(queues):
-            getattr(self.services[service].worker(), method)(payload)
+            getattr(self.services[service].worker(ServedCall(method, (payload,), {})), method)(payload)
 
     @contextmanager
     def events_held(self) -> Iterator[None]:
@@ -272,8 +293,9 @@ class Cluster:
         """The service raises ``error`` for calls of ``method``; it travels back as nameko sends errors."""
         self._faults[(service, method)] = Fault(error, in_transport=False)
 
-    def sign(self, caller: Caller) -> dict[str, object]:
-        return sign_caller(caller, self.settings.secret_key)
+    def sign(self, caller: Caller) -> Caller:
+        """The caller as a test hands it to a proxy, which signs it for the one call it goes with."""
+        return caller
 
     def application(self, source: str) -> Application:
         return self.dependencies.applications[source]

@@ -8,7 +8,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 
-from contracts.identity import Caller, Role, system_caller
+from contracts.identity import Caller, Role
 from services.registry import application as registry_application
 from tests.support.factories import attachment, organisation_payload
 from tests.support.in_process import Cluster
@@ -26,12 +26,14 @@ def cheap_password_hashing(monkeypatch: Any) -> None:
 
 def enrol(cluster: Cluster, email: str, role: str = "applicant", organisation: str | None = None) -> dict[str, Any]:
     """An account as the running system gets one: an applicant signs up (and records an organisation
-    named ``organisation``, if given); staff are created by the bootstrap caller the seed uses
-    (ops/seed.py). Returns the account as the registry shows it."""
+    named ``organisation``, if given); staff through the bootstrap path the seed uses (ops/seed.py: the
+    registry's application on its store). Returns the account as the registry shows it."""
     registry = cluster["registry"]
     details = {"email": email, "password": PASSWORD, "full_name": f"Akun {email.split('@')[0]}"}
     if role != Role.APPLICANT.value:
-        return dict(registry.register_staff(cluster.sign(system_caller("seed")), {**details, "role": role}))
+        staff = cluster.application("registry").bootstrap_staff({**details, "role": role})  # type: ignore[attr-defined]
+        cluster.relay()
+        return dict(staff)
     account = dict(registry.register_applicant(details))
     if organisation is not None:
         recorded = registry.record_organisation(signed(cluster, account), organisation_payload(name=organisation))
@@ -39,8 +41,8 @@ def enrol(cluster: Cluster, email: str, role: str = "applicant", organisation: s
     return account
 
 
-def signed(cluster: Cluster, account: dict[str, Any]) -> dict[str, object]:
-    """The signed caller the gateway would send for ``account`` once signed in."""
+def signed(cluster: Cluster, account: dict[str, Any]) -> Caller:
+    """The caller the gateway would send for ``account`` once signed in (signed for each call it goes with)."""
     who = Caller(user_id=account["id"], role=account["role"], organisation_id=account.get("organisation_id"))
     return cluster.sign(who)
 

@@ -1,49 +1,20 @@
-"""Signed caller identities, start-up configuration errors, and the public base URL that `satu run` passes on."""
+"""Roles, start-up configuration errors, and the public base URL that `satu run` passes on."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from contracts.errors import NotAuthenticated, PermissionDenied
-from contracts.identity import Caller, Role, sign_caller, verify_caller
+from contracts.errors import PermissionDenied
+from contracts.identity import Caller, Role
 from infra.settings import DEV_SECRET, Settings, describe_error, resolve_public_base_url
 from ops.launcher import System
 
 STRONG = "Zq3v9LkX2mN8pR4tW7yB1cD6fG0hJ5sA-e8u"  # a test key of the strength production needs
-
-SECRET = "test-secret"
-
-
-def test_a_signed_caller_round_trips() -> None:
-    caller = Caller(user_id="u1", role=Role.APPLICANT, organisation_id="o1")
-    assert verify_caller(sign_caller(caller, SECRET), SECRET) == caller
-
-
-@pytest.mark.parametrize(
-    "tamper",
-    [
-        lambda p: p.update(role="admin"),
-        lambda p: p.update(organisation_id="someone-else"),
-        lambda p: p.pop("signature"),
-    ],
-)
-def test_a_forged_or_unsigned_caller_is_refused(tamper) -> None:  # type: ignore[no-untyped-def]
-    payload = sign_caller(Caller(user_id="u1", role=Role.APPLICANT, organisation_id="o1"), SECRET)
-    tamper(payload)
-    with pytest.raises(NotAuthenticated):
-        verify_caller(payload, SECRET)
-
-
-def test_a_caller_signed_with_another_secret_is_refused() -> None:
-    payload = sign_caller(Caller(user_id="u1", role=Role.ADMIN), "other-secret")
-    with pytest.raises(NotAuthenticated):
-        verify_caller(payload, SECRET)
 
 
 def test_require_names_the_allowed_roles() -> None:
@@ -79,14 +50,6 @@ def test_production_refuses_the_development_secret(tmp_path) -> None:  # type: i
         text=True,
     )
     assert result.returncode == 2 and "SATU_SECRET_KEY" in result.stderr
-
-
-def test_a_signed_caller_expires() -> None:
-    caller = Caller(user_id="u1", role=Role.SYSTEM)
-    stale = sign_caller(caller, SECRET, now=time.time() - 3600)
-    with pytest.raises(NotAuthenticated, match="expired"):
-        verify_caller(stale, SECRET)
-    assert verify_caller(sign_caller(caller, SECRET), SECRET) == caller
 
 
 @pytest.mark.parametrize(

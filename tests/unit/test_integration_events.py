@@ -6,6 +6,7 @@ import json
 
 from contracts.events import CASE_EVENT_TYPES, stable_event_id
 from contracts.identity import Caller, Role
+from contracts.keys import Keyring, Signer
 from infra.readmodel import decode
 from services.registry.application import RegistryApplication
 from services.registry.publishing import to_integration
@@ -62,15 +63,16 @@ def test_registry_events_carry_no_personal_data() -> None:
 
 
 def test_a_malformed_or_forged_delivery_is_dropped_not_retried_forever() -> None:
-    secret = "relay-secret"
-    assert decode({"event_id": "x", "event_type": "case.submitted.v1"}, secret) is None
-    assert decode("not even a dict", secret) is None
+    relay = Signer.generate("relay-submissions")
+    keyring = Keyring.of(relay)
+    assert decode({"event_id": "x", "event_type": "case.submitted.v1"}, keyring) is None
+    assert decode("not even a dict", keyring) is None
     app = SubmissionsApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     app.submit_case(APPLICANT, {"id": "org-1", **organisation_payload()}, {"attachments": [attachment()]})
     event = case_events(app)[0]
-    wire = json.loads(json.dumps(event.signed(secret).model_dump(mode="json")))  # as it crosses the broker
-    assert decode(wire, secret) == event.signed(secret)
-    assert decode(event.model_dump(mode="json"), secret) is None  # unsigned
-    assert decode(event.signed("someone-else").model_dump(mode="json"), secret) is None
+    wire = json.loads(json.dumps(event.signed(relay).model_dump(mode="json")))  # as it crosses the broker
+    assert decode(wire, keyring) == event.signed(relay)
+    assert decode(event.model_dump(mode="json"), keyring) is None  # unsigned
+    assert decode(event.signed(Signer.generate("relay-submissions")).model_dump(mode="json"), keyring) is None
     tampered = {**wire, "data": {**wire["data"], "organisation_name": "Ormas Palsu"}}
-    assert decode(tampered, secret) is None
+    assert decode(tampered, keyring) is None
