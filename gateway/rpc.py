@@ -14,11 +14,11 @@ from typing import Any
 
 from amqp.exceptions import ConnectionError as AmqpConnectionError
 from kombu.exceptions import OperationalError
-from nameko.standalone.rpc import ClusterRpcProxy
 
 from contracts.identity import sign_arguments
 from contracts.keys import Signer
 from infra.keys import load_signer
+from infra.nameko_support import PartRpcProxy
 from infra.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ class RpcClients:
         self._signer = signer  # the gateway's key: it vouches for the signed-in person on each call
         self._timeout = timeout
         self._lock = threading.Lock()
-        self._runners: dict[threading.Thread, tuple[ClusterRpcProxy, Any]] = {}
+        self._runners: dict[threading.Thread, tuple[PartRpcProxy, Any]] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RpcClients:
@@ -71,7 +71,7 @@ class RpcClients:
             started = self._runners.get(thread)
         if started is not None:
             return started[1]
-        runner = ClusterRpcProxy(self._config, timeout=self._timeout)
+        runner = PartRpcProxy(self._config, "gateway", timeout=self._timeout)
         try:
             proxy = runner.start()
         except _BROKEN as error:
@@ -110,7 +110,7 @@ class _ServiceHandle:
         return call
 
 
-def _stop_quietly(runner: ClusterRpcProxy) -> None:
+def _stop_quietly(runner: PartRpcProxy) -> None:
     try:
         runner.stop()
     except Exception:  # a dead connection cannot be closed politely; it is gone either way

@@ -10,6 +10,7 @@ from typing import Any
 from eventsourcing.application import Application
 from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy
+from nameko.standalone.rpc import ClusterRpcProxy, StandaloneProxyBase
 
 from contracts.errors import NotAuthenticated
 from contracts.identity import Caller, CallVerifier, sign_arguments, system_caller
@@ -169,3 +170,13 @@ class SigningProxy:
             return remote(*args, **kwargs)
 
         return call
+
+
+class PartRpcProxy(ClusterRpcProxy):
+    """nameko's standalone cluster proxy whose reply queues carry the calling part's name
+    (``rpc.reply-<part>-<uuid>``), so the broker can let each part consume only its own replies."""
+
+    def __init__(self, config: dict[str, Any], part: str, timeout: float | None = None) -> None:
+        base = StandaloneProxyBase.ServiceContainer
+        self.ServiceContainer = type("PartContainer", (base,), {"service_name": part})  # type: ignore[misc]
+        super().__init__(config, timeout=timeout)

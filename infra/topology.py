@@ -20,6 +20,7 @@ class Service:
 
     name: str
     consumes: tuple[str, ...]  # the event stores whose events its handlers receive (their relays wait for it)
+    calls: tuple[str, ...] = ()  # the services it calls over RPC
 
     @property
     def module(self) -> str:
@@ -56,10 +57,14 @@ class ReadModelPart:
 
 SERVICES = (
     Service("registry", consumes=("registry", "submissions")),
-    Service("submissions", consumes=("submissions",)),
+    Service("submissions", consumes=("submissions",), calls=("registry",)),
     Service("documents", consumes=("submissions",)),
-    Service("notifications", consumes=("submissions",)),
+    Service("notifications", consumes=("submissions",), calls=("registry",)),
 )
+
+# The parts that call services without being one: whose RPC calls go where (broker permissions follow).
+GATEWAY_CALLS = ("registry", "submissions", "documents")
+CLI_CALLS = ("submissions",)  # `satu remind`
 
 EVENT_STORES = (EventStore("registry"), EventStore("submissions"))
 

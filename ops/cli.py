@@ -39,7 +39,8 @@ def run(
     _make_keys(settings)
     if _upgrade(settings):  # before any service opens the read models: they refuse an older schema
         raise typer.Exit(1)
-    system = System(settings.amqp_uri, settings.var_dir / "logs", host=host, port=port)
+    part_uris = _broker_users(settings)
+    system = System(settings.amqp_uri, settings.var_dir / "logs", host=host, port=port, part_uris=part_uris)
     # SIGTERM and SIGINT both stop everything (SIGINT is ignored in background jobs unless restored).
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -140,6 +141,21 @@ def _upgrade(settings: Settings) -> int:
     return 0
 
 
+def _broker_users(settings: Settings) -> dict[str, str]:
+    """Every part's own broker user (SATU_AMQP_URI is the administrator's); a local system whose broker
+    cannot be administered here runs every part as the given user, and says so."""
+    from ops.broker_users import ProvisioningError, provision
+
+    try:
+        return provision(settings.amqp_uri, settings.var_dir / "broker-users.json")
+    except ProvisioningError as error:
+        if settings.exposed:
+            console.print(f"[red]satu run:[/red] {error}; every part must have its own broker user here")
+            raise typer.Exit(1) from None
+        console.print(f"[yellow]{error}: every part connects as the user of SATU_AMQP_URI[/yellow]")
+        return {}
+
+
 def _make_keys(settings: Settings, directory: Path | None = None) -> None:
     from infra.keys import ensure_keys, keys_dir
 
@@ -191,17 +207,15 @@ def remind(
 ) -> None:
     """Record what is due today: reminders of periodic reports (their mails follow), cases past their
     service level. A timer in the submissions service does this too."""
-    from nameko.standalone.rpc import ClusterRpcProxy
-
     from contracts.errors import ServiceError
     from contracts.identity import system_caller
     from infra.keys import load_signer
-    from infra.nameko_support import SigningProxy
+    from infra.nameko_support import PartRpcProxy, SigningProxy
 
     settings = load_settings()
     signer = load_signer(settings, "cli")
     try:
-        with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri}, timeout=settings.rpc_timeout_seconds) as rpc:
+        with PartRpcProxy({"AMQP_URI": settings.amqp_uri}, "cli", timeout=settings.rpc_timeout_seconds) as rpc:
             submissions = SigningProxy(rpc.submissions, "submissions", signer)
             result = submissions.send_due_reminders(system_caller("cli"), today)
     except ServiceError as error:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from amqp.exceptions import AccessRefused
 from amqp.exceptions import ConnectionError as AmqpConnectionError
-from nameko.standalone.rpc import ClusterRpcProxy
 
+from infra.nameko_support import PartRpcProxy
 from infra.settings import PUBLIC_BASE_URL_VARIABLE, local_url, resolve_public_base_url
 from infra.topology import EVENT_STORES, SERVICE_NAMES
 
@@ -40,13 +40,18 @@ def gateway_command(host: str, port: int) -> list[str]:
 
 
 def wait_for_services(
-    amqp_uri: str, names: tuple[str, ...], seconds: float | None = 60, on_wait: Callable[[], None] | None = None
+    amqp_uri: str,
+    names: tuple[str, ...],
+    seconds: float | None = 60,
+    on_wait: Callable[[], None] | None = None,
+    part: str = "satu-run",
 ) -> None:
-    """Block until every named service answers ``ping`` (its queues exist); ``None`` waits forever."""
+    """Block until every named service answers ``ping`` (its queues exist); ``None`` waits forever.
+    ``part`` names the waiting part (its broker user may consume only reply queues of its name)."""
     deadline = None if seconds is None else time.monotonic() + seconds
     pending = list(names)
     try:
-        proxy = ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=2)
+        proxy = PartRpcProxy({"AMQP_URI": amqp_uri}, part, timeout=2)
         rpc = proxy.start()
     except (AccessRefused, AmqpConnectionError, OSError) as error:
         raise RuntimeError(f"RabbitMQ refused the connection in SATU_AMQP_URI ({error.__class__.__name__})") from None
@@ -72,6 +77,8 @@ class System:
     host: str = "127.0.0.1"
     port: int = 8000
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    # Each part's own broker URI (its own user, ops/broker_users.py); empty: every part uses amqp_uri.
+    part_uris: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.env["SATU_AMQP_URI"] = self.amqp_uri
@@ -85,9 +92,11 @@ class System:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def spawn(self, name: str, command: list[str]) -> subprocess.Popen[bytes]:
+        """Start the part ``name`` (a service, ``relay-<store>`` or ``gateway``) as its own broker user."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child for its life
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=Path.cwd())
+        env = {**self.env, "SATU_AMQP_URI": self.part_uris.get(name, self.amqp_uri)}
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=Path.cwd())
         self.processes[name] = process
         return process
 

@@ -34,7 +34,7 @@ def run_relay(source_name: str, settings: Settings) -> None:
     # RabbitMQ drops a message no queue is bound to: publish only once every consumer has declared its queues.
     consumers = consumers_of(source_name)
     log.info("relay %s: waiting for consumers %s", source_name, ", ".join(consumers))
-    wait_for_services(settings.amqp_uri, consumers, seconds=None)
+    wait_for_services(settings.amqp_uri, consumers, seconds=None, part=EventStore(source_name).relay)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

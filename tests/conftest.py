@@ -16,7 +16,6 @@ Service containers are never run inside the pytest process, so pytest is not eve
 from __future__ import annotations
 
 import os
-import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,22 +24,16 @@ import psycopg
 import pytest
 
 from infra.settings import Settings
+from tests.support.broker import private_vhost
 
 PG_ADMIN_URL = os.environ.get("SATU_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-RABBIT_URL = os.environ.get("SATU_TEST_AMQP_BASE", "amqp://guest:guest@127.0.0.1:5672")
 
 
 @pytest.fixture(scope="session")
 def amqp_uri() -> Iterator[str]:
     """A fresh RabbitMQ virtual host for this session (queues and exchanges start empty)."""
-    vhost = f"satu_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    created = subprocess.run(["rabbitmqctl", "add_vhost", vhost], capture_output=True).returncode == 0
-    if not created:
-        yield f"{RABBIT_URL}/"
-        return
-    subprocess.run(["rabbitmqctl", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], capture_output=True)
-    yield f"{RABBIT_URL}/{vhost}"
-    subprocess.run(["rabbitmqctl", "delete_vhost", vhost], capture_output=True)
+    with private_vhost("satu_test") as uri:
+        yield uri
 
 
 @pytest.fixture

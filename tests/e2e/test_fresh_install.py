@@ -30,7 +30,6 @@ import sys
 import threading
 import time
 import tomllib
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -41,6 +40,7 @@ from typing import IO, Any, cast
 import httpx
 import pytest
 
+from tests.support.broker import private_vhost
 from tests.support.factories import pdf_bytes
 from tests.support.field_visit import record_field_visit
 from tests.support.pdf import decode_qr_codes
@@ -49,7 +49,6 @@ from tests.support.system import eventually, free_port
 pytestmark = [pytest.mark.fresh_install, pytest.mark.rabbit, pytest.mark.timeout(1200)]
 
 CHECKOUT = Path(__file__).resolve().parents[2]
-RABBIT_URL = os.environ.get("SATU_TEST_AMQP_BASE", "amqp://guest:guest@127.0.0.1:5672")  # as tests/conftest.py
 INSTALL_AND_START_SECONDS = 900  # a cold pip install of the lock plus the start; normally 1-3 minutes
 # The line `satu run` prints once everything answers. Anchored: a traceback quotes the source line that prints it.
 READY = re.compile(r"^Satu Ormas is running: http://\S+/docs")
@@ -202,16 +201,8 @@ def _pump(stream: IO[bytes], lines: list[str], log: Path) -> None:
 @pytest.fixture(scope="module")
 def private_amqp_uri() -> Iterator[str]:
     """A RabbitMQ virtual host of this module alone: no queue of another test's system is shared."""
-    vhost = f"satu_fresh_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    added = subprocess.run(["rabbitmqctl", "add_vhost", vhost], capture_output=True, text=True)
-    assert added.returncode == 0, f"rabbitmqctl add_vhost failed: {added.stderr or added.stdout}"
-    try:
-        subprocess.run(
-            ["rabbitmqctl", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], capture_output=True, check=True
-        )
-        yield f"{RABBIT_URL}/{vhost}"
-    finally:
-        subprocess.run(["rabbitmqctl", "delete_vhost", vhost], capture_output=True)
+    with private_vhost("satu_fresh") as uri:
+        yield uri
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from infra.settings import Settings
+from ops.broker_users import provision
 from ops.launcher import System
 from tests.support.smtp import SmtpSink
 
@@ -41,9 +42,11 @@ def running_system(
     gateway: bool = True,
     env: dict[str, str] | None = None,
 ) -> Iterator[System]:
-    """``env``: more variables for every process (e.g. SATU_TODAY: the system's date, moved by configuration)."""
+    """Every part as its own broker user, as `satu run` starts them. ``env``: more variables for every process
+    (e.g. SATU_TODAY: the system's date, moved by configuration)."""
     port = free_port()
-    system = System(amqp_uri, settings.var_dir / "logs", port=port)
+    part_uris = provision(amqp_uri, settings.var_dir / "broker-users.json")
+    system = System(amqp_uri, settings.var_dir / "logs", port=port, part_uris=part_uris)
     system.env.update(system_env(settings, amqp_uri, smtp, port) | (env or {}))
     try:
         system.start_services()

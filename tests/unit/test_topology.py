@@ -8,8 +8,9 @@ import inspect
 import pytest
 from nameko.events import EventHandler
 from nameko.extensions import DependencyProvider
+from nameko.rpc import RpcProxy
 
-from infra.nameko_support import ReadModelProvider
+from infra.nameko_support import ReadModelProvider, SignedRpcProxy
 from infra.topology import EVENT_STORE_NAMES, READ_MODELS, SERVICES, ReadModelPart, Service, consumers_of, read_model
 
 
@@ -35,6 +36,14 @@ def handled_stores(cls: type) -> set[str]:
 def test_a_service_consumes_exactly_the_stores_its_handlers_listen_to(service: Service) -> None:
     # A relay waits for the consumers the topology names: a handler it does not know of would miss events.
     assert handled_stores(service_class(service)) == set(service.consumes)
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda service: service.name)
+def test_a_service_calls_exactly_the_services_its_proxies_name(service: Service) -> None:
+    # The broker lets a part publish requests only to the services the topology says it calls.
+    proxies = [value for _name, value in inspect.getmembers(service_class(service)) if isinstance(value, RpcProxy)]
+    assert {proxy.target_service for proxy in proxies} == set(service.calls)
+    assert all(isinstance(proxy, SignedRpcProxy) for proxy in proxies)  # every call's caller signed
 
 
 @pytest.mark.parametrize("service", SERVICES, ids=lambda service: service.name)
