@@ -63,7 +63,7 @@ def rpc_submitter(settings: Settings, session: GatewaySession) -> Iterator[Calla
     me = session.client.get("/api/me", headers=session.applicant).json()
     caller = Caller(user_id=me["id"], role=Role.APPLICANT, organisation_id=me["organisation_id"])
     body = {"service": "skm", "attachments": [attachment()]}
-    with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri}) as rpc:
+    with ClusterRpcProxy(settings.amqp_config()) as rpc:
         # Signed for each call, as the gateway signs them (the signature is part of the hop's cost).
         submissions = SigningProxy(rpc.submissions, "submissions", load_signer(settings, "gateway"))
         yield lambda _i: submissions.submit_case(caller, body)

@@ -21,6 +21,7 @@ from gateway.routes import accounts, actions, cases, decisions, downloads, files
 from gateway.rpc import RpcClients
 from gateway.uploads import UploadStore
 from infra.catalogue import load_catalogue
+from infra.private_files import keep_files_private
 from infra.settings import Settings, load_settings
 
 JSON_BODY_LIMIT = 1024 * 1024
@@ -35,6 +36,7 @@ input at fault. Each operation lists the errors it can give."""
 
 
 def create_app(settings: Settings | None = None, rpc: RpcClients | None = None) -> FastAPI:
+    keep_files_private()
     settings = settings or load_settings()
     clients = rpc or RpcClients.from_settings(settings)
 

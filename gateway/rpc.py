@@ -44,7 +44,7 @@ class RpcClients:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RpcClients:
-        return cls({"AMQP_URI": settings.amqp_uri}, load_signer(settings, "gateway"), settings.rpc_timeout_seconds)
+        return cls(settings.amqp_config(), load_signer(settings, "gateway"), settings.rpc_timeout_seconds)
 
     def service(self, name: str) -> Any:
         return _ServiceHandle(self, name)

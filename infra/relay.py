@@ -61,6 +61,7 @@ class Relay:
         amqp_uri: str,
         lock: SingleInstanceLock,
         signer: Signer,
+        amqp_ssl: dict[str, object] | None = None,
         batch_size: int = 200,
     ) -> None:
         self.source = source
@@ -70,6 +71,7 @@ class Relay:
         self.amqp_uri = amqp_uri
         self.lock = lock
         self.signer = signer
+        self.amqp_ssl = amqp_ssl
         self.batch_size = batch_size
         self.exchange = event_exchange(source)
         self.published = 0
@@ -143,7 +145,8 @@ class Relay:
             self.lock.release()
 
     def _pump_until(self, stop: threading.Event, poll_seconds: float) -> None:
-        with kombu.Connection(self.amqp_uri, transport_options={"confirm_publish": True}) as connection:
+        options = {"confirm_publish": True}
+        with kombu.Connection(self.amqp_uri, ssl=self.amqp_ssl, transport_options=options) as connection:
             connection.ensure_connection(max_retries=3)
             producer = connection.Producer()
             while not stop.is_set():

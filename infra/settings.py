@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import ssl
 import sys
 from collections.abc import Mapping
 from functools import lru_cache
@@ -40,13 +41,37 @@ def weak_secret_problem(secret: str) -> str | None:
 
 
 def is_loopback_url(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost":
+    return is_loopback_host(urlsplit(url).hostname or "")
+
+
+def is_loopback_host(host: str) -> bool:
+    if host.lower() == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def amqp_ssl(amqp_uri: str, ca_file: Path | None) -> dict[str, object] | None:
+    """TLS options for an amqps:// broker: its certificate verified against ``ca_file`` (or the system's
+    CAs) and its host name checked; None for plain amqp://."""
+    url = urlsplit(amqp_uri)
+    if url.scheme != "amqps":
+        return None
+    return {
+        "ca_certs": str(ca_file) if ca_file else None,
+        "cert_reqs": ssl.CERT_REQUIRED,
+        "server_hostname": url.hostname,
+    }
+
+
+def amqp_config(amqp_uri: str, ca_file: Path | None = None) -> dict[str, object]:
+    config: dict[str, object] = {"AMQP_URI": amqp_uri}
+    options = amqp_ssl(amqp_uri, ca_file)
+    if options is not None:
+        config["AMQP_SSL"] = options
+    return config
 
 
 def field_error(name: str, message: str) -> ValidationError:
@@ -117,6 +142,11 @@ class Settings(BaseSettings):
     keys_dir: Path | None = None
     # This process's own private key, where it is handed one file alone (a Docker secret).
     private_key_file: Path | None = None
+    # amqps:// brokers: the CA that signed the broker's certificate (empty: the system's CAs); the host name
+    # in SATU_AMQP_URI must match the certificate.
+    amqp_ca_file: Path | None = None
+    # A system reachable beyond this machine refuses plain amqp:// to a broker elsewhere unless this is set.
+    allow_plain_amqp: bool = False
     # Where the gateway replicas count rate limits together (redis://host:6379/0); empty: each counts alone.
     redis_url: str = ""
 
@@ -140,6 +170,26 @@ class Settings(BaseSettings):
                     "machine needs 32 random bytes or more, e.g. `openssl rand -base64 48`)",
                 )
         return self
+
+    @model_validator(mode="after")
+    def _no_clear_text_broker_beyond_this_machine(self) -> Settings:
+        url = urlsplit(self.amqp_uri)
+        if (
+            self.exposed
+            and url.scheme == "amqp"
+            and not is_loopback_host(url.hostname or "localhost")
+            and not self.allow_plain_amqp
+        ):
+            raise field_error(
+                "amqp_uri",
+                "plain amqp:// to a broker on another machine carries passwords and personal data in clear: use "
+                "amqps:// (SATU_AMQP_CA_FILE for a private CA), or set SATU_ALLOW_PLAIN_AMQP=true",
+            )
+        return self
+
+    def amqp_config(self, amqp_uri: str | None = None) -> dict[str, object]:
+        """nameko's configuration for this broker (``amqp_uri``: another user's URI of the same broker)."""
+        return amqp_config(amqp_uri or self.amqp_uri, self.amqp_ca_file)
 
     @property
     def exposed(self) -> bool:

@@ -34,6 +34,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import kombu
 
+from infra.settings import amqp_ssl
 from infra.topology import CLI_CALLS, EVENT_STORES, GATEWAY_CALLS, SERVICES, consumers_of
 
 RPC_EXCHANGE = "nameko-rpc"
@@ -166,7 +167,7 @@ class ProvisioningError(RuntimeError):
     pass
 
 
-def provision(amqp_uri: str, passwords_file: Path) -> dict[str, str]:
+def provision(amqp_uri: str, passwords_file: Path, ca_file: Path | None = None) -> dict[str, str]:
     """Create or update every part's broker user on the admin URI's vhost (idempotent); returns each
     part's own AMQP URI. Needs `rabbitmqctl` on this machine (the broker's administrator)."""
     passwords = broker_passwords(passwords_file)
@@ -181,16 +182,16 @@ def provision(amqp_uri: str, passwords_file: Path) -> dict[str, str]:
         raise ProvisioningError(f"rabbitmqctl import_definitions failed: {detail[0]}")
     vhost = vhost_of(amqp_uri)
     uris = {name: uri_for(amqp_uri, user_name(name, vhost), password) for name, password in passwords.items()}
-    _wait_until_applied(list(uris.values()))
+    _wait_until_applied(list(uris.values()), ca_file)
     return uris
 
 
-def _wait_until_applied(uris: list[str], seconds: float = 15) -> None:
+def _wait_until_applied(uris: list[str], ca_file: Path | None, seconds: float = 15) -> None:
     """The broker applies an import asynchronously: wait until the last user listed can sign in."""
     deadline = time.monotonic() + seconds
     while True:
         try:
-            with kombu.Connection(uris[-1], connect_timeout=2) as connection:
+            with kombu.Connection(uris[-1], ssl=amqp_ssl(uris[-1], ca_file), connect_timeout=2) as connection:
                 connection.ensure_connection(max_retries=1)
             return
         except Exception as error:  # noqa: BLE001 - refused until the import has been applied

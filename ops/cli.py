@@ -15,10 +15,17 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import infra.quiet  # noqa: F401,I001 - before anything imports nameko/eventlet
+from infra.private_files import keep_files_private
 from infra.settings import Settings, load_settings
 
 app = typer.Typer(help="Satu Ormas operations", no_args_is_help=True, add_completion=False)
 console = Console(stderr=True, soft_wrap=True)  # one-line messages stay one line in logs
+
+
+@app.callback()
+def private_files() -> None:
+    """Every command (and every process `satu run` starts) writes files for this user alone."""
+    keep_files_private()
 
 
 @app.command()
@@ -147,7 +154,7 @@ def _broker_users(settings: Settings) -> dict[str, str]:
     from ops.broker_users import ProvisioningError, provision
 
     try:
-        return provision(settings.amqp_uri, settings.var_dir / "broker-users.json")
+        return provision(settings.amqp_uri, settings.var_dir / "broker-users.json", settings.amqp_ca_file)
     except ProvisioningError as error:
         if settings.exposed:
             console.print(f"[red]satu run:[/red] {error}; every part must have its own broker user here")
@@ -215,7 +222,7 @@ def remind(
     settings = load_settings()
     signer = load_signer(settings, "cli")
     try:
-        with PartRpcProxy({"AMQP_URI": settings.amqp_uri}, "cli", timeout=settings.rpc_timeout_seconds) as rpc:
+        with PartRpcProxy(settings.amqp_config(), "cli", timeout=settings.rpc_timeout_seconds) as rpc:
             submissions = SigningProxy(rpc.submissions, "submissions", signer)
             result = submissions.send_due_reminders(system_caller("cli"), today)
     except ServiceError as error:

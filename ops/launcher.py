@@ -18,7 +18,7 @@ from amqp.exceptions import AccessRefused
 from amqp.exceptions import ConnectionError as AmqpConnectionError
 
 from infra.nameko_support import PartRpcProxy
-from infra.settings import PUBLIC_BASE_URL_VARIABLE, local_url, resolve_public_base_url
+from infra.settings import PUBLIC_BASE_URL_VARIABLE, amqp_config, local_url, resolve_public_base_url
 from infra.topology import EVENT_STORES, SERVICE_NAMES
 
 # A ping that timed out leaves late replies on a closing channel; py-amqp warns about each one.
@@ -40,18 +40,19 @@ def gateway_command(host: str, port: int) -> list[str]:
 
 
 def wait_for_services(
-    amqp_uri: str,
+    amqp: dict[str, object],
     names: tuple[str, ...],
     seconds: float | None = 60,
     on_wait: Callable[[], None] | None = None,
     part: str = "satu-run",
 ) -> None:
     """Block until every named service answers ``ping`` (its queues exist); ``None`` waits forever.
+    ``amqp``: the nameko configuration of the broker (``Settings.amqp_config``).
     ``part`` names the waiting part (its broker user may consume only reply queues of its name)."""
     deadline = None if seconds is None else time.monotonic() + seconds
     pending = list(names)
     try:
-        proxy = PartRpcProxy({"AMQP_URI": amqp_uri}, part, timeout=2)
+        proxy = PartRpcProxy(amqp, part, timeout=2)
         rpc = proxy.start()
     except (AccessRefused, AmqpConnectionError, OSError) as error:
         raise RuntimeError(f"RabbitMQ refused the connection in SATU_AMQP_URI ({error.__class__.__name__})") from None
@@ -120,7 +121,9 @@ class System:
         self.start_gateway()
 
     def wait_for_services(self, seconds: float = 60) -> None:
-        wait_for_services(self.amqp_uri, SERVICE_NAMES, seconds, on_wait=self.check_alive)
+        ca_file = self.env.get("SATU_AMQP_CA_FILE")
+        amqp = amqp_config(self.amqp_uri, Path(ca_file) if ca_file else None)
+        wait_for_services(amqp, SERVICE_NAMES, seconds, on_wait=self.check_alive)
 
     def wait_for_gateway(self, seconds: float = 30) -> None:
         # The stdlib client: the running system may import nothing outside requirements.lock (httpx is a

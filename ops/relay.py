@@ -9,7 +9,7 @@ import threading
 from infra.keys import load_signer
 from infra.locks import SingleInstanceLock
 from infra.relay import Relay
-from infra.settings import Settings
+from infra.settings import Settings, amqp_ssl
 from infra.storage import read_model_engine
 from infra.topology import EventStore, consumers_of
 from ops.launcher import wait_for_services
@@ -25,7 +25,14 @@ def build_relay(source_name: str, settings: Settings) -> Relay:
     signer = load_signer(settings, holder)  # events are signed by this relay's own key
     lock = SingleInstanceLock(holder, engine if settings.uses_postgres else None, settings.var_dir)
     return Relay(
-        source_name, source.application, source.to_integration, engine, settings.amqp_uri, lock, signer
+        source_name,
+        source.application,
+        source.to_integration,
+        engine,
+        settings.amqp_uri,
+        lock,
+        signer,
+        amqp_ssl(settings.amqp_uri, settings.amqp_ca_file),
     )
 
 
@@ -34,7 +41,7 @@ def run_relay(source_name: str, settings: Settings) -> None:
     # RabbitMQ drops a message no queue is bound to: publish only once every consumer has declared its queues.
     consumers = consumers_of(source_name)
     log.info("relay %s: waiting for consumers %s", source_name, ", ".join(consumers))
-    wait_for_services(settings.amqp_uri, consumers, seconds=None, part=EventStore(source_name).relay)
+    wait_for_services(settings.amqp_config(), consumers, seconds=None, part=EventStore(source_name).relay)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 from pathlib import Path
 
 import infra.quiet  # noqa: F401,I001 - before nameko imports eventlet
+from infra.private_files import keep_files_private
+from infra.settings import load_settings
 from infra.topology import SERVICE_NAMES, SERVICES
 
 NAMEKO_CONFIG = Path(__file__).with_name("nameko.yaml")
@@ -16,7 +20,12 @@ def main(argv: list[str]) -> None:
         sys.exit(f"usage: python -m ops.service {{{','.join(SERVICE_NAMES)}}}")
     from nameko.cli.main import main as nameko_main
 
-    # The broker address reaches the service through SATU_AMQP_URI, substituted in nameko.yaml.
+    keep_files_private()
+    settings = load_settings()  # a bad variable stops here with one line, before nameko starts
+    # The broker address reaches the service through SATU_AMQP_URI, substituted in nameko.yaml, and the
+    # TLS options of an amqps:// broker through SATU_AMQP_SSL (JSON is YAML).
+    tls = settings.amqp_config().get("AMQP_SSL")
+    os.environ["SATU_AMQP_SSL"] = json.dumps(tls) if tls else "null"
     sys.argv = ["nameko", "run", "--config", str(NAMEKO_CONFIG), SERVICES[SERVICE_NAMES.index(argv[0])].module]
     nameko_main()
 

@@ -399,6 +399,16 @@ def test_every_production_module_imports_from_the_runtime_lock_alone(fresh: Fres
     assert all(path.startswith(str(fresh.copy)) for path in imported.values())  # the copy, not the dev tree
 
 
+def test_what_the_system_wrote_is_readable_by_its_own_user_alone(fresh: FreshRun) -> None:
+    # Event stores and read models hold NIK and password hashes; var/keys holds private keys.
+    written = [path for path in (fresh.copy / "var").rglob("*") if not path.is_symlink()]
+    assert any(path.name == "registry-events.sqlite" for path in written)
+    assert any(path.suffix == ".key" for path in written)
+    private = [path for path in written if path.suffix != ".pub"]  # public keys are public (in a 0700 folder)
+    shared = [f"{path} {oct(path.stat().st_mode & 0o777)}" for path in private if path.stat().st_mode & 0o077]
+    assert shared == []
+
+
 def test_sigterm_stops_every_process_it_started(fresh: FreshRun) -> None:
     """Last: stops the shared system."""
     before = processes_of(fresh)
