@@ -5,6 +5,7 @@ Run with ``uvicorn --factory gateway.app:create_app``.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -38,6 +39,10 @@ input at fault. Each operation lists the errors it can give."""
 def create_app(settings: Settings | None = None, rpc: RpcClients | None = None) -> FastAPI:
     keep_files_private()
     settings = settings or load_settings()
+    problem = settings.session_key_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        raise SystemExit(2)
     clients = rpc or RpcClients.from_settings(settings)
 
     @asynccontextmanager

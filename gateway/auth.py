@@ -26,7 +26,7 @@ _cookie = APIKeyCookie(name=COOKIE_NAME, auto_error=False, description="set by P
 
 
 def _serializer(settings: Settings) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(settings.secret_key, salt=_SALT)
+    return URLSafeTimedSerializer(settings.session_key, salt=_SALT)
 
 
 def issue_token(settings: Settings, caller: Caller) -> str:

@@ -178,5 +178,5 @@ class PartRpcProxy(ClusterRpcProxy):
 
     def __init__(self, config: dict[str, Any], part: str, timeout: float | None = None) -> None:
         base = StandaloneProxyBase.ServiceContainer
-        self.ServiceContainer = type("PartContainer", (base,), {"service_name": part})  # type: ignore[misc]
+        self.ServiceContainer = type("PartContainer", (base,), {"service_name": part})
         super().__init__(config, timeout=timeout)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import os
 import ssl
 import sys
 from collections.abc import Mapping
@@ -119,7 +120,9 @@ class Settings(BaseSettings):
     # Empty: SQLite files under var_dir. A postgresql:// URL switches every service to PostgreSQL.
     database_url: str = ""
     var_dir: Path = Path("var")
-    secret_key: str = DEV_SECRET
+    # The gateway's session key (sessions and their tokens); no other part holds it. Empty on a local or test
+    # system: the public development key (session_key); a system others can reach refuses to serve without one.
+    secret_key: str = ""
     # The gateway's default address; `satu run --host/--port` passes its own to every process it starts
     # (resolve_public_base_url).
     public_base_url: str = local_url("127.0.0.1", 8000)
@@ -161,7 +164,7 @@ class Settings(BaseSettings):
     def _no_weak_secret_where_others_can_reach(self) -> Settings:
         if self.env == "production" and self.today is not None:
             raise field_error("today", "may only be set when SATU_ENV is local or test")
-        if self.exposed:
+        if self.exposed and self.secret_key:
             problem = weak_secret_problem(self.secret_key)
             if problem:
                 raise field_error(
@@ -192,6 +195,19 @@ class Settings(BaseSettings):
         return amqp_config(amqp_uri or self.amqp_uri, self.amqp_ca_file)
 
     @property
+    def session_key(self) -> str:
+        return self.secret_key or DEV_SECRET
+
+    def session_key_problem(self) -> str | None:
+        """Why this configuration cannot sign sessions, for the gateway to refuse to start (one line)."""
+        if self.exposed and not self.secret_key:
+            return (
+                "invalid configuration: SATU_SECRET_KEY: the gateway of a system others can reach needs its own "
+                "session key of 32 random bytes or more, e.g. `openssl rand -base64 48`"
+            )
+        return None
+
+    @property
     def exposed(self) -> bool:
         """Outside local development and tests, or served at an address other machines reach."""
         return self.env == "production" or not is_loopback_url(self.public_base_url)
@@ -208,10 +224,16 @@ def describe_error(error: ValidationError) -> str:
     return f"invalid configuration: {variable}: {first['msg']}"
 
 
+SECRETS_DIR_VARIABLE = "SATU_SECRETS_DIR"  # a folder of files named like the variables (Docker secrets)
+
+
 @lru_cache(maxsize=1)
 def load_settings() -> Settings:
+    """The settings from the environment, and from files in SATU_SECRETS_DIR (``satu_amqp_uri``…) for
+    what is not in the environment."""
+    secrets_dir = os.environ.get(SECRETS_DIR_VARIABLE) or None
     try:
-        settings = Settings()
+        settings = Settings(_secrets_dir=secrets_dir)  # type: ignore[call-arg]
     except ValidationError as error:
         print(describe_error(error), file=sys.stderr)
         raise SystemExit(2) from None

@@ -182,6 +182,19 @@ def keys(
     console.print("[green]every part has its signing key[/green]")
 
 
+@app.command("compose-secrets")
+def compose_secrets(
+    directory: Path = typer.Option(Path("secrets"), "--dir", help="the folder docker-compose.yml reads"),
+) -> None:
+    """Write what docker-compose needs and must not hold itself: the session key, database and broker
+    passwords (one broker user per part), the broker's TLS certificate, the parts' signing keys. Existing
+    files are kept."""
+    from ops.compose_secrets import write_compose_secrets
+
+    written = write_compose_secrets(directory)
+    console.print(f"{len(written)} file(s) written under {directory}" if written else f"{directory} is complete")
+
+
 @app.command()
 def upgrade() -> None:
     """Bring every read model to this release's schema: a model whose schema version changed is rebuilt

@@ -97,6 +97,8 @@ class System:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child for its life
         env = {**self.env, "SATU_AMQP_URI": self.part_uris.get(name, self.amqp_uri)}
+        if name != "gateway":
+            env.pop("SATU_SECRET_KEY", None)  # the session key is the gateway's alone
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=Path.cwd())
         self.processes[name] = process
         return process

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import importlib
+import json
 import re
+import stat
 from pathlib import Path
 
 import pytest
 import yaml
 
-from infra.settings import Settings
+from infra.settings import SECRETS_DIR_VARIABLE, Settings
 from infra.topology import EVENT_STORES, SERVICES, EventStore, Service
+from ops.broker_users import broker_parts, user_name
+from ops.compose_secrets import write_compose_secrets
 from ops.service import NAMEKO_CONFIG
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,7 +42,7 @@ def test_every_event_store_has_exactly_one_relay_container(store: EventStore) ->
 def test_the_containers_are_the_topology_and_the_infrastructure() -> None:
     parts = {service.name for service in SERVICES} | {store.relay for store in EVENT_STORES} | {"gateway"}
     jobs = {"upgrade", "seed"}
-    infrastructure = {"rabbitmq", "postgres", "mailpit"}
+    infrastructure = {"rabbitmq", "postgres", "redis", "mailpit"}
     assert set(SERVICES_IN_COMPOSE) == parts | jobs | infrastructure
 
 
@@ -57,13 +61,55 @@ def test_the_gateway_container_serves_the_app_factory() -> None:
     assert "8000:8000" in SERVICES_IN_COMPOSE["gateway"]["ports"]
 
 
-def test_environment_names_only_real_settings_and_points_at_the_containers() -> None:
+def test_environment_names_only_real_settings_and_holds_no_secret() -> None:
     environment = COMPOSE["x-satu-env"]
     fields = {f"SATU_{name.upper()}" for name in Settings.model_fields}
-    assert set(environment) <= fields
-    assert "@rabbitmq:5672" in environment["SATU_AMQP_URI"]
-    assert "@postgres:5432" in environment["SATU_DATABASE_URL"]
+    assert set(environment) <= fields | {SECRETS_DIR_VARIABLE}
     assert environment["SATU_SMTP_HOST"] in SERVICES_IN_COMPOSE
+    assert environment["SATU_ENV"] == "production"  # weak keys and plain AMQP to the broker are refused
+    text = (ROOT / "docker-compose.yml").read_text()
+    for secret in ("SATU_SECRET_KEY", "SATU_AMQP_URI", "SATU_DATABASE_URL", "POSTGRES_PASSWORD:", "guest"):
+        assert secret not in text  # all of them come from files in ./secrets, none has a default
+
+
+PARTS = [*(service.name for service in SERVICES), *(store.relay for store in EVENT_STORES), "gateway"]
+
+
+@pytest.mark.parametrize("part", PARTS)
+def test_each_part_is_given_its_own_broker_user_and_key_and_no_one_elses(part: str) -> None:
+    given = {
+        entry["target"]: entry["source"] for entry in SERVICES_IN_COMPOSE[part]["secrets"] if isinstance(entry, dict)
+    }
+    assert given["satu_amqp_uri"] == f"{part}_amqp" and given["private_key"] == f"{part}_key"
+    assert COMPOSE["secrets"][f"{part}_key"]["file"] == f"./secrets/keys/{part}.key"
+    assert COMPOSE["secrets"][f"{part}_amqp"]["file"] == f"./secrets/amqp/{part}"
+    others = [name for name in PARTS if name != part]
+    assert not any(source.startswith(f"{other}_") for other in others for source in given.values())
+    assert ("satu_secret_key" in given) == (part == "gateway")  # the session key is the gateway's alone
+
+
+def test_the_secrets_command_writes_every_file_compose_reads(tmp_path: Path) -> None:
+    written = tmp_path / "secrets"
+    write_compose_secrets(written)
+    for name, secret in COMPOSE["secrets"].items():
+        assert (tmp_path / secret["file"]).is_file(), name
+    assert (written / "amqp" / "registry").read_text().startswith("amqps://satu-registry:")
+    assert "@rabbitmq:5671/" in (written / "amqp" / "gateway").read_text()
+    assert "@postgres:5432/satu" in (written / "database_url").read_text()
+    assert stat.S_IMODE(written.stat().st_mode) == 0o700  # the folder is the owner's alone on the host
+    conf = (written / "rabbitmq" / "rabbitmq.conf").read_text()
+    assert "listeners.tcp = none" in conf and "load_definitions = /etc/rabbitmq/satu/definitions.json" in conf
+    broker = json.loads((written / "rabbitmq" / "definitions.json").read_text())
+    assert {user["name"] for user in broker["users"]} == {user_name(part.name, "/") for part in broker_parts()}
+    assert all("password" not in user for user in broker["users"])  # hashes only
+    assert write_compose_secrets(written) == []  # kept: running it again changes nothing
+
+
+def test_the_broker_and_mail_catcher_answer_this_host_only_and_the_demo_is_opt_in() -> None:
+    assert all(port.startswith("127.0.0.1:") for port in SERVICES_IN_COMPOSE["rabbitmq"]["ports"])
+    assert all(port.startswith("127.0.0.1:") for port in SERVICES_IN_COMPOSE["mailpit"]["ports"])
+    assert SERVICES_IN_COMPOSE["seed"]["profiles"] == ["demo"]
+    assert "/etc/rabbitmq/satu" in SERVICES_IN_COMPOSE["rabbitmq"]["environment"]["RABBITMQ_CONFIG_FILE"]
 
 
 def test_dependencies_exist_and_wait_for_healthy_infrastructure() -> None:

@@ -42,14 +42,27 @@ def test_bad_configuration_stops_with_one_line_naming_the_variable(variable: str
     assert "Traceback" not in result.stderr
 
 
-def test_production_refuses_the_development_secret(tmp_path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    ("key", "entry_point"),
+    [
+        (DEV_SECRET, "from infra.settings import load_settings; load_settings()"),  # no part starts with it
+        ("", "from gateway.app import create_app; create_app()"),  # the gateway needs its own
+    ],
+    ids=["development-key", "no-key-at-the-gateway"],
+)
+def test_production_refuses_the_development_secret_and_a_gateway_without_one(key, entry_point, tmp_path) -> None:  # type: ignore[no-untyped-def]
     result = subprocess.run(
-        [sys.executable, "-c", "from infra.settings import load_settings; load_settings()"],
-        env={"SATU_ENV": "production", "SATU_VAR_DIR": str(tmp_path)},
+        [sys.executable, "-c", entry_point],
+        env={"SATU_ENV": "production", "SATU_VAR_DIR": str(tmp_path), "SATU_SECRET_KEY": key, "PATH": ""},
         capture_output=True,
         text=True,
     )
-    assert result.returncode == 2 and "SATU_SECRET_KEY" in result.stderr
+    assert result.returncode == 2 and "SATU_SECRET_KEY" in result.stderr, result.stderr
+    assert result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
+
+
+def test_parts_other_than_the_gateway_hold_no_session_key() -> None:
+    assert Settings(env="production").secret_key == ""  # a service in production starts without one
 
 
 @pytest.mark.parametrize(
@@ -105,12 +118,18 @@ def test_every_process_satu_run_starts_reads_the_resolved_base_url(
 @pytest.mark.parametrize(
     ("changes", "problem"),
     [
-        ({"env": "production"}, "public example or default"),  # the development key
+        ({"env": "production", "secret_key": DEV_SECRET}, "public example or default"),  # the development key
         ({"env": "production", "secret_key": "a"}, "too short"),
         ({"env": "production", "secret_key": "x" * 64}, "not random"),
         ({"env": "production", "secret_key": "CHANGEME"}, "public example"),
-        ({"env": "local", "public_base_url": "http://192.168.1.20:8000"}, "public example"),  # reachable by others
-        ({"env": "test", "public_base_url": "https://ormas.balikpapan.go.id"}, "public example"),
+        (
+            {"env": "local", "public_base_url": "http://192.168.1.20:8000", "secret_key": DEV_SECRET},
+            "public example",
+        ),  # reachable by others
+        (
+            {"env": "test", "public_base_url": "https://ormas.balikpapan.go.id", "secret_key": DEV_SECRET},
+            "public example",
+        ),
     ],
 )
 def test_a_weak_key_stops_a_system_that_others_can_reach(changes: dict, problem: str) -> None:
@@ -132,6 +151,6 @@ def test_a_forged_token_with_the_public_development_key_is_refused_by_production
 
 
 def test_loopback_systems_may_use_the_development_key() -> None:
-    assert Settings(env="local").secret_key == DEV_SECRET
+    assert Settings(env="local").session_key == DEV_SECRET
     assert Settings(env="test", public_base_url="http://localhost:9000").exposed is False
     assert Settings(env="production", secret_key=STRONG).exposed is True
