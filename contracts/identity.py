@@ -102,6 +102,53 @@ def sign_arguments(
     return args, kwargs
 
 
+class UntrustedReply(Exception):
+    """An answer that carries authority came without its answering service's valid proof."""
+
+
+def _reply_body(holder: str, method: str, args: str, result: object, issued: int) -> dict[str, object]:
+    digest = hashlib.sha256(canonical(result)).hexdigest()
+    return {"holder": holder, "method": method, "args": args, "result": digest, "issued": issued}
+
+
+def vouch(
+    result: object,
+    signer: Signer,
+    method: str,
+    args: Sequence[Any],
+    kwargs: Mapping[str, Any],
+    now: float | None = None,
+) -> dict[str, object]:
+    """An answer that carries authority (who signed in, whether a letter is genuine, a letter's content),
+    signed by the answering service for the request it answers (its method and arguments), now."""
+    issued = int(time.time() if now is None else now)
+    body = _reply_body(signer.holder, method, arguments_digest(args, kwargs), result, issued)
+    return {"result": result, "proof": {"issued": issued, "signature": signer.sign(canonical(body))}}
+
+
+def vouched(
+    reply: object,
+    keyring: Keyring,
+    service: str,
+    method: str,
+    args: Sequence[Any],
+    kwargs: Mapping[str, Any],
+    now: float | None = None,
+) -> Any:
+    """The result of ``reply``, if ``service`` signed it for this very request within the call window."""
+    if not isinstance(reply, dict) or not isinstance(reply.get("proof"), dict):
+        raise UntrustedReply(f"{service}.{method} answered without a proof")
+    proof = reply["proof"]
+    issued = proof.get("issued")
+    now = time.time() if now is None else now
+    if not isinstance(issued, int) or abs(now - issued) > CALL_WINDOW_SECONDS:
+        raise UntrustedReply(f"{service}.{method} answered with a stale proof")
+    body = _reply_body(service, method, arguments_digest(args, kwargs), reply.get("result"), issued)
+    if not keyring.is_signed_by(service, proof.get("signature"), canonical(body)):
+        raise UntrustedReply(f"{service}.{method} answered with a proof that is not {service}'s for this request")
+    return reply["result"]
+
+
 class CallVerifier:
     """Checks the signed caller of each call a service receives; counts what it refuses, by reason."""
 

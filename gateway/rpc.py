@@ -15,9 +15,9 @@ from typing import Any
 from amqp.exceptions import ConnectionError as AmqpConnectionError
 from kombu.exceptions import OperationalError
 
-from contracts.identity import sign_arguments
-from contracts.keys import Signer
-from infra.keys import load_signer
+from contracts.identity import UntrustedReply, sign_arguments, vouched
+from contracts.keys import Keyring, Signer
+from infra.keys import load_keyring, load_signer
 from infra.nameko_support import PartRpcProxy
 from infra.settings import Settings
 
@@ -35,23 +35,42 @@ class ServiceUnavailable(Exception):
 class RpcClients:
     """``rpc.service("submissions").get_case(caller, case_id)`` from any threadpool thread."""
 
-    def __init__(self, config: dict[str, Any], signer: Signer, timeout: float | None = None) -> None:
+    def __init__(self, config: dict[str, Any], signer: Signer, keyring: Keyring, timeout: float | None = None) -> None:
         self._config = config
         self._signer = signer  # the gateway's key: it vouches for the signed-in person on each call
+        self._keyring = keyring  # the services' public keys: answers with authority must carry their proof
         self._timeout = timeout
         self._lock = threading.Lock()
         self._runners: dict[threading.Thread, tuple[PartRpcProxy, Any]] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RpcClients:
-        return cls(settings.amqp_config(), load_signer(settings, "gateway"), settings.rpc_timeout_seconds)
+        signer, keyring = load_signer(settings, "gateway"), load_keyring(settings)
+        return cls(settings.amqp_config(), signer, keyring, settings.rpc_timeout_seconds)
 
     def service(self, name: str) -> Any:
-        return _ServiceHandle(self, name)
+        return _ServiceHandle(self, name, self.call)
+
+    def vouched(self, name: str) -> Any:
+        """``rpc.vouched("registry").authenticate(...)``: for answers the gateway acts on with authority
+        (a session, a letter called genuine, a letter's content), which must carry the service's proof."""
+        return _ServiceHandle(self, name, self.call_vouched)
 
     def call(self, service: str, method: str, *args: Any, **kwargs: Any) -> Any:
         """``service.method(*args)``; a Caller among the arguments goes signed for this call alone."""
         args, kwargs = sign_arguments(self._signer, service, method, args, kwargs)
+        return self._send(service, method, args, kwargs)
+
+    def call_vouched(self, service: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        args, kwargs = sign_arguments(self._signer, service, method, args, kwargs)
+        reply = self._send(service, method, args, kwargs)
+        try:
+            return vouched(reply, self._keyring, service, method, args, kwargs)
+        except UntrustedReply as error:
+            log.error("refused an answer: %s", error)
+            raise ServiceUnavailable(str(error)) from None
+
+    def _send(self, service: str, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         proxy = self._proxy()
         try:
             return getattr(proxy[service], method)(*args, **kwargs)
@@ -96,16 +115,17 @@ class RpcClients:
 class _ServiceHandle:
     """Stands in for the proxy's service attribute; the proxy is picked in the calling thread."""
 
-    def __init__(self, clients: RpcClients, name: str) -> None:
+    def __init__(self, clients: RpcClients, name: str, send: Callable[..., Any]) -> None:
         self._clients = clients
         self._name = name
+        self._send = send
 
     def __getattr__(self, method: str) -> Callable[..., Any]:
         if method.startswith("_"):
             raise AttributeError(method)
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            return self._clients.call(self._name, method, *args, **kwargs)
+            return self._send(self._name, method, *args, **kwargs)
 
         return call
 

@@ -13,7 +13,7 @@ from nameko.rpc import RpcProxy
 from nameko.standalone.rpc import ClusterRpcProxy, StandaloneProxyBase
 
 from contracts.errors import NotAuthenticated
-from contracts.identity import Caller, CallVerifier, sign_arguments, system_caller
+from contracts.identity import Caller, CallVerifier, sign_arguments, system_caller, vouch
 from contracts.keys import Keyring, Signer
 from infra import topology
 from infra.green import check_psycopg_is_green
@@ -135,6 +135,12 @@ class IdentityTools:
         else:
             args = args[1:]
         return self.keys.verifier.verify(payload, self.call.method, args, kwargs)
+
+    def vouch(self, result: Any) -> dict[str, object]:
+        """``result`` with this service's proof that it answers this very call (replies with authority)."""
+        if self.call is None:
+            raise RuntimeError("no call to vouch for")
+        return vouch(result, self.keys.signer, self.call.method, self.call.args, self.call.kwargs)
 
     def system(self) -> Caller:
         """This service as a caller, for its own calls (SignedRpcProxy signs it for each call)."""

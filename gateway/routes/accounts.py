@@ -43,7 +43,7 @@ def sign_in(payload: Credentials, response: Response, rpc: Rpc, settings: Settin
     Example: `{"email": "sekretaris@ormas.or.id", "password": "panjang-sekali-123"}`
     -> `{"token": "eyJ...", "account": {"id": "...", "role": "applicant", "organisation_id": null, ...}}`
     """
-    account = rpc.service("registry").authenticate(payload.model_dump(mode="json"))
+    account = rpc.vouched("registry").authenticate(payload.model_dump(mode="json"))
     token = issue_token(settings, caller_of_account(account))
     set_session_cookie(response, token, settings)
     return {"token": token, "account": account}

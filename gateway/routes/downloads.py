@@ -34,7 +34,7 @@ def letter_pdf(case_id: CaseId, caller: CurrentCaller, rpc: Rpc) -> Response:
 
     Example: `GET /api/cases/0b9e.../letter` -> `application/pdf`, `Content-Disposition: attachment; ...`
     """
-    letter = rpc.service("documents").get_letter_pdf(caller, case_id)
+    letter = rpc.vouched("documents").get_letter_pdf(caller, case_id)
     content = base64.b64decode(letter["content_base64"], validate=True)
     return Response(content, media_type="application/pdf", headers=pdf_headers(letter["filename"]))
 

@@ -55,7 +55,7 @@ def record_organisation(
     "term_end": "2028-12-31"}, {"position": "sekretaris", ...}, {"position": "bendahara", ...}]}`
     -> `{"organisation": {"id": "...", ...}, "token": "eyJ..."}`
     """
-    organisation = rpc.service("registry").record_organisation(caller, payload.model_dump(mode="json"))
+    organisation = rpc.vouched("registry").record_organisation(caller, payload.model_dump(mode="json"))
     token = issue_token(settings, caller.model_copy(update={"organisation_id": organisation["id"]}))
     set_session_cookie(response, token, settings)
     return {"organisation": organisation, "token": token}

@@ -93,7 +93,7 @@ def login(
     except ValidationError:
         return _login_form(request, settings, target, email, _INCOMPLETE, status=422)
     try:
-        account = rpc.service("registry").authenticate(credentials.model_dump(mode="json"))
+        account = rpc.vouched("registry").authenticate(credentials.model_dump(mode="json"))
     except (NotAuthenticated, InvalidInput, PermissionDenied) as refused:
         # The registry's own words, in Bahasa Indonesia (the same text the API gives as message_id).
         return _login_form(request, settings, target, email, refused.message_id, status=401)

@@ -25,7 +25,7 @@ def verify_letter(code: Annotated[str, Path(max_length=_MAX_CODE)], rpc: Rpc) ->
     "number": "500.1/0001/KESBANGPOL/2026", "title": "SURAT KETERANGAN MELAPOR",
     "organisation_name": "...", "issued_on": "2026-03-12", "issuer": "Badan Kesatuan Bangsa dan Politik ..."}`
     """
-    return rpc.service("documents").verify_letter(code)
+    return rpc.vouched("documents").verify_letter(code)
 
 
 # A page for people (it answers errors with pages too), not an API operation: GET /api/verify/{code} is that.
@@ -39,7 +39,7 @@ def verify_page(code: str, request: Request, rpc: Rpc, settings: SettingsDep) ->
     try:
         if len(code) > _MAX_CODE:
             raise NotFound("verification code too long")
-        letter = rpc.service("documents").verify_letter(code)
+        letter = rpc.vouched("documents").verify_letter(code)
     except (NotFound, InvalidInput):
         context = {"code": code[:_MAX_CODE], "issuer": issuer}
         return pages.render(request, "verify_not_found.html", context, status_code=404)

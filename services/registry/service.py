@@ -60,7 +60,7 @@ class RegistryService:
     @expected
     def authenticate(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Check e-mail and password. payload: {"email": "...", "password": "..."}; returns the account."""
-        return self.app.authenticate(payload)
+        return self.identity.vouch(self.app.authenticate(payload))  # the gateway signs a session on it
 
     @expected
     def get_account(self, caller: dict[str, Any], account_id: str) -> dict[str, Any]:
@@ -70,7 +70,8 @@ class RegistryService:
     @expected
     def record_organisation(self, caller: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
         """Record the caller's organisation (see contracts.organisations.OrganisationCreate)."""
-        return self.app.record_organisation(self.identity.verify(caller), payload)
+        # The gateway issues a session naming the organisation on this answer: it carries the registry's proof.
+        return self.identity.vouch(self.app.record_organisation(self.identity.verify(caller), payload))
 
     @expected
     def get_organisation(self, caller: dict[str, Any], organisation_id: str) -> dict[str, Any]:

@@ -42,9 +42,9 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc
 from nameko.testing.services import worker_factory
 
-from contracts.identity import Caller, sign_arguments
-from contracts.keys import Signer
-from infra.keys import load_signer
+from contracts.identity import Caller, sign_arguments, vouched
+from contracts.keys import Keyring, Signer
+from infra.keys import load_keyring, load_signer
 from infra.locks import SingleInstanceLock
 from infra.nameko_support import Call as ServedCall
 from infra.nameko_support import Identity, IdentityTools
@@ -123,10 +123,11 @@ class ServiceProxy:
     """``proxy.method(*args)``: what nameko's RpcProxy and the standalone cluster proxy hand out, with a
     Caller argument signed for the call by ``holder`` (the gateway, or the calling service)."""
 
-    def __init__(self, cluster: Cluster, service: str, holder: str = "gateway") -> None:
+    def __init__(self, cluster: Cluster, service: str, holder: str = "gateway", unwrap: bool = True) -> None:
         self._cluster = cluster
         self._service = service
         self._holder = holder
+        self._unwrap = unwrap  # take a vouched answer as the gateway does (False: hand it on as it came)
 
     def __getattr__(self, method: str) -> Callable[..., Any]:
         if method.startswith("__"):  # Python's own protocols, never an RPC
@@ -135,7 +136,10 @@ class ServiceProxy:
         def call(*args: Any, **kwargs: Any) -> Any:
             signer = self._cluster.signer(self._holder)
             args, kwargs = sign_arguments(signer, self._service, method, args, kwargs)
-            return self._cluster.call(self._service, method, *args, **kwargs)
+            reply = self._cluster.call(self._service, method, *args, **kwargs)
+            if self._unwrap and isinstance(reply, dict) and set(reply) == {"result", "proof"}:
+                return vouched(reply, self._cluster.keyring(), self._service, method, args, kwargs)
+            return reply
 
         return call
 
@@ -185,11 +189,14 @@ class Cluster:
         """``service`` called as the gateway calls it (a Caller argument is signed by the gateway's key)."""
         return ServiceProxy(self, service)
 
-    def proxy(self, service: str, holder: str) -> ServiceProxy:
-        return ServiceProxy(self, service, holder)
+    def proxy(self, service: str, holder: str, unwrap: bool = True) -> ServiceProxy:
+        return ServiceProxy(self, service, holder, unwrap)
 
     def signer(self, holder: str) -> Signer:
         return load_signer(self.settings, holder)
+
+    def keyring(self) -> Keyring:
+        return load_keyring(self.settings)
 
     def call(self, service: str, method: str, *args: Any, **kwargs: Any) -> Any:
         """An RPC as nameko makes it; the outermost call then relays the events it stored."""

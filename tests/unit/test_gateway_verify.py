@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
-from tests.support.gateway_client import make_settings
+from tests.support.gateway_client import InProcessRpc, make_app, make_settings
 from tests.support.in_process import Cluster, cluster_on
 from tests.support.office import approve, cheap_password_hashing, enrol, file_case
 
@@ -82,3 +83,32 @@ def test_verification_json_is_public(client, letters) -> None:
     assert response.status_code == 200
     assert response.json()["number"] == letters["valid"]["number"]
     assert client.get("/api/verify/NOPE").status_code == 404
+
+
+class RogueAnswers(InProcessRpc):
+    """A second consumer on the documents queue answering first (what per-part broker users prevent):
+    its answer says "genuine" but carries no proof of the documents service, or another letter's."""
+
+    def __init__(self, cluster: Cluster, forge: Any) -> None:
+        super().__init__(cluster)
+        self.forge = forge
+
+    def _send(self, service: str, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        genuine = super()._send(service, method, args, kwargs)
+        return self.forge(genuine) if method == "verify_letter" else genuine
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        lambda genuine: {**genuine["result"], "genuine": True},  # no proof at all
+        lambda genuine: {**genuine, "result": {**genuine["result"], "number": "SKM/9999/PALSU/2026"}},  # altered
+    ],
+    ids=["unsigned", "altered"],
+)
+def test_a_rogue_answer_never_makes_the_page_call_a_letter_genuine(tmp_path, cluster, letters, forge) -> None:
+    with TestClient(make_app(tmp_path, RogueAnswers(cluster, forge))) as client:
+        page = client.get(f"/verify/{letters['valid']['verification_code']}")
+        api = client.get(f"/api/verify/{letters['valid']['verification_code']}")
+    assert page.status_code == 503 and "Surat ini asli" not in page.text and "PALSU" not in page.text
+    assert api.status_code == 503

@@ -9,7 +9,17 @@ import pytest
 
 from contracts.errors import NotAuthenticated
 from contracts.events import IntegrationEvent
-from contracts.identity import CALL_WINDOW_SECONDS, Caller, CallVerifier, Role, sign_call, system_caller
+from contracts.identity import (
+    CALL_WINDOW_SECONDS,
+    Caller,
+    CallVerifier,
+    Role,
+    UntrustedReply,
+    sign_call,
+    system_caller,
+    vouch,
+    vouched,
+)
 from contracts.keys import Keyring, Signer
 
 GATEWAY, SUBMISSIONS, RELAY = (
@@ -113,3 +123,27 @@ def test_an_event_is_authentic_only_when_signed_by_its_stores_relay() -> None:
     # A consumer holds only public keys: its own key signs nothing a consumer accepts.
     consumer = event("registry").model_copy(update={"signature": SUBMISSIONS.sign(b"anything")})
     assert not consumer.is_authentic(KEYRING)
+
+
+DOCUMENTS = Signer.generate("documents")
+ANSWERS = Keyring.of(DOCUMENTS, GATEWAY)
+
+
+def test_an_answer_with_authority_is_taken_only_with_its_services_proof_for_this_request() -> None:
+    genuine = {"genuine": True, "number": "SKM/0001/KESBANGPOL/2026"}
+    reply = vouch(genuine, DOCUMENTS, "verify_letter", ["a" * 32], {})
+    assert vouched(reply, ANSWERS, "documents", "verify_letter", ["a" * 32], {}) == genuine
+    with pytest.raises(UntrustedReply, match="not documents'"):  # the proof of another request's answer
+        vouched(reply, ANSWERS, "documents", "verify_letter", ["b" * 32], {})
+    with pytest.raises(UntrustedReply, match="not documents'"):  # an answer altered on the way
+        vouched(
+            {**reply, "result": {**genuine, "number": "PALSU"}}, ANSWERS, "documents", "verify_letter", ["a" * 32], {}
+        )
+    rogue = vouch(genuine, Signer.generate("documents"), "verify_letter", ["a" * 32], {})  # a rogue consumer
+    with pytest.raises(UntrustedReply):
+        vouched(rogue, ANSWERS, "documents", "verify_letter", ["a" * 32], {})
+    with pytest.raises(UntrustedReply, match="without a proof"):
+        vouched(genuine, ANSWERS, "documents", "verify_letter", ["a" * 32], {})
+    old = vouch(genuine, DOCUMENTS, "verify_letter", ["a" * 32], {}, now=1_000_000.0)
+    with pytest.raises(UntrustedReply, match="stale"):
+        vouched(old, ANSWERS, "documents", "verify_letter", ["a" * 32], {})
