@@ -132,6 +132,9 @@ class ActionRequest(BaseModel):
     attachments: list[Attachment] = Field(default_factory=list, max_length=30)
     form: dict[str, Any] | None = None
     assignee: Assignee | None = None
+    # The command's id (the gateway's, per HTTP request, or the client's Idempotency-Key): a step that
+    # arrives again with it returns the case as it is and records nothing.
+    command_id: str | None = Field(default=None, pattern=IDEMPOTENCY_KEY_PATTERN)
 
 
 def attachment_label(kind: str) -> str:

@@ -50,10 +50,24 @@ def install(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            document_errors(FastAPI.openapi(app), app)
+            spec = FastAPI.openapi(app)
+            document_errors(spec, app)
+            headers_are_never_null(spec)
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def headers_are_never_null(spec: dict[str, Any]) -> None:
+    """An optional header (Idempotency-Key) is a string or absent; FastAPI writes ``str | None`` as "string
+    or null", and a header cannot carry a null."""
+    for path in spec.get("paths", {}).values():
+        for operation in path.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                schema = parameter.get("schema", {})
+                if parameter.get("in") == "header" and "anyOf" in schema:
+                    kinds = [kind for kind in schema.pop("anyOf") if kind.get("type") != "null"]
+                    schema.update(kinds[0] if len(kinds) == 1 else {"anyOf": kinds})
 
 
 def document_errors(spec: dict[str, Any], app: FastAPI) -> None:

@@ -16,6 +16,7 @@ from contracts.views import CaseView
 from contracts.workflow import Workflow
 from gateway.attachments import AttachmentRef, resolve
 from gateway.auth import CurrentCaller
+from gateway.commands import CommandId
 from gateway.deps import Rpc, Uploads
 from gateway.openapi import refusals
 from gateway.routes import CaseId
@@ -51,6 +52,7 @@ def take_action(
     caller: CurrentCaller,
     rpc: Rpc,
     store: Uploads,
+    command: CommandId,
     payload: Annotated[ActionBody | None, Body()] = None,
 ) -> dict[str, Any]:
     """Take one step of the case's workflow (GET /api/workflows lists them, with who may take each).
@@ -68,6 +70,7 @@ def take_action(
         attachments=resolve(body.attachments, store, caller) if body.attachments else [],
         form=body.form,
         assignee=body.assignee,
+        command_id=command,
     )
     return rpc.service("submissions").act(caller, case_id, action, request.model_dump(mode="json"))
 

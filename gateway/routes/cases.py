@@ -5,22 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Query
 
-from contracts.cases import IDEMPOTENCY_KEY_PATTERN, CaseStatus, CaseSubmission
+from contracts.cases import CaseStatus, CaseSubmission
 from contracts.views import CaseRow, CaseView, HistoryRecord, ReportDue, TimelineStep
 from gateway.attachments import CaseRequest, resolve
 from gateway.auth import CurrentCaller
+from gateway.commands import CommandId
 from gateway.deps import Rpc, Uploads
 from gateway.openapi import refusals
 from gateway.routes import CaseId
 
 router = APIRouter(prefix="/api", tags=["cases"])
-
-IDEMPOTENCY_HELP = (
-    "Optional, 8-100 letters, digits, '-' or '_': send the same key when retrying a filing whose answer was "
-    "lost (timeout, 503) and the case the first attempt created is returned instead of a second case."
-)
 
 
 @router.post(
@@ -34,9 +30,7 @@ def submit_case(
     caller: CurrentCaller,
     rpc: Rpc,
     store: Uploads,
-    idempotency_key: Annotated[
-        str | None, Header(alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY_PATTERN, description=IDEMPOTENCY_HELP)
-    ] = None,
+    command: CommandId,
 ) -> dict[str, Any]:
     """File a case for the caller's organisation, with files uploaded before (POST /api/files).
 
@@ -51,7 +45,7 @@ def submit_case(
         attachments=resolve(payload.attachments, store, caller),
         note=payload.note,
         form=payload.form,
-        request_key=idempotency_key,
+        request_key=command,
     )
     return rpc.service("submissions").submit_case(caller, submission.model_dump(mode="json"))
 

@@ -100,6 +100,14 @@ class SubmissionsApplication(Application):
 
         def attempt() -> dict[str, Any]:
             case = self._readable_case(caller, case_id)
+            earlier = case.done_by(request.command_id)
+            if earlier == action:  # this very command again (a retry, a redelivered RPC): done already
+                return self._view(case)
+            if earlier is not None:
+                raise InvalidInput(
+                    "this Idempotency-Key was already used for a different step; use a new key",
+                    field="Idempotency-Key",
+                )
             workflow = self._workflow(case.workflow)
             checked = check_action(workflow, case, action, caller, request, self.today())
             step = Step(case=case, workflow=workflow, action=checked)
@@ -118,6 +126,7 @@ class SubmissionsApplication(Application):
                 form=request.form,
                 assignee=holder(step.action, request, caller),
                 output=step.output,
+                command_id=request.command_id,
             )
             self.save(case, *step.also_save)
             return self._view(case)

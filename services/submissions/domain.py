@@ -24,6 +24,7 @@ REGISTER_NAMESPACE = uuid.UUID("a3f4f1d2-7e0b-4c1e-9d55-3b8e2f6c1a90")
 CASE_NAMESPACE = uuid.UUID("4d7c8a21-93b5-4f0e-8c6a-52e1f0b7d3a4")
 
 RUNNING, PAUSED, STOPPED = "running", "paused", "stopped"
+RECENT_COMMANDS = 100  # a command arrives again within seconds (a redelivery) or minutes (a retry)
 LEGACY_WORKFLOW_VERSION = 1  # the walking skeleton's SKM, before definitions existed
 
 
@@ -69,6 +70,7 @@ class Case(Aggregate):
         output: dict[str, Any] | None  # what a hook issued (a numbered letter or receipt)
         emits: str  # the integration event type (recorded, so a changed definition never renames the past)
         actor: dict[str, str]
+        command_id: str | None = None  # the command that made it (none on events from before command ids)
 
         def apply(self, aggregate: Any) -> None:
             aggregate.apply_move(self)
@@ -129,6 +131,7 @@ class Case(Aggregate):
         ]
         self.request_digest = request_digest
         self.overdue_announced = False
+        self.recent_commands: dict[str, str] = {}  # command id -> action, of the last moves (a repeat's check)
 
     # --- recording ---------------------------------------------------------------------------
 
@@ -146,6 +149,7 @@ class Case(Aggregate):
         form: dict[str, Any] | None = None,
         assignee: dict[str, str] | None = None,
         output: dict[str, Any] | None = None,
+        command_id: str | None = None,
     ) -> None:
         """Record an action the application has checked against the workflow definition."""
         self.trigger_event(
@@ -161,7 +165,12 @@ class Case(Aggregate):
             output=output,
             emits=emits,
             actor=actor,
+            command_id=command_id,
         )
+
+    def done_by(self, command_id: str | None) -> str | None:
+        """The action of the recent move the command with this id made, if it made one."""
+        return self.recent_commands.get(command_id) if command_id is not None else None
 
     def announce_overdue(self, days_used: float, sla_days: int, actor: dict[str, str]) -> bool:
         """Record that the limit has passed, once per case (a second sweep, or a replica's, records nothing)."""
@@ -197,6 +206,11 @@ class Case(Aggregate):
             self.done_actions.append(event.action)
         if event.clock is not None:
             self._clock_to(event.clock, event.timestamp, event.actor, event.reason)
+        command_id = getattr(event, "command_id", None)
+        if command_id is not None:
+            self.recent_commands[command_id] = event.action
+            if len(self.recent_commands) > RECENT_COMMANDS:
+                del self.recent_commands[next(iter(self.recent_commands))]
 
     def _clock_to(self, clock: str, at: dt.datetime, actor: dict[str, str], reason: str | None) -> None:
         self.clock = clock

@@ -8,6 +8,7 @@ import hashlib
 import pytest
 from fastapi.testclient import TestClient
 
+from contracts.identity import Caller, Role
 from tests.support.factories import pdf_bytes
 from tests.support.gateway_client import account, act, file_case, forward, record_field_visit, sign_in, uploaded
 from tests.support.in_process import Call, Cluster
@@ -132,7 +133,38 @@ def test_forward_works_without_a_body(client, cluster, siti, verifier) -> None:
     response = client.post(f"/api/cases/{case_id}/forward", headers=verifier)
 
     assert response.status_code == 200 and response.json()["status"] == "forwarded"
-    assert _calls(cluster, "forward")[-1].args[1:] == [case_id, {"note": None}]
+    sent_case, sent_payload = _calls(cluster, "forward")[-1].args[1:]
+    assert sent_case == case_id and sent_payload["note"] is None
+    assert sent_payload["command_id"].startswith("cmd-")  # one made for this request
+
+
+def test_a_step_sent_again_with_its_key_is_done_once(client, cluster, siti, verifier) -> None:
+    # The answer was lost (a timeout, a broker restart): the client sends the same step with the same key.
+    case_id = file_case(client, siti)["id"]
+    key = {"Idempotency-Key": "langkah-0001"}
+    first = client.post(f"/api/cases/{case_id}/actions/take", headers={**verifier, **key})
+    again = client.post(f"/api/cases/{case_id}/actions/take", headers={**verifier, **key})
+    assert first.status_code == again.status_code == 200
+    assert again.json()["version"] == first.json()["version"] == 2
+    history = client.get(f"/api/cases/{case_id}/history", headers=verifier).json()
+    assert [entry["type"] for entry in history].count("Case.Moved") == 1
+    other = client.post(f"/api/cases/{case_id}/actions/take", headers=verifier)  # a new command: done
+    assert other.status_code == 200 and other.json()["version"] == 3
+    misused = client.post(f"/api/cases/{case_id}/actions/hold", headers={**verifier, **key}, json={"reason": "x y"})
+    assert misused.status_code == 422 and misused.json()["error"]["field"] == "Idempotency-Key"
+
+
+def test_a_filing_whose_rpc_arrives_twice_makes_one_case(client, cluster, siti) -> None:
+    # The gateway gives every filing a command id: the same request delivered again names the same case.
+    first = file_case(client, siti)
+    [call] = _calls(cluster, "submit_case")
+    payload = call.args[1]
+    assert payload["request_key"].startswith("cmd-")
+    me = account(client, siti)
+    caller = Caller(user_id=me["id"], role=Role.APPLICANT, organisation_id=me["organisation_id"])
+    again = cluster["submissions"].submit_case(caller, payload)  # as a redelivery would run it
+    assert again["id"] == first["id"]
+    assert [row["case_id"] for row in client.get("/api/cases", headers=siti).json()] == [first["id"]]
 
 
 def test_case_state_passes_version_and_moment(client, cluster, siti, verifier) -> None:
