@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import infra.quiet  # noqa: F401,I001 - before anything imports nameko/eventlet
+from infra.part_status import STATUS_FILE
 from infra.private_files import keep_files_private
 from infra.settings import Settings, load_settings
 
@@ -47,7 +48,10 @@ def run(
     if _upgrade(settings):  # before any service opens the read models: they refuse an older schema
         raise typer.Exit(1)
     part_uris = _broker_users(settings)
-    system = System(settings.amqp_uri, settings.var_dir / "logs", host=host, port=port, part_uris=part_uris)
+    system = System(
+        settings.amqp_uri, settings.var_dir / "logs", host=host, port=port, part_uris=part_uris,
+        status_file=settings.var_dir / STATUS_FILE,
+    )  # fmt: skip
     # SIGTERM and SIGINT both stop everything (SIGINT is ignored in background jobs unless restored).
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -58,7 +62,7 @@ def run(
             _seed_and_print()
         console.print(f"[green]Satu Ormas is running[/green]: http://{host}:{port}/docs (logs in {system.log_dir})")
         while True:
-            system.check_alive()
+            system.supervise(console.print)  # a part that exits is started again, with growing pauses
             time.sleep(1)
     except KeyboardInterrupt:
         console.print("stopping …")

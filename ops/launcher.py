@@ -20,6 +20,7 @@ from amqp.exceptions import ConnectionError as AmqpConnectionError
 from infra.nameko_support import PartRpcProxy
 from infra.settings import PUBLIC_BASE_URL_VARIABLE, amqp_config, local_url, resolve_public_base_url
 from infra.topology import EVENT_STORES, SERVICE_NAMES
+from ops.supervisor import Part, Supervisor
 
 # A ping that timed out leaves late replies on a closing channel; py-amqp warns about each one.
 logging.getLogger("amqp").setLevel(logging.ERROR)
@@ -91,6 +92,9 @@ class System:
         self.env[PUBLIC_BASE_URL_VARIABLE] = public_base_url
 
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    commands: dict[str, list[str]] = field(default_factory=dict)
+    status_file: Path | None = None  # where the supervisor writes the parts' states (for /health)
+    supervisor: Supervisor | None = None
 
     def spawn(self, name: str, command: list[str]) -> subprocess.Popen[bytes]:
         """Start the part ``name`` (a service, ``relay-<store>`` or ``gateway``) as its own broker user."""
@@ -100,8 +104,17 @@ class System:
         if name != "gateway":
             env.pop("SATU_SECRET_KEY", None)  # the session key is the gateway's alone
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=Path.cwd())
-        self.processes[name] = process
+        self.processes[name], self.commands[name] = process, command
         return process
+
+    def supervise(self, say: Callable[[str], object]) -> None:
+        """Once started: start again any part that exited (ops/supervisor.py); call it every second."""
+        if self.supervisor is None:
+            self.supervisor = Supervisor(self.spawn, say, self.status_file)
+            for name, process in self.processes.items():
+                self.supervisor.parts[name] = Part(name, self.commands[name], process, time.monotonic())
+            self.supervisor.write_status()
+        self.supervisor.tick()
 
     def start_services(self) -> None:
         for name in SERVICE_NAMES:
@@ -153,6 +166,8 @@ class System:
                 )
 
     def stop(self, timeout: float = 10) -> None:
+        if self.status_file is not None:
+            self.status_file.unlink(missing_ok=True)  # no supervisor answers for the parts any more
         for process in self.processes.values():
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)

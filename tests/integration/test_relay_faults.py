@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import threading
 import time
 
 import kombu
@@ -20,6 +21,7 @@ from contracts.identity import Caller, Role, sign_call
 from contracts.keys import Signer
 from infra.keys import load_signer
 from infra.nameko_support import SigningProxy
+from infra.part_status import STATUS_FILE, read_status
 from infra.relay import KILL_AFTER_PUBLISH_ENV, event_exchange
 from infra.settings import Settings
 from infra.storage import event_store_env, read_model_engine
@@ -189,3 +191,37 @@ def test_services_check_the_signed_caller_themselves(settings: Settings, amqp_ur
                 SigningProxy(rpc.submissions, "submissions", gateway).work_queue(applicant)
             with pytest.raises(PermissionDenied):
                 SigningProxy(rpc.registry, "registry", gateway).get_notification_contact(applicant, "o")
+
+
+def test_parts_killed_under_the_supervisor_come_back_and_nothing_is_lost(settings: Settings, amqp_uri: str) -> None:
+    """`satu run` supervises its parts: kill -9 a relay and a consumer; both are started again without a
+    human, /health's status says so, and every event is applied once."""
+    said: list[str] = []
+    stop = threading.Event()
+    with running_system(settings, amqp_uri, gateway=False) as system:
+        system.status_file = settings.var_dir / STATUS_FILE
+
+        def supervise() -> None:
+            while not stop.is_set():
+                system.supervise(said.append)
+                time.sleep(0.2)
+
+        supervisor = threading.Thread(target=supervise, daemon=True)
+        supervisor.start()
+        try:
+            eventually(lambda: read_status(settings.var_dir / STATUS_FILE))
+            for part in ("relay-submissions", "documents"):
+                system.processes[part].kill()
+            record_cases(settings)
+            eventually(lambda: all_restarted(settings, ("relay-submissions", "documents")), timeout=60)
+            eventually(lambda: all_applied(settings), timeout=60)
+        finally:
+            stop.set()
+            supervisor.join(10)
+    assert "relay-submissions exited with code -9; starting it again in 1s" in said
+    assert "documents started again (restart 1)" in said
+
+
+def all_restarted(settings: Settings, parts: tuple[str, ...]) -> bool:
+    status = read_status(settings.var_dir / STATUS_FILE) or {}
+    return all(status.get(part, {}).get("restarts") == 1 and status[part]["state"] == "running" for part in parts)
