@@ -177,6 +177,12 @@ _TEXTS = {
     "the body must be sent as {media_type}": "Isi permintaan harus dikirim sebagai {media_type}.",
     "the file is larger than the limit of {limit} bytes": "Berkas melebihi batas {limit} bita.",
     "the file is larger than the limit of {limit}": "Berkas melebihi batas {limit}.",
+    "your files not attached to a case would exceed the limit of {limit}; attach them or wait until the "
+    "unattached ones expire": "Berkas Anda yang belum dilampirkan pada permohonan akan melebihi batas {limit}; "
+    "lampirkan atau tunggu sampai berkas yang tidak dilampirkan kedaluwarsa.",
+    "the file was refused by the virus scanner": "Berkas ditolak oleh pemindai virus.",
+    "the upload scanner is not available; try again later":
+        "Pemindai berkas sedang tidak tersedia; silakan coba lagi nanti.",
     "the request body is larger than the limit of {limit}": "Isi permintaan melebihi batas {limit}.",
     "too many requests ({rule}: at most {limit}); try again later":
         "Terlalu banyak permintaan ({rule}: paling banyak {limit}); silakan coba lagi nanti.",

@@ -20,6 +20,8 @@ from gateway.pages import Words
 from gateway.ratelimit import limiter_for
 from gateway.routes import accounts, actions, cases, decisions, downloads, files, health, organisations, pages, verify
 from gateway.rpc import RpcClients
+from gateway.scanner import Scanner
+from gateway.upload_sweep import SweepTimer
 from gateway.uploads import UploadStore
 from infra.catalogue import load_catalogue
 from infra.private_files import keep_files_private
@@ -47,9 +49,12 @@ def create_app(settings: Settings | None = None, rpc: RpcClients | None = None) 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        sweeper = SweepTimer(app.state.uploads, settings.upload_unattached_hours)
+        sweeper.start()
         try:
             yield
         finally:
+            sweeper.stop()
             clients.close()
             inspector.close()
 
@@ -67,7 +72,13 @@ def create_app(settings: Settings | None = None, rpc: RpcClients | None = None) 
     app.state.words = Words(load_catalogue(settings.region_dir))
     inspector = Inspector()  # upload checks run in worker processes with limits, not in the request path
     app.state.limiter = limiter_for(settings.redis_url)  # shared by the replicas when Redis is configured
-    app.state.uploads = UploadStore(settings.var_dir / "uploads", settings.upload_max_bytes, inspector)
+    app.state.uploads = UploadStore(
+        settings.var_dir / "uploads",
+        settings.upload_max_bytes,
+        inspector,
+        quota_bytes=settings.upload_quota_bytes,
+        scanner=Scanner(settings.upload_scanner),
+    )
     errors.install(app)
     for module in (health, accounts, organisations, files, cases, actions, decisions, downloads, verify, pages):
         app.include_router(module.router)

@@ -51,4 +51,11 @@ def resolve(refs: list[AttachmentRef], store: UploadStore, caller: Caller) -> li
                 sha256=stored.sha256,
             )
         )
+    # Named by this request: not swept while it runs (released for good once the service accepts it).
+    store.pending.hold(caller.user_id, [attachment.file_id for attachment in attachments])
     return attachments
+
+
+def attached(store: UploadStore, caller: Caller, attachments: list[Attachment]) -> None:
+    """The service accepted the request naming these files: they belong to a case now."""
+    store.pending.release(caller.user_id, [attachment.file_id for attachment in attachments])

@@ -24,7 +24,10 @@ _REF = "#/components/schemas/{model}"
 _ERROR_REF = _REF.format(model="ErrorBody")
 _FASTAPI_422 = ("HTTPValidationError", "ValidationError")  # FastAPI's own 422 body, which this API never sends
 
-_STATUSES = {"not_authenticated": 401, "forbidden": 403, "not_found": 404, "conflict": 409}
+_STATUSES = {
+    "not_authenticated": 401, "forbidden": 403, "not_found": 404, "conflict": 409, "too_large": 413,
+    "rate_limited": 429,
+}  # fmt: skip
 _DESCRIPTIONS = {
     400: "The body could not be read (not UTF-8, or a broken multipart form).",
     401: "No valid session: sign in with POST /api/session and send the token.",

@@ -21,9 +21,11 @@ from typing import BinaryIO
 
 from contracts.errors import InvalidInput
 from contracts.identity import Caller
-from gateway.errors import TooLarge, UnsupportedMediaType
+from gateway.errors import TooLarge, UnsupportedMediaType, size_text
 from gateway.inspector import Inspector
 from gateway.pdf_inspection import Verdict
+from gateway.pending_uploads import PendingUploads
+from gateway.scanner import Scanner
 
 _FILE_ID = re.compile(r"^[0-9a-f]{32}$")
 _CHUNK = 64 * 1024
@@ -42,11 +44,21 @@ class StoredFile:
 
 
 class UploadStore:
-    def __init__(self, directory: Path, max_bytes: int, inspector: Inspector | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        max_bytes: int,
+        inspector: Inspector | None = None,
+        quota_bytes: int | None = None,
+        scanner: Scanner | None = None,
+    ) -> None:
         self.directory = directory
         self.max_bytes = max_bytes
         self.inspector = inspector or Inspector()
+        self.quota_bytes = quota_bytes
+        self.scanner = scanner or Scanner("")
         directory.mkdir(parents=True, exist_ok=True)
+        self.pending = PendingUploads(directory)
 
     def save(self, source: BinaryIO, original_name: str | None, caller: Caller) -> StoredFile:
         file_id = uuid.uuid4().hex
@@ -57,6 +69,8 @@ class UploadStore:
             if size == 0:
                 raise InvalidInput("the file is empty", field="file")
             refuse_unless_acceptable(self.inspector.inspect(temporary))
+            self._within_quota(caller, size)
+            self.scanner.check(temporary)
             os.replace(temporary, self.pdf_path(file_id))
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
@@ -71,7 +85,26 @@ class UploadStore:
             uploaded_at=dt.datetime.now(dt.UTC).isoformat(),
         )
         _write_atomically(self._sidecar(file_id), json.dumps(asdict(stored)).encode())
+        self.pending.add(caller.user_id, file_id, size)  # counts against the quota until attached
         return stored
+
+    def _within_quota(self, caller: Caller, size: int) -> None:
+        if self.quota_bytes is not None and self.pending.usage(caller.user_id) + size > self.quota_bytes:
+            raise TooLarge(
+                f"your files not attached to a case would exceed the limit of {size_text(self.quota_bytes)}; "
+                "attach them or wait until the unattached ones expire",
+                field="file",
+            )
+
+    def delete(self, file_id: str) -> int:
+        """Remove a file never attached (the sweep); returns the bytes it held."""
+        if not _FILE_ID.match(file_id):
+            return 0
+        path = self.pdf_path(file_id)
+        size = path.stat().st_size if path.exists() else 0
+        path.unlink(missing_ok=True)
+        self._sidecar(file_id).unlink(missing_ok=True)
+        return size
 
     def get(self, file_id: str) -> StoredFile | None:
         if not _FILE_ID.match(file_id):  # never build a path from anything else

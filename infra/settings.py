@@ -134,6 +134,15 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     mail_sender: str = "Satu Ormas <noreply@satu-ormas.local>"
     upload_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # What one account may hold in files not attached to a case yet; such files are removed after this long.
+    upload_quota_bytes: int = Field(default=100 * 1024 * 1024, ge=1024)
+    upload_unattached_hours: float = Field(default=24, gt=0)
+    # Uploads per account and per client address in each window (429 beyond).
+    upload_hits_per_account: int = Field(default=30, ge=1)
+    upload_hits_per_address: int = Field(default=60, ge=1)
+    upload_window_seconds: int = Field(default=600, ge=1)
+    # A virus scanner run on each upload, e.g. "clamdscan --no-summary --fdpass" (exit 1: infected).
+    upload_scanner: str = ""
     relay_poll_seconds: float = Field(default=0.05, gt=0, le=60)
     # Local/test only: the date the reminders' sweep takes for today (time advanced by configuration).
     today: dt.date | None = None

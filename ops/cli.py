@@ -186,6 +186,22 @@ def keys(
     console.print("[green]every part has its signing key[/green]")
 
 
+@app.command("uploads-sweep")
+def uploads_sweep() -> None:
+    """Remove the uploads never attached to a case and older than SATU_UPLOAD_UNATTACHED_HOURS (every
+    gateway does this hourly)."""
+    from gateway.scanner import Scanner
+    from gateway.upload_sweep import sweep_unattached
+    from gateway.uploads import UploadStore
+
+    settings = load_settings()
+    store = UploadStore(settings.var_dir / "uploads", settings.upload_max_bytes, scanner=Scanner(""))
+    with Progress(TextColumn("{task.description}"), MofNCompleteColumn(), console=console) as bar:
+        task = bar.add_task("uploads looked at", total=None)
+        swept = sweep_unattached(store, settings.upload_unattached_hours, lambda: bar.advance(task))
+    console.print(f"removed {swept.files} upload(s) never attached to a case ({swept.bytes} bytes)")
+
+
 @app.command("compose-secrets")
 def compose_secrets(
     directory: Path = typer.Option(Path("secrets"), "--dir", help="the folder docker-compose.yml reads"),

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from contracts.cases import ActionRequest, Assignee, Note, Reason
 from contracts.views import CaseView
 from contracts.workflow import Workflow
-from gateway.attachments import AttachmentRef, resolve
+from gateway.attachments import AttachmentRef, attached, resolve
 from gateway.auth import CurrentCaller
 from gateway.commands import CommandId
 from gateway.deps import Rpc, Uploads
@@ -72,7 +72,9 @@ def take_action(
         assignee=body.assignee,
         command_id=command,
     )
-    return rpc.service("submissions").act(caller, case_id, action, request.model_dump(mode="json"))
+    case = rpc.service("submissions").act(caller, case_id, action, request.model_dump(mode="json"))
+    attached(store, caller, request.attachments)
+    return case
 
 
 @router.get("/workflows", response_model=list[Workflow])

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from contracts.cases import CaseStatus, CaseSubmission
 from contracts.views import CaseRow, CaseView, HistoryRecord, ReportDue, TimelineStep
-from gateway.attachments import CaseRequest, resolve
+from gateway.attachments import CaseRequest, attached, resolve
 from gateway.auth import CurrentCaller
 from gateway.commands import CommandId
 from gateway.deps import Rpc, Uploads
@@ -47,7 +47,9 @@ def submit_case(
         form=payload.form,
         request_key=command,
     )
-    return rpc.service("submissions").submit_case(caller, submission.model_dump(mode="json"))
+    case = rpc.service("submissions").submit_case(caller, submission.model_dump(mode="json"))
+    attached(store, caller, submission.attachments)
+    return case
 
 
 @router.get("/cases", response_model=list[CaseRow])

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from contracts.cases import Noted, Reasoned, Resubmission
 from contracts.views import CaseView
-from gateway.attachments import ResubmissionRequest, resolve
+from gateway.attachments import ResubmissionRequest, attached, resolve
 from gateway.auth import CurrentCaller
 from gateway.commands import CommandId
 from gateway.deps import Rpc, Uploads
@@ -60,7 +60,9 @@ def resubmit(
     Example: `{"attachments": [{"file_id": "3f2a...", "kind": "deed"}], "note": "Akta sudah diperbaiki"}`
     """
     resubmission = Resubmission(attachments=resolve(payload.attachments, store, caller), note=payload.note)
-    return rpc.service("submissions").resubmit(caller, case_id, with_command(resubmission, command))
+    case = rpc.service("submissions").resubmit(caller, case_id, with_command(resubmission, command))
+    attached(store, caller, resubmission.attachments)
+    return case
 
 
 @router.post("/forward", response_model=CaseView)

@@ -7,6 +7,7 @@ import json
 import struct
 import zlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,6 +17,11 @@ from tests.support.gateway_client import InProcessRpc, account, make_app, sign_i
 from tests.support.in_process import Cluster
 
 LIMIT = 64 * 1024
+
+
+def kept(tmp_path: Path) -> list[Path]:
+    """The files the store holds (PDFs and their sidecars), not its bookkeeping folders."""
+    return [path for path in (tmp_path / "uploads").iterdir() if path.is_file()]
 
 
 @pytest.fixture
@@ -56,7 +62,7 @@ def test_a_real_pdf_is_stored_outside_the_web_root_with_its_checksum(tmp_path, c
     sidecar = json.loads((tmp_path / "uploads" / f"{body['file_id']}.json").read_text())
     assert sidecar["organisation_id"] == account(client, headers)["organisation_id"]
     assert sidecar["filename"] == "Akta Pendirian.pdf"
-    assert sorted(path.suffix for path in (tmp_path / "uploads").iterdir()) == [".json", ".pdf"]
+    assert sorted(path.suffix for path in kept(tmp_path)) == [".json", ".pdf"]
 
 
 def test_a_png_renamed_to_pdf_is_415(tmp_path, client, headers) -> None:
@@ -69,7 +75,7 @@ def test_a_png_renamed_to_pdf_is_415(tmp_path, client, headers) -> None:
         "message_id": "",
         "field": "file",
     }
-    assert list((tmp_path / "uploads").iterdir()) == []
+    assert kept(tmp_path) == []
 
 
 def test_a_file_that_only_starts_like_a_pdf_is_415(client, headers) -> None:
@@ -86,7 +92,7 @@ def test_a_file_just_over_the_limit_is_413_and_nothing_is_kept(tmp_path, client,
     assert response.status_code == 413
     assert _error(response)["code"] == "too_large"
     assert _error(response)["field"] == "file"
-    assert list((tmp_path / "uploads").iterdir()) == []
+    assert kept(tmp_path) == []
 
 
 def test_a_huge_body_is_refused_before_it_is_read(client, headers) -> None:
@@ -114,7 +120,7 @@ def test_uploading_needs_a_signed_in_user(tmp_path, client) -> None:
     response = client.post("/api/files", files={"file": ("a.pdf", pdf_bytes(), "application/pdf")})
 
     assert response.status_code == 401
-    assert list((tmp_path / "uploads").iterdir()) == []
+    assert kept(tmp_path) == []
 
 
 @pytest.mark.parametrize("role", ["approver", "admin", "auditor"])
@@ -122,7 +128,7 @@ def test_only_applicants_and_verifiers_upload(tmp_path, client, cluster, role: s
     staff = sign_in(client, cluster, f"{role}@kesbangpol.go.id", role=role)
     response = upload(client, staff, pdf_bytes())
     assert response.status_code == 403 and response.json()["error"]["code"] == "forbidden"
-    assert list((tmp_path / "uploads").iterdir()) == []
+    assert kept(tmp_path) == []
 
 
 def test_json_bodies_are_limited_too(client) -> None:
