@@ -34,6 +34,21 @@ class AccountRegisteredV1(BaseModel):
     account_id: str
     role: str
     organisation_id: str | None = None
+    # The link to confirm the address is the registry's to make from this (notifications asks for it).
+    confirmation_nonce: str | None = None
+
+
+class AccountConfirmationV1(BaseModel):
+    """A new confirmation link for an account (asked for again, or the address signed up anew)."""
+
+    account_id: str
+    confirmation_nonce: str
+
+
+class AccountSignUpAttemptV1(BaseModel):
+    """Someone signed up with the address of a live account: its owner is told."""
+
+    account_id: str
 
 
 class LetterIssueV1(BaseModel):
@@ -119,6 +134,8 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
     "organisation.compliance_changed.v1": ComplianceChangedV1,
     **{event_type: ReportReminderV1 for event_type in REMINDER_EVENT_TYPES},
     "account.registered.v1": AccountRegisteredV1,
+    "account.confirmation_requested.v1": AccountConfirmationV1,
+    "account.sign_up_attempted.v1": AccountSignUpAttemptV1,
     **{event_type: CaseEventV1 for event_type in CASE_EVENT_TYPES},
 }
 

@@ -187,6 +187,16 @@ _TEXTS = {
     "too many requests ({rule}: at most {limit}); try again later":
         "Terlalu banyak permintaan ({rule}: paling banyak {limit}); silakan coba lagi nanti.",
     "{method} is not allowed here; use {allowed}": "Metode {method} tidak diizinkan di alamat ini; gunakan {allowed}.",
+    # confirming the address
+    "only the notifications service writes to accounts": "Hanya layanan notifikasi yang mengirim e-mail ke akun.",
+    "this confirmation link is not valid or has expired; ask for a new one":
+        "Tautan konfirmasi ini tidak berlaku atau sudah kedaluwarsa; mintalah tautan baru.",
+    "this address is confirmed already; sign in": "Alamat ini sudah dikonfirmasi; silakan masuk.",
+    "this account was never confirmed and has expired; sign up again":
+        "Akun ini tidak pernah dikonfirmasi dan sudah kedaluwarsa; silakan mendaftar lagi.",
+    "confirm your e-mail address first: follow the link in the mail we sent (or ask for a new one)":
+        "Konfirmasikan alamat e-mail Anda terlebih dahulu: ikuti tautan dalam e-mail yang kami kirim "
+        "(atau minta tautan baru).",
     # state
     "an account with this e-mail already exists": "Akun dengan alamat e-mail ini sudah ada.",
     "this account already manages an organisation": "Akun ini sudah mengelola sebuah organisasi.",

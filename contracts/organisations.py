@@ -152,3 +152,18 @@ class StaffAccountCreate(AccountCreate):
 class Credentials(BaseModel):
     email: EmailStr
     password: str = Field(min_length=1, max_length=200)
+
+
+# How long a mailed link confirms an address, and how long an account may stay unconfirmed.
+CONFIRMATION_LINK_HOURS = 24
+UNCONFIRMED_ACCOUNT_DAYS = 7
+
+
+class AddressOnly(BaseModel):
+    """An e-mail address alone (asking for a new confirmation link)."""
+
+    email: EmailStr
+
+
+class ConfirmationToken(BaseModel):
+    token: str = Field(min_length=10, max_length=300, pattern=r"^[A-Za-z0-9_.\-]+$")

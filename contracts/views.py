@@ -127,6 +127,18 @@ class AccountView(BaseModel):
     organisation_id: str | None
 
 
+class SignUpView(BaseModel):
+    """The same answer whether or not the address had an account: the news goes to the address."""
+
+    email: str
+    status: str = Field(description='"confirmation_sent": follow the link mailed to this address')
+
+
+class ConfirmationView(BaseModel):
+    email: str
+    status: str = Field(description='"confirmed": the account may now record its organisation')
+
+
 class SessionView(BaseModel):
     token: str = Field(description="send as `Authorization: Bearer <token>`")
     account: AccountView

@@ -29,10 +29,12 @@ from infra.settings import Settings
 CSRF_COOKIE = "satu_csrf"
 CSRF_FIELD = "csrf_token"
 REQUEST_HEADER = "x-satu-request"
-FORMS = frozenset({"/login", "/logout"})
+FORMS = frozenset({"/login", "/logout", "/verify-email"})
 # Signing up and signing in act as no one yet (and take JSON bodies, which a foreign page cannot send
 # without a CORS preflight this gateway never grants).
-SESSIONLESS = frozenset({"/api/session", "/api/accounts"})
+SESSIONLESS = frozenset(
+    {"/api/session", "/api/accounts", "/api/accounts/confirmation", "/api/accounts/confirmation/resend"}
+)
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 FORM_BODY_LIMIT = 64 * 1024
 

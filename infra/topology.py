@@ -59,7 +59,8 @@ SERVICES = (
     Service("registry", consumes=("registry", "submissions")),
     Service("submissions", consumes=("submissions",), calls=("registry",)),
     Service("documents", consumes=("submissions",)),
-    Service("notifications", consumes=("submissions",), calls=("registry",)),
+    # Notifications hears the registry too: the mails that confirm an address, or warn its owner.
+    Service("notifications", consumes=("submissions", "registry"), calls=("registry",)),
 )
 
 # The parts that call services without being one: whose RPC calls go where (broker permissions follow).

@@ -59,5 +59,3 @@ def make_authority(directory: Path, host: str = "localhost", days: int = VALID_D
     )
     authority.key_file.chmod(0o600)
     return authority
-
-

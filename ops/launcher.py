@@ -25,6 +25,7 @@ from ops.supervisor import Part, Supervisor
 # A ping that timed out leaves late replies on a closing channel; py-amqp warns about each one.
 logging.getLogger("amqp").setLevel(logging.ERROR)
 
+
 def service_command(name: str) -> list[str]:
     return [sys.executable, "-m", "ops.service", name]
 

@@ -80,6 +80,7 @@ def seed(settings: Settings) -> dict[str, str]:
             lambda: registry.register_applicant({"email": email, "password": passwords[email], "full_name": name})
         )
         account = registry.authenticate({"email": email, "password": passwords[email]})
+        registry.confirm_directly(account["id"])  # the demo's address is confirmed by the operator
         if account["organisation_id"] is None:
             registry.record_organisation(Caller(user_id=account["id"], role=Role.APPLICANT), DEMO_ORGANISATION)
     finally:

@@ -1,4 +1,5 @@
 """Run one nameko service: ``python -m ops.service submissions`` (the same as ``nameko run`` with our config)."""
+# ruff: noqa: I001 - the order of the imports below is the point: quiet eventlet, patch, then the rest
 
 from __future__ import annotations
 
@@ -7,10 +8,15 @@ import os
 import sys
 from pathlib import Path
 
-import infra.quiet  # noqa: F401,I001 - before nameko imports eventlet
-from infra.private_files import keep_files_private
-from infra.settings import load_settings
-from infra.topology import SERVICE_NAMES, SERVICES
+import infra.quiet  # noqa: F401 - before anything imports eventlet
+import eventlet
+
+# As `nameko run` does, but before the settings' imports: patching after them breaks what they hold.
+eventlet.monkey_patch()
+
+from infra.private_files import keep_files_private  # noqa: E402
+from infra.settings import load_settings  # noqa: E402
+from infra.topology import SERVICE_NAMES, SERVICES  # noqa: E402
 
 NAMEKO_CONFIG = Path(__file__).with_name("nameko.yaml")
 

@@ -66,4 +66,3 @@ def _open(name: str, env: dict[str, str], settings: Settings) -> EventSource:
         application = build_application(env, settings)
         return EventSource(name, application, mapper_for(application))
     raise ValueError(f"unknown event source '{name}' (known: {', '.join(EVENT_STORE_NAMES)})")
-

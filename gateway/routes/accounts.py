@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
-from contracts.organisations import AccountCreate, Credentials, StaffAccountCreate
-from contracts.views import AccountView, SessionView
+from contracts.organisations import AccountCreate, AddressOnly, ConfirmationToken, Credentials, StaffAccountCreate
+from contracts.views import AccountView, ConfirmationView, SessionView, SignUpView
 from gateway.auth import (
     CurrentCaller,
     caller_of_account,
@@ -15,34 +15,90 @@ from gateway.auth import (
     issue_token,
     set_session_cookie,
 )
-from gateway.deps import Rpc, SettingsDep
+from gateway.deps import Limits, Rpc, SettingsDep, client_address
 from gateway.openapi import refusals
+from gateway.ratelimit import Limiter, Rule
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 
 
+SIGN_UPS_PER_ADDRESS = Rule("sign-ups per address", 10, 3600)
+SIGN_INS_PER_ADDRESS = Rule("sign-ins per address", 30, 600)
+SIGN_INS_PER_ACCOUNT = Rule("sign-ins per e-mail address", 10, 600)
+LINKS_PER_ADDRESS = Rule("confirmation links per address", 10, 3600)
+LINKS_PER_ACCOUNT = Rule("confirmation links per e-mail address", 3, 3600)
+
+
 @router.post(
     "/accounts",
-    response_model=AccountView,
-    status_code=201,
-    responses=refusals(conflict="an account with this e-mail already exists"),
+    response_model=SignUpView,
+    status_code=202,
+    responses=refusals(rate_limited="too many sign-ups from this address (the limit named; Retry-After)"),
 )
-def register_applicant(payload: AccountCreate, rpc: Rpc) -> dict[str, Any]:
-    """Sign up as an ormas board member (role applicant).
+def register_applicant(payload: AccountCreate, rpc: Rpc, limits: Limits, request: Request) -> dict[str, Any]:
+    """Sign up as an ormas board member (role applicant). The answer is the same whether or not the
+    address has an account: a link to confirm it goes to the address (for an address that has an account,
+    a notice to its owner instead). Until confirmed, the account may sign in but not record an
+    organisation; an account not confirmed within 7 days expires.
 
     Example: `{"email": "sekretaris@ormas.or.id", "password": "panjang-sekali-123",
-    "full_name": "Siti Aminah"}`
+    "full_name": "Siti Aminah"}` -> 202 `{"email": "sekretaris@ormas.or.id", "status": "confirmation_sent"}`
     """
-    return rpc.service("registry").register_applicant(payload.model_dump(mode="json"))
+    limits.check(SIGN_UPS_PER_ADDRESS, client_address(request))
+    rpc.service("registry").register_applicant(payload.model_dump(mode="json"))
+    return {"email": str(payload.email).strip().lower(), "status": "confirmation_sent"}
 
 
-@router.post("/session", response_model=SessionView, responses=refusals(not_authenticated="wrong e-mail or password"))
-def sign_in(payload: Credentials, response: Response, rpc: Rpc, settings: SettingsDep) -> dict[str, Any]:
+@router.post(
+    "/accounts/confirmation",
+    response_model=ConfirmationView,
+    responses=refusals(conflict="the address is confirmed already"),
+)
+def confirm_address(payload: ConfirmationToken, rpc: Rpc) -> dict[str, Any]:
+    """Confirm an account's address with the token of the mailed link (once; within 24 hours).
+
+    Example: `{"token": "0b9e....5f1c....MEUCIQ..."}` -> `{"email": "...", "status": "confirmed"}`
+    """
+    return rpc.service("registry").confirm_email(payload.token)
+
+
+@router.post(
+    "/accounts/confirmation/resend",
+    response_model=SignUpView,
+    status_code=202,
+    responses=refusals(rate_limited="too many links asked for (the limit named; Retry-After)"),
+)
+def resend_confirmation(payload: AddressOnly, rpc: Rpc, limits: Limits, request: Request) -> dict[str, Any]:
+    """A new confirmation link (the earlier ones stop working); the same answer for any address.
+
+    Example: `{"email": "sekretaris@ormas.or.id"}` -> 202
+    """
+    limits.check(LINKS_PER_ADDRESS, client_address(request))
+    limits.check(LINKS_PER_ACCOUNT, str(payload.email).lower(), field="email")
+    return rpc.service("registry").resend_confirmation(payload.model_dump(mode="json"))
+
+
+def limit_sign_ins(limits: Limiter, request: Request, email: str) -> None:
+    limits.check(SIGN_INS_PER_ADDRESS, client_address(request))
+    limits.check(SIGN_INS_PER_ACCOUNT, email.strip().lower(), field="email")
+
+
+@router.post(
+    "/session",
+    response_model=SessionView,
+    responses=refusals(
+        not_authenticated="wrong e-mail or password", rate_limited="too many sign-ins (the limit named; Retry-After)"
+    ),
+)
+def sign_in(
+    payload: Credentials, response: Response, rpc: Rpc, settings: SettingsDep, limits: Limits, request: Request
+) -> dict[str, Any]:
     """Sign in. Returns a token (send it as `Authorization: Bearer <token>`) and sets the session cookie.
 
     Example: `{"email": "sekretaris@ormas.or.id", "password": "panjang-sekali-123"}`
     -> `{"token": "eyJ...", "account": {"id": "...", "role": "applicant", "organisation_id": null, ...}}`
     """
+    limit_sign_ins(limits, request, str(payload.email))
     account = rpc.vouched("registry").authenticate(payload.model_dump(mode="json"))
     token = issue_token(settings, caller_of_account(account))
     set_session_cookie(response, token, settings)

@@ -6,7 +6,7 @@ Errors here are answered with HTML pages, never with the API's JSON: someone cli
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
@@ -27,7 +27,8 @@ from gateway.auth import (
     set_session_cookie,
 )
 from gateway.deps import Rpc, SettingsDep
-from gateway.errors import UNAVAILABLE
+from gateway.errors import UNAVAILABLE, TooManyRequests
+from gateway.routes.accounts import limit_sign_ins
 from infra.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -93,8 +94,9 @@ def login(
     except ValidationError:
         return _login_form(request, settings, target, email, _INCOMPLETE, status=422)
     try:
+        limit_sign_ins(request.app.state.limiter, request, credentials.email)
         account = rpc.vouched("registry").authenticate(credentials.model_dump(mode="json"))
-    except (NotAuthenticated, InvalidInput, PermissionDenied) as refused:
+    except (NotAuthenticated, InvalidInput, PermissionDenied, TooManyRequests) as refused:
         # The registry's own words, in Bahasa Indonesia (the same text the API gives as message_id).
         return _login_form(request, settings, target, email, refused.message_id, status=401)
     except _FAILED as error:
@@ -103,6 +105,32 @@ def login(
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(response, issue_token(settings, caller_of_account(account)), settings)
     return response
+
+
+_MAX_TOKEN = 300
+
+
+@router.get("/verify-email", response_class=HTMLResponse, include_in_schema=False)
+def confirm_email_page(request: Request, token: str = "") -> Response:
+    """The page the mailed link opens: a button that confirms (a link preview or a mail scanner opening
+    the link must not use up the single-use link; only a person's press does)."""
+    context = {"token": token[:_MAX_TOKEN], **_issuer(request)}
+    return pages.render(request, "confirm_email.html", context, headers=pages.PRIVATE)
+
+
+@router.post("/verify-email", response_class=HTMLResponse, include_in_schema=False)
+def confirm_email(request: Request, rpc: Rpc, settings: SettingsDep, token: Annotated[str, Form()] = "") -> Response:
+    """Confirm the address: the page says so, or says why not in Bahasa Indonesia."""
+    try:
+        confirmed = rpc.service("registry").confirm_email(token[:_MAX_TOKEN])
+    except (InvalidInput, Conflict) as refused:
+        refusal: dict[str, Any] = {"error": refused.message_id, **_issuer(request)}
+        return pages.render(request, "confirm_email.html", refusal, status_code=refused.status, headers=pages.PRIVATE)
+    except _FAILED as error:
+        log.warning("confirmation page: registry unavailable (%s)", type(error).__name__)
+        return _problem(request, settings, 503)
+    done: dict[str, Any] = {"confirmed": True, "email": confirmed["email"], **_issuer(request)}
+    return pages.render(request, "confirm_email.html", done, headers=pages.PRIVATE)
 
 
 @router.post("/logout")

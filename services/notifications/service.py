@@ -15,6 +15,7 @@ from contracts.errors import NotFound
 from infra.nameko_support import Identity, SettingsProvider, SignedRpcProxy
 from infra.readmodel import decode
 from infra.settings import Settings
+from services.notifications.account_mail import CONFIRMATION_EVENTS, compose_account_mail
 from services.notifications.dependencies import Post, Postbox
 from services.notifications.messages import Composer, compose_case_mail, compose_reminder_mail
 
@@ -62,6 +63,26 @@ class NotificationsService:
             return
         if outbox.record(event, draft.to(contact["account_email"])):
             outbox.send_pending(self.postbox.mailer)
+
+    @event_handler("registry", "account.#", handler_type=SERVICE_POOL, requeue_on_error=True)
+    def on_account_event(self, payload: dict[str, Any]) -> None:
+        """A new account's confirmation link, or a notice to an account's owner that its address signed up."""
+        event = decode(payload, self.identity.keyring)
+        if event is None or self.postbox.outbox.seen(event.event_id):
+            return
+        nonce = event.data.get("confirmation_nonce")
+        if event.event_type in CONFIRMATION_EVENTS and not nonce:
+            self.postbox.outbox.record(event, None)  # an account from before confirmation, or staff
+            return
+        facts = self.registry.mail_facts(self.identity.system(), event.aggregate_id, nonce)
+        draft = None if facts is None else compose_account_mail(
+            event.event_type, facts, event.event_id, self.settings.public_base_url, self.postbox.catalogue
+        )  # fmt: skip
+        if draft is None:  # a link asked for again meanwhile, or already used: nothing to mail
+            self.postbox.outbox.record(event, None)
+            return
+        if facts is not None and self.postbox.outbox.record(event, draft.to(facts["email"])):
+            self.postbox.outbox.send_pending(self.postbox.mailer)
 
     @timer(interval=15)
     def retry_pending_mail(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections.abc import Callable
 from typing import Any, TypeVar
 from uuid import UUID
@@ -14,13 +15,15 @@ from eventsourcing.persistence import IntegrityError
 
 from contracts.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from contracts.identity import Caller, Role
-from contracts.organisations import AccountCreate, Credentials, OrganisationCreate, StaffAccountCreate
+from contracts.keys import Keyring, Signer
+from contracts.organisations import AccountCreate, AddressOnly, Credentials, OrganisationCreate, StaffAccountCreate
 from contracts.validation import parse
 from contracts.workflow import Deadline
 from infra.catalogue import Catalogue, load_catalogue
 from services.registry.compliance import reporting_status
 from services.registry.domain import Account, Organisation, account_id_for
 from services.registry.regions import check_address
+from services.registry.verification import link_expired, make_token, new_nonce, read_token, unconfirmed_expired
 from services.registry.views import account_view, organisation_view
 
 A = TypeVar("A")
@@ -32,9 +35,88 @@ class RegistryApplication(Application):
     name = "registry"
     catalogue: Catalogue = load_catalogue()
 
+    def now(self) -> dt.datetime:
+        """The time confirmation links and unconfirmed accounts are measured against (a test moves it)."""
+        return dt.datetime.now(dt.UTC)
+
     def register_applicant(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Self-service sign-up: the new account (waiting for its address to be confirmed: a link goes by
+        mail), or {} when the address has a live account, whose owner is told by mail instead; an address
+        whose account was never confirmed and expired is taken over. The gateway answers the same either way.
+        """
         data = parse(AccountCreate, payload)
-        return self._register(data, Role.APPLICANT, registered_by="self")
+        existing = self._find_account(data.email)
+        now = self.now()
+        if existing is None:
+            with contextlib.suppress(Conflict):  # the same address signed up at the same moment: that one goes on
+                return self._register(data, Role.APPLICANT, registered_by="self", verification_nonce=new_nonce())
+            return {}
+        if not existing.verified and unconfirmed_expired(existing.registered_at, now):
+            existing.reclaim(data.full_name, _hasher.hash(data.password), new_nonce(), now)
+            self._save_quietly(existing)
+            return account_view(existing)
+        _hasher.hash(data.password)  # the same cost as a new account
+        existing.note_sign_up_attempt()
+        self._save_quietly(existing)
+        return {}
+
+    def confirm_email(self, token: str, keyring: Keyring) -> dict[str, Any]:
+        """Follow a confirmation link: once, while it is the newest and less than a day old."""
+        read = read_token(token, keyring) if isinstance(token, str) else None
+        account = self._find_by_id(read[0]) if read else None
+        now = self.now()
+        if account is not None and account.verified and read is not None and account.verification_nonce is None:
+            raise Conflict("this address is confirmed already; sign in", field="token")
+        if (
+            account is None
+            or read is None
+            or account.verification_nonce != read[1]
+            or link_expired(account.verification_issued_at, now)
+            or unconfirmed_expired(account.registered_at, now)
+        ):
+            raise InvalidInput("this confirmation link is not valid or has expired; ask for a new one", field="token")
+        account.confirm_email()
+        self._save_quietly(account)
+        return {"email": account.email, "status": "confirmed"}
+
+    def resend_confirmation(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """A new link for an account still waiting for its address; the same answer for any address."""
+        data = parse(AddressOnly, payload)
+        account = self._find_account(data.email)
+        now = self.now()
+        if account is not None and not account.verified and not unconfirmed_expired(account.registered_at, now):
+            account.issue_verification(new_nonce(), now)
+            self._save_quietly(account)
+        return {"email": data.email.strip().lower(), "status": "confirmation_sent"}
+
+    def confirm_directly(self, account_id: str) -> None:
+        """The operator's bootstrap path (the demo seed): confirm without a link. Never over the broker."""
+        account = self._account(account_id)
+        if not account.verified:
+            account.confirm_email()
+            self.save(account)
+
+    def mail_facts(self, account_id: str, nonce: str | None, signer: Signer) -> dict[str, Any] | None:
+        """What a mail to an account needs: its address and name, and for the link of ``nonce`` the token,
+        if that link is still the account's newest (else None: nothing to mail)."""
+        account = self._account(account_id)
+        facts: dict[str, Any] = {"email": account.email, "full_name": account.full_name, "token": None}
+        if nonce is None:
+            return facts
+        if account.verified or account.verification_nonce != nonce:
+            return None
+        return {**facts, "token": make_token(signer, account_id, nonce)}
+
+    def _save_quietly(self, account: Account) -> None:
+        with contextlib.suppress(IntegrityError):  # someone acted on the same account at the same moment
+            self.save(account)
+
+    def _find_by_id(self, account_id: str) -> Account | None:
+        try:
+            found: object = self.repository.get(UUID(account_id))
+        except (ValueError, AggregateNotFoundError):
+            return None
+        return found if isinstance(found, Account) else None
 
     def register_staff(self, caller: Caller, payload: dict[str, Any]) -> dict[str, Any]:
         # A person only: no service may create accounts with authority (the first admin: bootstrap_staff).
@@ -48,7 +130,9 @@ class RegistryApplication(Application):
         data = parse(StaffAccountCreate, payload)
         return self._register(data, Role(data.role), registered_by="bootstrap")
 
-    def _register(self, data: AccountCreate, role: Role, registered_by: str) -> dict[str, Any]:
+    def _register(
+        self, data: AccountCreate, role: Role, registered_by: str, verification_nonce: str | None = None
+    ) -> dict[str, Any]:
         if self._find_account(data.email) is not None:
             raise Conflict("an account with this e-mail already exists", field="email")
         account = Account(
@@ -57,6 +141,7 @@ class RegistryApplication(Application):
             password_hash=_hasher.hash(data.password),
             role=role.value,
             registered_by=registered_by,
+            verification_nonce=verification_nonce,
         )
         try:
             self.save(account)
@@ -74,6 +159,8 @@ class RegistryApplication(Application):
             _hasher.verify(account.password_hash, credentials.password)
         except (VerificationError, InvalidHashError):
             raise NotAuthenticated("wrong e-mail or password") from None
+        if not account.verified and unconfirmed_expired(account.registered_at, self.now()):
+            raise NotAuthenticated("this account was never confirmed and has expired; sign up again", field="email")
         if _hasher.check_needs_rehash(account.password_hash):
             account.rehash_password(_hasher.hash(credentials.password))
             with contextlib.suppress(IntegrityError):  # a parallel sign-in rehashed it first
@@ -90,6 +177,11 @@ class RegistryApplication(Application):
         data = parse(OrganisationCreate, payload)
         check_address(data.address.kecamatan, data.address.kelurahan)
         account = self._account(caller.user_id)
+        if not account.verified:
+            raise PermissionDenied(
+                "confirm your e-mail address first: follow the link in the mail we sent (or ask for a new one)",
+                field="email",
+            )
         if account.organisation_id is not None:
             raise Conflict("this account already manages an organisation", field="organisation")
         organisation = Organisation(profile=data.model_dump(mode="json"), owner_id=caller.user_id)

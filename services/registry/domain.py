@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -22,13 +23,52 @@ class Account(Aggregate):
         return account_id_for(email)
 
     @event("Registered")
-    def __init__(self, email: str, full_name: str, password_hash: str, role: str, registered_by: str) -> None:
+    def __init__(
+        self,
+        email: str,
+        full_name: str,
+        password_hash: str,
+        role: str,
+        registered_by: str,
+        verification_nonce: str | None = None,
+    ) -> None:
         self.email = email.strip().lower()
         self.full_name = full_name
         self.password_hash = password_hash
         self.role = role
         self.registered_by = registered_by
         self.organisation_id: str | None = None
+        # Accounts from before addresses were confirmed, and staff accounts, count as confirmed.
+        self.verified = verification_nonce is None
+        self.verification_nonce = verification_nonce
+        self.verification_issued_at = self.created_on
+        self.registered_at = self.created_on
+
+    @event("VerificationIssued")
+    def issue_verification(self, nonce: str, at: dt.datetime) -> None:
+        """A new link (asked for again): the earlier ones stop working."""
+        self.verification_nonce = nonce
+        self.verification_issued_at = at
+
+    @event("EmailVerified")
+    def confirm_email(self) -> None:
+        self.verified = True
+        self.verification_nonce = None
+
+    @event("SignUpAttempted")
+    def note_sign_up_attempt(self) -> None:
+        """Someone signed up with this account's address: its owner is told by mail (sign-up answers the
+        same whether or not an address has an account)."""
+
+    @event("Reclaimed")
+    def reclaim(self, full_name: str, password_hash: str, verification_nonce: str, at: dt.datetime) -> None:
+        """An account never confirmed expired; its address signed up again: the new person holds it."""
+        self.full_name = full_name
+        self.password_hash = password_hash
+        self.verified = False
+        self.verification_nonce = verification_nonce
+        self.verification_issued_at = at
+        self.registered_at = at
 
     @event("OrganisationLinked")
     def link_organisation(self, organisation_id: str) -> None:

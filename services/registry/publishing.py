@@ -7,9 +7,18 @@ from services.registry.domain import Account, Organisation
 
 
 def to_integration(domain_event: object) -> IntegrationEvent | None:
+    account_id = str(domain_event.originator_id)  # type: ignore[attr-defined]
     if isinstance(domain_event, Account.Registered):  # type: ignore[attr-defined]  # event classes are made by @event at runtime
-        data: dict[str, object] = {"account_id": str(domain_event.originator_id), "role": domain_event.role}
+        nonce = getattr(domain_event, "verification_nonce", None)  # none on accounts from before confirmation
+        data: dict[str, object] = {"account_id": account_id, "role": domain_event.role, "confirmation_nonce": nonce}
         event_type = "account.registered.v1"
+    elif isinstance(domain_event, Account.VerificationIssued | Account.Reclaimed):  # type: ignore[attr-defined]
+        nonce = getattr(domain_event, "nonce", None) or domain_event.verification_nonce
+        data = {"account_id": account_id, "confirmation_nonce": nonce}
+        event_type = "account.confirmation_requested.v1"
+    elif isinstance(domain_event, Account.SignUpAttempted):  # type: ignore[attr-defined]
+        data = {"account_id": account_id}
+        event_type = "account.sign_up_attempted.v1"
     elif isinstance(domain_event, Organisation.Recorded):  # type: ignore[attr-defined]  # event classes are made by @event at runtime
         profile = domain_event.profile
         data = {

@@ -53,6 +53,25 @@ class RegistryService:
         return self.app.register_applicant(payload)
 
     @expected
+    def confirm_email(self, token: str) -> dict[str, Any]:
+        """Public: follow the link mailed to a new account. -> {"email": "...", "status": "confirmed"}"""
+        return self.app.confirm_email(token, self.identity.keyring)
+
+    @expected
+    def resend_confirmation(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Public: a new confirmation link for {"email": "..."}; the same answer for any address."""
+        return self.app.resend_confirmation(payload)
+
+    @expected
+    def mail_facts(self, caller: dict[str, Any], account_id: str, nonce: str | None) -> dict[str, Any] | None:
+        """Notifications only: an account's address and name, and the token of its confirmation link
+        ``nonce`` while that link is its newest (None: nothing to mail)."""
+        who = self.identity.verify(caller)
+        if who.user_id != "service:notifications":
+            raise PermissionDenied("only the notifications service writes to accounts")
+        return self.app.mail_facts(account_id, nonce, self.identity.keys.signer)
+
+    @expected
     def register_staff(self, caller: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
         """Admin creates a staff account. payload: {"email", "password", "full_name", "role": "verifier"}"""
         return self.app.register_staff(self.identity.verify(caller), payload)

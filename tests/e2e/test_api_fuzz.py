@@ -55,6 +55,7 @@ BEYOND_THE_SCHEMA = {
     # a person's name is one line of plain text that the letters' fonts can print (no control or
     # format characters, no emoji): stated in the field's description, not expressible as a schema
     "POST /api/accounts": ["422"],
+    "POST /api/accounts/confirmation": ["422"],  # a token the registry signed, and still the account's newest
     "POST /api/staff": ["422"],
     # kecamatan and kelurahan from the region's list; founding not in the future; each term ends after it
     # starts and not before the founding; exactly one ketua, one sekretaris and one bendahara

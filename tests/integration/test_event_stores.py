@@ -43,6 +43,7 @@ def test_concurrent_approvals_take_gap_free_unique_numbers(settings: Settings) -
 def test_registry_accounts_and_organisations_persist(settings: Settings) -> None:
     app = RegistryApplication(env=event_store_env(settings, "registry"))
     account = app.register_applicant({"email": "s@ormas.or.id", "password": "rahasia-123456", "full_name": "Siti"})
+    app.confirm_directly(account["id"])
     caller = Caller(user_id=account["id"], role=Role.APPLICANT)
     organisation = app.record_organisation(caller, organisation_payload())
     app.close()

@@ -12,10 +12,13 @@ from typing import Any
 
 import pytest
 
+from contracts.errors import Conflict, InvalidInput
 from contracts.events import IntegrationEvent
+from contracts.identity import Caller, Role
 from contracts.keys import Signer
 from infra.settings import Settings
 from services.notifications.service import NotificationsService
+from tests.support.factories import organisation_payload
 from tests.support.in_process import GATEWAY_SERVICES, Cluster, cluster_on
 from tests.support.office import cheap_password_hashing, file_case
 
@@ -27,10 +30,68 @@ def cluster(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Clu
         yield running
 
 
-def _mails(settings: Settings) -> list[email.message.Message]:
+def _all_mails(settings: Settings) -> list[email.message.Message]:
     return [
         email.message_from_bytes(path.read_bytes()) for path in sorted(Path(settings.var_dir, "mail").glob("*.eml"))
     ]
+
+
+def _mails(settings: Settings) -> list[email.message.Message]:
+    """The mails about cases (each new account also got its confirmation link)."""
+    return [mail for mail in _all_mails(settings) if "Konfirmasi alamat" not in str(mail["Subject"])]
+
+
+def _account_mails(settings: Settings, to: str) -> list[email.message.Message]:
+    """The confirmation links mailed to ``to``."""
+    return [mail for mail in _all_mails(settings) if mail["To"] == to and "Konfirmasi alamat" in str(mail["Subject"])]
+
+
+def _link(mail: email.message.Message) -> str:
+    body = mail.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    [line] = [line for line in body.splitlines() if "/verify-email?token=" in line]
+    return line.strip()
+
+
+SIGN_UP = {"email": "baru@ormas.or.id", "password": "kata-sandi-panjang", "full_name": "Dewi Baru"}
+
+
+def test_a_new_account_is_mailed_a_link_that_confirms_its_address_once(cluster, settings) -> None:
+    account = cluster["registry"].register_applicant(SIGN_UP)
+    [mail] = _account_mails(settings, "baru@ormas.or.id")
+    assert mail["Subject"] == "[Satu Ormas] Konfirmasi alamat e-mail Anda"
+    link = _link(mail)
+    assert link.startswith(f"{settings.public_base_url}/verify-email?token={account['id']}.")  # this system's own
+    token = link.split("token=", 1)[1]
+    assert cluster["registry"].confirm_email(token) == {"email": "baru@ormas.or.id", "status": "confirmed"}
+    with pytest.raises(Conflict, match="confirmed already"):
+        cluster["registry"].confirm_email(token)  # single use
+    caller = Caller(user_id=account["id"], role=Role.APPLICANT)
+    assert cluster["registry"].record_organisation(caller, organisation_payload())["id"]
+
+
+def test_asking_for_a_new_link_retires_the_old_one_and_forged_tokens_do_nothing(cluster, settings) -> None:
+    account = cluster["registry"].register_applicant(SIGN_UP)
+    first = _link(_account_mails(settings, "baru@ormas.or.id")[0]).split("token=", 1)[1]
+    cluster["registry"].resend_confirmation({"email": "baru@ormas.or.id"})
+    mails = _account_mails(settings, "baru@ormas.or.id")
+    assert len(mails) == 2
+    second = _link(mails[1]).split("token=", 1)[1]
+    account_id, nonce, _signature = second.split(".")
+    forged = f"{account_id}.{nonce}.{Signer.generate('registry').sign(b'verify-email')}"
+    for refused in (first, forged, f"{account_id}.{nonce}", "x" * 40):
+        with pytest.raises(InvalidInput, match="not valid or has expired"):
+            cluster["registry"].confirm_email(refused)
+    assert cluster["registry"].confirm_email(second)["status"] == "confirmed"
+    assert account_id == account["id"]
+
+
+def test_signing_up_with_a_taken_address_tells_its_owner_and_changes_nothing(cluster, settings, applicant) -> None:
+    before = {mail["Message-ID"] for mail in _all_mails(settings)}
+    assert cluster["registry"].register_applicant({**SIGN_UP, "email": applicant["email"]}) == {}
+    [notice] = [mail for mail in _all_mails(settings) if mail["Message-ID"] not in before]
+    assert notice["To"] == applicant["email"]
+    assert notice["Subject"] == "[Satu Ormas] Ada pendaftaran dengan alamat e-mail Anda"
+    assert "Dewi Baru" not in notice.get_payload(decode=True).decode()  # what the stranger typed is not mailed
 
 
 def _filed(cluster: Cluster, applicant: dict[str, Any]) -> dict[str, Any]:

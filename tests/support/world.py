@@ -73,11 +73,25 @@ def sign_up_with_organisation(world: World, email: str, name: str) -> str:
     """Returns the applicant's token (re-issued once the organisation is recorded)."""
     anonymous = world.client()
     created = anonymous.post("/api/accounts", json={"email": email, "password": PASSWORD, "full_name": "Siti Aminah"})
-    assert created.status_code == 201, created.text
+    assert created.status_code == 202, created.text
+    confirm_by_the_mailed_link(world, email)
     token = anonymous.post("/api/session", json={"email": email, "password": PASSWORD}).json()["token"]
     recorded = world.client(token).post("/api/organisations", json=organisation_payload(name=name))
     assert recorded.status_code == 201, recorded.text
     return str(recorded.json()["token"])
+
+
+def confirm_by_the_mailed_link(world: World, email: str) -> None:
+    """Open the link of the confirmation mail and press its button, as the person would."""
+    body = mail_about(world, email, "Konfirmasi alamat e-mail").get_content()
+    [link] = [line.strip() for line in body.splitlines() if "/verify-email?token=" in line]
+    assert link.startswith(world.base)
+    with httpx.Client(timeout=30) as browser:
+        page = browser.get(link)
+        assert page.status_code == 200 and "Konfirmasi alamat e-mail" in page.text
+        form = {"token": link.split("token=", 1)[1], "csrf_token": browser.cookies["satu_csrf"]}
+        confirmed = browser.post(f"{world.base}/verify-email", data=form, headers={"Origin": world.base})
+    assert confirmed.status_code == 200 and "sudah dikonfirmasi" in confirmed.text, confirmed.text
 
 
 def upload(client: httpx.Client, name: str = "surat-permohonan.pdf") -> str:

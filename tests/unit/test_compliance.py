@@ -30,6 +30,7 @@ def app() -> RegistryApplication:
 
 def organisation(app: RegistryApplication) -> str:
     account = app.register_applicant({"email": "s@ormas.or.id", "password": "rahasia-12345", "full_name": "Siti"})
+    app.confirm_directly(account["id"])
     return str(
         app.record_organisation(Caller(user_id=account["id"], role=Role.APPLICANT), organisation_payload())["id"]
     )

@@ -12,6 +12,7 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from contracts.identity import Caller, Role
 from gateway.auth import COOKIE_NAME, issue_token
+from tests.support.factories import organisation_payload
 from tests.support.gateway_client import InProcessRpc, make_app, make_settings, sign_in
 from tests.support.in_process import Cluster
 from tests.support.office import PASSWORD, enrol
@@ -27,7 +28,8 @@ def test_sign_up_then_sign_in_returns_token_account_and_httponly_cookie(client: 
     created = client.post(
         "/api/accounts", json={"email": "siti@ormas.or.id", "password": PASSWORD, "full_name": "Siti Aminah"}
     )
-    assert created.status_code == 201
+    assert created.status_code == 202
+    assert created.json() == {"email": "siti@ormas.or.id", "status": "confirmation_sent"}
 
     response = client.post("/api/session", json={"email": "siti@ormas.or.id", "password": PASSWORD})
 
@@ -36,6 +38,38 @@ def test_sign_up_then_sign_in_returns_token_account_and_httponly_cookie(client: 
     cookie = response.headers["set-cookie"]
     assert cookie.startswith(f"{COOKIE_NAME}={response.json()['token']}")
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie
+
+
+def test_sign_up_answers_the_same_whether_or_not_the_address_has_an_account(
+    client: TestClient, cluster: Cluster
+) -> None:
+    enrol(cluster, "siti@ormas.or.id", organisation="Perkumpulan Warga")
+    body = {"password": "kata-sandi-lain-9", "full_name": "Orang Lain"}
+    taken = client.post("/api/accounts", json={"email": "SITI@ormas.or.id", **body})
+    free = client.post("/api/accounts", json={"email": "baru@ormas.or.id", **body})
+    assert taken.status_code == free.status_code == 202
+    assert set(taken.json()) == set(free.json()) and taken.json()["status"] == free.json()["status"]
+    signed_in = client.post("/api/session", json={"email": "siti@ormas.or.id", "password": "kata-sandi-lain-9"})
+    assert signed_in.status_code == 401  # the account was not touched
+
+
+def test_an_unconfirmed_account_signs_in_but_cannot_record_an_organisation(client: TestClient) -> None:
+    client.post("/api/accounts", json={"email": "baru@ormas.or.id", "password": PASSWORD, "full_name": "Baru Saja"})
+    token = client.post("/api/session", json={"email": "baru@ormas.or.id", "password": PASSWORD}).json()["token"]
+    refused = client.post(
+        "/api/organisations", headers={"Authorization": f"Bearer {token}"}, json=organisation_payload()
+    )
+    assert refused.status_code == 403 and refused.json()["error"]["field"] == "email"
+    assert "Konfirmasikan alamat e-mail Anda" in refused.json()["error"]["message_id"]
+
+
+def test_sign_ins_from_one_address_beyond_the_limit_are_429(client: TestClient, cluster: Cluster) -> None:
+    enrol(cluster, "siti@ormas.or.id")
+    answers = [
+        client.post("/api/session", json={"email": "siti@ormas.or.id", "password": "salah-sandi-x"}).status_code
+        for _ in range(11)
+    ]
+    assert answers[:10] == [401] * 10 and answers[10] == 429  # 10 per e-mail address per 10 minutes
 
 
 def test_wrong_password_is_401_without_token(client: TestClient, cluster: Cluster) -> None:

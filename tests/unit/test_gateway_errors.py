@@ -327,7 +327,8 @@ def test_what_only_the_services_know_is_declared_where_it_applies(client) -> Non
     assert "401" in operations["POST /api/session"]["responses"]  # wrong password, though no session is needed
     assert {"403", "409"} <= set(operations["POST /api/staff"]["responses"])
     assert {"403", "409"} <= set(operations["POST /api/cases/{case_id}/approval"]["responses"])
-    assert "409" in operations["POST /api/accounts"]["responses"]
+    assert "429" in operations["POST /api/accounts"]["responses"]  # the answer is otherwise always 202
+    assert "409" in operations["POST /api/accounts/confirmation"]["responses"]
     assert "403" in operations["GET /api/queue"]["responses"]
     assert "/verify/{code}" not in client.get("/openapi.json").json()["paths"]  # the QR page is for people
 

@@ -53,6 +53,7 @@ def test_a_mapper_started_mid_log_still_knows_each_case() -> None:
 def test_registry_events_carry_no_personal_data() -> None:
     app = RegistryApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     account = app.register_applicant({"email": "s@ormas.or.id", "password": "rahasia-12345", "full_name": "Siti"})
+    app.confirm_directly(account["id"])
     app.record_organisation(Caller(user_id=account["id"], role=Role.APPLICANT), organisation_payload())
     notifications = app.recorder.select_notifications(start=1, limit=10)
     published = [e for n in notifications if (e := to_integration(app.mapper.to_domain_event(n))) is not None]

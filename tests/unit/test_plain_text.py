@@ -46,6 +46,7 @@ def app() -> RegistryApplication:
 
 def applicant(app: RegistryApplication) -> Caller:
     account = app.register_applicant({"email": "s@ormas.or.id", "password": "rahasia-12345", "full_name": "Siti"})
+    app.confirm_directly(account["id"])
     return Caller(user_id=account["id"], role=Role.APPLICANT)
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from uuid import UUID
+
 import pytest
 
 from contracts.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from contracts.identity import Caller, Role
 from services.registry.application import RegistryApplication
+from services.registry.verification import UNCONFIRMED_DAYS
 from tests.support.factories import organisation_payload
 
 PASSWORD = "rahasia-sekali-123"
@@ -19,6 +23,7 @@ def app() -> RegistryApplication:
 
 def applicant(app: RegistryApplication, email: str = "sekretaris@ormas.or.id") -> Caller:
     account = app.register_applicant({"email": email, "password": PASSWORD, "full_name": "Siti"})
+    app.confirm_directly(account["id"])  # the mailed link followed (tests/service cover the link itself)
     return Caller(user_id=account["id"], role=Role.APPLICANT)
 
 
@@ -43,11 +48,35 @@ def test_wrong_password_and_unknown_account_look_the_same(app: RegistryApplicati
     assert str(wrong.value) == str(unknown.value)
 
 
-def test_duplicate_email_is_a_conflict_on_the_email_field(app: RegistryApplication) -> None:
-    applicant(app)
-    with pytest.raises(Conflict) as refused:
-        applicant(app, "SEKRETARIS@ormas.or.id")
-    assert refused.value.field == "email"
+def test_signing_up_with_an_address_that_has_an_account_changes_nothing_and_tells_its_owner(
+    app: RegistryApplication,
+) -> None:
+    owner = applicant(app)
+    again = app.register_applicant(
+        {"email": "SEKRETARIS@ormas.or.id", "password": "lain-sama-sekali", "full_name": "Orang Lain"}
+    )
+    assert again == {}  # the gateway answers as for a new address; the owner is told by mail
+    assert app.authenticate({"email": "sekretaris@ormas.or.id", "password": PASSWORD})["id"] == owner.user_id
+    events = [type(event).__name__ for event in app.repository.event_store.get(UUID(owner.user_id))]
+    assert events[-1] == "SignUpAttempted"
+
+
+def test_an_account_must_confirm_its_address_before_recording_an_organisation(app: RegistryApplication) -> None:
+    account = app.register_applicant({"email": "baru@ormas.or.id", "password": PASSWORD, "full_name": "Baru"})
+    with pytest.raises(PermissionDenied) as refused:
+        app.record_organisation(Caller(user_id=account["id"], role=Role.APPLICANT), organisation_payload())
+    assert refused.value.field == "email" and "confirm your e-mail address first" in str(refused.value)
+    assert app.authenticate({"email": "baru@ormas.or.id", "password": PASSWORD})["id"] == account["id"]  # may sign in
+
+
+def test_an_account_never_confirmed_expires_and_its_address_may_sign_up_again(app: RegistryApplication) -> None:
+    account = app.register_applicant({"email": "lupa@ormas.or.id", "password": PASSWORD, "full_name": "Lupa"})
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=UNCONFIRMED_DAYS, hours=1)
+    app.now = lambda: later  # type: ignore[method-assign]
+    with pytest.raises(NotAuthenticated, match="never confirmed and has expired"):
+        app.authenticate({"email": "lupa@ormas.or.id", "password": PASSWORD})
+    taken = app.register_applicant({"email": "lupa@ormas.or.id", "password": "kata-sandi-baru-1", "full_name": "Baru"})
+    assert taken["id"] == account["id"] and taken["full_name"] == "Baru"  # the address's new holder
 
 
 def test_short_password_is_refused_naming_the_field(app: RegistryApplication) -> None:
