@@ -16,7 +16,7 @@ from ops.rebuild import run as rebuild
 from ops.sources import open_source
 from services.documents.projections import LetterProjection
 from services.submissions.projections import CaseProjection
-from tests.support.scenario import approved_case, forward, submit
+from tests.support.scenario import approved_case, forward, submit, two_letters_and_a_filing
 
 
 def feed_live(settings: Settings) -> tuple[ReadModel, ReadModel, list]:
@@ -34,9 +34,7 @@ def feed_live(settings: Settings) -> tuple[ReadModel, ReadModel, list]:
 
 def make_history(settings: Settings) -> None:
     source = open_source("submissions", settings)
-    approved_case(source.application)  # type: ignore[arg-type]
-    approved_case(source.application, with_revision=False)  # type: ignore[arg-type]
-    submit(source.application)  # type: ignore[arg-type]
+    two_letters_and_a_filing(source.application)  # type: ignore[arg-type]
     source.close()
 
 

@@ -21,7 +21,7 @@ from ops.rebuild import needs_upgrade, upgrade
 from ops.sources import open_source
 from services.documents.projections import LetterProjection
 from services.submissions.projections import CaseProjection
-from tests.support.scenario import approved_case, submit
+from tests.support.scenario import approved_case, two_letters_and_a_filing
 
 
 def walking_skeleton_cases(metadata: sa.MetaData) -> sa.Table:
@@ -111,9 +111,7 @@ def letter_rows(engine: sa.Engine) -> list[tuple[str, int | None]]:
 
 def test_a_changed_schema_is_rebuilt_beside_the_old_tables_and_switched_to(settings: Settings) -> None:
     source = open_source("submissions", settings)
-    approved_case(source.application)  # type: ignore[arg-type]
-    approved_case(source.application, with_revision=False)  # type: ignore[arg-type]
-    submit(source.application)  # type: ignore[arg-type]
+    two_letters_and_a_filing(source.application)  # type: ignore[arg-type]
     source.close()
     engine = read_model_engine(settings, "documents")
     project(settings, ReadModel(LetterProjection(), engine))  # the deployed release's model, version 1

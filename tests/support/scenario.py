@@ -43,3 +43,10 @@ def approved_case(app: SubmissionsApplication, with_revision: bool = True) -> di
         app.act(APPLICANT, case["id"], "resubmit", {"attachments": [attachment("npwp")]})
     forward(app, case["id"])
     return app.act(APPROVER, case["id"], "approve", {})
+
+
+def two_letters_and_a_filing(app: SubmissionsApplication) -> None:
+    """A small history: two cases approved (one after a revision), one just filed."""
+    approved_case(app)
+    approved_case(app, with_revision=False)
+    submit(app)
