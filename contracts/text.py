@@ -31,3 +31,20 @@ def one_line(value: object) -> object:
                 raise ValueError("must be a single line (no line breaks or tabs)")
             raise ValueError(f"must be plain text: contains {REFUSED_CATEGORIES[category]} (U+{ord(char):04X})")
     return " ".join(text.split())
+
+
+def as_one_line(value: object, limit: int | None = None) -> str:
+    """``value`` shown on one line of plain text whatever it holds, never refused: for text recorded
+    earlier (or free text such as a reason) that goes where one line is all there may be, a mail.
+    Line breaks and other control or separator characters become spaces, format characters (bidi
+    overrides, zero-width characters) are dropped, whitespace collapses; longer than ``limit`` is cut
+    with an ellipsis."""
+    text = unicodedata.normalize("NFC", str(value))
+    kept = "".join(
+        "" if category == "Cf" else " " if category in REFUSED_CATEGORIES else char
+        for char, category in ((char, unicodedata.category(char)) for char in text)
+    )
+    line = " ".join(kept.split())
+    if limit is not None and len(line) > limit:
+        line = line[: limit - 1].rstrip() + "…"
+    return line

@@ -1,5 +1,4 @@
 """Run one nameko service: ``python -m ops.service submissions`` (the same as ``nameko run`` with our config)."""
-# ruff: noqa: I001 - the order of the imports below is the point: quiet eventlet, patch, then the rest
 
 from __future__ import annotations
 
@@ -8,15 +7,8 @@ import os
 import sys
 from pathlib import Path
 
-import infra.quiet  # noqa: F401 - before anything imports eventlet
-import eventlet
-
-# As `nameko run` does, but before the settings' imports: patching after them breaks what they hold.
-eventlet.monkey_patch()
-
-from infra.private_files import keep_files_private  # noqa: E402
-from infra.settings import load_settings  # noqa: E402
-from infra.topology import SERVICE_NAMES, SERVICES  # noqa: E402
+import infra.quiet  # noqa: F401,I001 - before anything imports eventlet
+from infra.topology import SERVICE_NAMES, SERVICES
 
 NAMEKO_CONFIG = Path(__file__).with_name("nameko.yaml")
 
@@ -24,7 +16,15 @@ NAMEKO_CONFIG = Path(__file__).with_name("nameko.yaml")
 def main(argv: list[str]) -> None:
     if len(argv) != 1 or argv[0] not in SERVICE_NAMES:
         sys.exit(f"usage: python -m ops.service {{{','.join(SERVICE_NAMES)}}}")
+    # As `nameko run` does, but before the settings load: patching after their imports breaks what they
+    # hold. Here, in the service's own process only: importing this module must patch nothing.
+    import eventlet
+
+    eventlet.monkey_patch()
     from nameko.cli.main import main as nameko_main
+
+    from infra.private_files import keep_files_private
+    from infra.settings import load_settings
 
     keep_files_private()
     settings = load_settings()  # a bad variable stops here with one line, before nameko starts

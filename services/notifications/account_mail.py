@@ -1,6 +1,7 @@
 """Mails to a person about their own account: the link that confirms their address, and the notice that
-someone signed up with it. Only the person's name (one line, checked at sign-up) and links to this
-system's own public address are written into them."""
+someone signed up with it. Nothing anyone typed goes into them (whoever signs up names the address, and
+so could put words into a mail to a stranger: not even the name given is used), and the only links are
+to this system's own public address."""
 
 from __future__ import annotations
 
@@ -15,17 +16,13 @@ CONFIRMATION_EVENTS = ("account.registered.v1", "account.confirmation_requested.
 SIGN_UP_ATTEMPT = "account.sign_up_attempted.v1"
 
 
-def _single_line(value: Any) -> str:
-    return " ".join(str(value).split())
-
-
 def compose_account_mail(
     event_type: str, facts: dict[str, Any], event_id: str, public_base_url: str, catalogue: Catalogue
 ) -> Draft | None:
     """The mail for an account event, given what the registry says of the account (address, name, and
     the token of a confirmation link); None when the event mails nothing."""
     base = public_base_url.rstrip("/")
-    greeting = f"Yth. {_single_line(facts['full_name'])},"
+    greeting = "Yth. Pengguna Satu Ormas,"
     if event_type in CONFIRMATION_EVENTS and facts.get("token"):
         link = f"{base}/verify-email?token={quote(str(facts['token']), safe='.-_')}"
         subject = "Konfirmasi alamat e-mail Anda"

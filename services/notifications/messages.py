@@ -4,16 +4,22 @@ What a mail says about a step (status, paragraph, the label of the reason) is th
 and the office that signs it is the region profile's, so a region rewords its mails by editing its folder.
 The envelope around those words is the same for every mail. Only whitelisted fields of the event payload
 are rendered, so personal data that travels in events (NIK, addresses, phone numbers) never ends up in mail.
+
+What people typed (the organisation's name, a reason) goes in as one line of plain text with anything a
+mail client would turn into a link written out harmlessly ("evil[.]com", "https[:]//"): a mail from the
+office links to the office's own public address only, never to something a stranger typed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from contracts.text import as_one_line
 from contracts.workflow import MailText, RegionProfile, Workflow
 from infra.catalogue import Catalogue
 from infra.dates import indonesian_date
@@ -44,10 +50,35 @@ class Draft:
 Composer = Callable[[str, Mapping[str, Any], str, str, Catalogue], "Draft | None"]
 
 
+NAME_LIMIT = 200  # an organisation's name, as recorded (contracts.organisations)
+REASON_LIMIT = 1000  # the case page, linked from every mail, shows a longer reason in full
+
+# Top-level domains a mail client turns "name.tld" into a link for, as far as people are likely to type
+# them. Not every two-letter country code: "M.Si" or "S.Pd" after a name are degrees, not hosts.
+_LINKED_TLDS = (
+    "com|net|org|info|biz|io|co|id|me|xyz|top|app|dev|site|online|link|click|ly|gl|to|cc|tk|ru|cn|shop|"
+    "store|live|icu|club|vip|pw|ws|us|uk|eu|de"
+)
+_LINKISH = re.compile(
+    rf"(?i)\b[a-z][a-z0-9+-]*://\S+|\bwww\.\S+|\b(?:[a-z0-9-]+\.)+(?:{_LINKED_TLDS})\b"
+    r"|\b\d{1,3}(?:\.\d{1,3}){3}\b"
+)
+
+
 def _single_line(value: Any) -> str:
     # Values end up in the Subject header, where CR/LF would be rejected (or worse, injected); a
     # definition's words are region-edited text too.
-    return " ".join(str(value).split())
+    return as_one_line(value)
+
+
+def typed(value: Any, limit: int) -> str:
+    """Text a person typed, as a mail may carry it: one plain line, at most ``limit`` characters, and no
+    address a mail client would make a link of ("https://evil.com/x" -> "https[:]//evil[.]com/x")."""
+    return _LINKISH.sub(_defanged, as_one_line(value, limit))
+
+
+def _defanged(found: re.Match[str]) -> str:
+    return found.group(0).replace("://", "[:]//").replace(".", "[.]")
 
 
 def _lookup(data: Mapping[str, Any], paths: tuple[str, ...]) -> str:
@@ -97,7 +128,7 @@ def compose_case_mail(
     # page linked below shows the full record.
     reason = _lookup(data, ("reason",))
     if wording.reason_label and reason:
-        details.append(f"{_single_line(wording.reason_label)}: {reason}")
+        details.append(f"{_single_line(wording.reason_label)}: {typed(reason, REASON_LIMIT)}")
     number = _lookup(data, ("letter_number", "letter.number"))
     if number:
         receipt = _lookup(data, ("letter.kind",)) == "receipt"
@@ -141,7 +172,7 @@ def _draft(
     region: RegionProfile,
 ) -> Draft:
     """The envelope every mail shares: greeting, the definition's paragraph, the details, a link, the footer."""
-    lines = [f"Yth. Pengurus {_single_line(data['organisation_name'])},", "", wording.paragraph.strip(), ""]
+    lines = [f"Yth. Pengurus {typed(data['organisation_name'], NAME_LIMIT)},", "", wording.paragraph.strip(), ""]
     lines += [*details, "", *follow, "", footer(region)]
     return Draft(
         message_id=f"<{event_id}@satu-ormas>",

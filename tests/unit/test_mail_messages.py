@@ -236,3 +236,25 @@ def test_a_region_rewords_its_mails_and_signs_them_without_code(tmp_path: Path) 
     reminder = _reminder("report.reminder_due.v1", -3, catalogue)
     assert reminder is not None and reminder.subject.startswith("[Satu Ormas] Jangan lupa: Semester I")
     assert "\nSegera.\n" in reminder.body and "Kabupaten Tebo" in reminder.body
+
+
+def test_links_a_person_typed_are_written_out_harmlessly() -> None:
+    # An organisation named like a link, or a reason with an address, must not become a link in a mail
+    # that comes from the office: the mail links to the office's own address only.
+    mail = _compose(
+        "case.revision_requested.v1",
+        organisation_name="Ormas Resmi https://evil.example.com/login",
+        reason="Unggah ulang di www.evil.com atau 203.0.113.9; gelar S.Pd dan M.Si tetap",
+    )
+    assert mail is not None
+    assert "https://evil" not in mail.body and "www.evil.com" not in mail.body
+    assert "https[:]//evil[.]example[.]com/login" in mail.body and "www[.]evil[.]com" in mail.body
+    assert "203[.]0[.]113[.]9" in mail.body
+    assert "S.Pd dan M.Si" in mail.body  # degrees after a name are not links
+    assert f"{BASE_URL.rstrip('/')}/cases/{CASE_ID}" in mail.body  # the office's own link stays
+
+
+def test_a_reason_cannot_push_bidi_or_control_characters_into_a_mail() -> None:
+    mail = _compose("case.revision_requested.v1", reason="Alamat\u202e salah\nBaris kedua\x07")
+    assert mail is not None
+    assert "\u202e" not in mail.body and "\x07" not in mail.body and "Alamat salah Baris kedua" in mail.body
