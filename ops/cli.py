@@ -186,6 +186,24 @@ def keys(
     console.print("[green]every part has its signing key[/green]")
 
 
+@app.command("mail-status")
+def mail_status() -> None:
+    """How the mail outbox stands: mails sent, waiting to be sent, and possibly delivered twice (see
+    docs/operations.md, "Mail")."""
+    from infra.readmodel import ReadModel
+    from infra.storage import read_model_engine
+    from services.notifications.outbox import MailOutbox, OutboxProjection
+
+    engine = read_model_engine(load_settings(), "notifications")
+    try:
+        stats = MailOutbox(ReadModel(OutboxProjection(), engine)).stats()
+    finally:
+        engine.dispose()
+    console.print(
+        f"{stats['sent']} sent, {stats['waiting']} waiting, {stats['possibly_sent_twice']} possibly delivered twice"
+    )
+
+
 @app.command("uploads-sweep")
 def uploads_sweep() -> None:
     """Remove the uploads never attached to a case and older than SATU_UPLOAD_UNATTACHED_HOURS (every

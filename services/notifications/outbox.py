@@ -49,6 +49,9 @@ class OutboxProjection:
             sa.Column("sent_at", sa.DateTime(timezone=True), index=True),
             sa.Column("attempts", sa.Integer, nullable=False, default=0),
             sa.Column("last_error", sa.Text),
+            # Attempts whose outcome nobody recorded (the sender died, or the database failed, after the
+            # SMTP server may have accepted the mail): the next attempt may deliver it a second time.
+            sa.Column("unknown_outcomes", sa.Integer, nullable=False, server_default=sa.text("0")),
         )
 
     def handles(self, event_type: str) -> bool:
@@ -104,17 +107,37 @@ class MailOutbox:
     def _claim(self, event_id: str) -> bool:
         now = dt.datetime.now(dt.UTC)
         stale = now - dt.timedelta(seconds=CLAIM_SECONDS)
+        mails = self.mails.c
         with self.engine.begin() as connection:
             claimed = connection.execute(
                 self.mails.update()
                 .where(
-                    self.mails.c.event_id == event_id,
-                    self.mails.c.sent_at.is_(None),
-                    sa.or_(self.mails.c.claimed_at.is_(None), self.mails.c.claimed_at < stale),
+                    mails.event_id == event_id,
+                    mails.sent_at.is_(None),
+                    sa.or_(mails.claimed_at.is_(None), mails.claimed_at < stale),
                 )
-                .values(claimed_at=now, attempts=self.mails.c.attempts + 1)
+                .values(
+                    claimed_at=now,
+                    attempts=mails.attempts + 1,
+                    # A claim left behind: the attempt that made it never said how it went.
+                    unknown_outcomes=mails.unknown_outcomes + sa.case((mails.claimed_at.is_not(None), 1), else_=0),
+                )
             ).rowcount
         return bool(claimed)
+
+    def stats(self) -> dict[str, int]:
+        """How the outbox stands: mails sent, waiting, and possibly delivered twice (a retry after an
+        attempt whose outcome was never recorded; the mail keeps its Message-ID, so a mail client shows one)."""
+        mails = self.mails.c
+        with self.engine.connect() as connection:
+            sent, waiting, unknown = connection.execute(
+                sa.select(
+                    sa.func.count(mails.sent_at),
+                    sa.func.count() - sa.func.count(mails.sent_at),
+                    sa.func.coalesce(sa.func.sum(mails.unknown_outcomes), 0),
+                )
+            ).one()
+        return {"sent": int(sent), "waiting": int(waiting), "possibly_sent_twice": int(unknown)}
 
     def _send_one(self, mailer: Mailer, row: dict[str, object]) -> bool:
         event_id = str(row["event_id"])
