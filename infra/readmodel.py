@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from contracts.events import IntegrationEvent
 from contracts.keys import Keyring
 from infra import schema
+from infra.outages import Outage
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ class ReadModel:
     def __init__(self, projection: Projection, engine: sa.Engine) -> None:
         self.projection = projection
         self.engine = engine
+        self.outage = Outage(f"the database of {projection.name}", log)
         with engine.begin() as connection:
             schema.prepare(projection, connection)
 
@@ -113,8 +115,13 @@ class ReadModel:
             return False
         for attempt in range(attempts):
             try:
-                return self._apply_once(event, effect)
-            except OperationalError:
+                applied = self._apply_once(event, effect)
+            except OperationalError as error:
+                if not self._reachable():
+                    # Down (not merely busy): give the message back to the broker, after a pause that
+                    # grows while the outage lasts (one line in the log, not one per delivery).
+                    time.sleep(self.outage.failed(error))
+                    raise
                 # SQLite: another writer (a rebuild's swap) held the database; our snapshot is stale.
                 time.sleep(0.05 * (attempt + 1))
             except IntegrityError:
@@ -129,7 +136,18 @@ class ReadModel:
                         event.event_id,
                     )
                     return False
+            else:
+                self.outage.succeeded()
+                return applied
         raise RuntimeError(f"{self.projection.name}: could not apply {event.event_id} after {attempts} attempts")
+
+    def _reachable(self) -> bool:
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(sa.text("SELECT 1"))
+        except OperationalError:
+            return False
+        return True
 
     def _apply_once(self, event: IntegrationEvent, effect: Effect | None) -> bool:
         with self.engine.begin() as connection:
