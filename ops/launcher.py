@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import logging
 import os
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from amqp.exceptions import AccessRefused
-from amqp.exceptions import ConnectionError as AmqpConnectionError
+from nameko.exceptions import RpcTimeout
 
 from infra.nameko_support import PartRpcProxy
 from infra.settings import PUBLIC_BASE_URL_VARIABLE, amqp_config, local_url, resolve_public_base_url
@@ -50,14 +51,12 @@ def wait_for_services(
 ) -> None:
     """Block until every named service answers ``ping`` (its queues exist); ``None`` waits forever.
     ``amqp``: the nameko configuration of the broker (``Settings.amqp_config``).
-    ``part`` names the waiting part (its broker user may consume only reply queues of its name)."""
+    ``part`` names the waiting part (its broker user may consume only reply queues of its name).
+
+    A connection the broker drops meanwhile (a restart) is opened again, not polled while dead."""
     deadline = None if seconds is None else time.monotonic() + seconds
     pending = list(names)
-    try:
-        proxy = PartRpcProxy(amqp, part, timeout=2)
-        rpc = proxy.start()
-    except (AccessRefused, AmqpConnectionError, OSError) as error:
-        raise RuntimeError(f"RabbitMQ refused the connection in SATU_AMQP_URI ({error.__class__.__name__})") from None
+    runner: PartRpcProxy | None = None
     try:
         while pending:
             if on_wait is not None:
@@ -65,12 +64,31 @@ def wait_for_services(
             if deadline is not None and time.monotonic() > deadline:
                 raise RuntimeError(f"services did not start in {seconds:.0f}s: {', '.join(pending)}")
             try:
+                if runner is None:
+                    runner = PartRpcProxy(amqp, part, timeout=2)
+                    rpc = runner.start()
                 getattr(rpc, pending[0]).ping()
                 pending.pop(0)
-            except Exception:  # noqa: BLE001 - not up yet (timeout); retried until the deadline
+            except AccessRefused as error:  # the credentials: waiting will not change them
+                raise RuntimeError(
+                    f"RabbitMQ refused the connection in SATU_AMQP_URI ({error.__class__.__name__})"
+                ) from None
+            except RpcTimeout:
+                time.sleep(0.5)  # the service is not consuming yet
+            except Exception:  # noqa: BLE001 - the broker is unreachable or dropped us: connect again
+                _stop_quietly(runner)
+                runner = None
                 time.sleep(0.5)
     finally:
-        proxy.stop()
+        _stop_quietly(runner)
+
+
+def _stop_quietly(runner: PartRpcProxy | None) -> None:
+    if runner is None:
+        return
+    # A dead connection cannot be closed politely; it is gone either way.
+    with contextlib.suppress(Exception):
+        runner.stop()
 
 
 @dataclass

@@ -16,13 +16,13 @@ from pydantic import ValidationError
 
 from infra.settings import Settings, amqp_ssl
 from ops.launcher import wait_for_services
-from tests.support.tls import TlsFront, make_authority
+from tests.support.tls import Forwarder, TlsFront, make_authority
 
 STRONG = "Zq3v9LkX2mN8pR4tW7yB1cD6fG0hJ5sA-e8u"
 
 
 @pytest.fixture
-def front(tmp_path: Path) -> Iterator[TlsFront]:
+def front(tmp_path: Path) -> Iterator[Forwarder]:
     tls_front = TlsFront(make_authority(tmp_path / "tls"))
     yield tls_front
     tls_front.close()

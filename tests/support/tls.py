@@ -1,4 +1,4 @@
-"""A TLS front for the test broker (test support; no tests here).
+"""A TLS front, or a plain forwarder, for the test broker (test support; no tests here).
 
 The machine's RabbitMQ listens in plain AMQP only; `TlsFront` terminates real TLS with a certificate a
 private CA (ops/certificates.py) signed for ``localhost`` and forwards the bytes to it, so the parts' TLS
@@ -14,19 +14,25 @@ import threading
 
 from ops.certificates import Authority, make_authority
 
-__all__ = ["Authority", "TlsFront", "make_authority"]
+__all__ = ["Authority", "Forwarder", "TlsFront", "make_authority"]
 
 
-class TlsFront:
-    """``127.0.0.1:<port>`` speaking TLS, forwarding to the plain broker at ``target``."""
+class Forwarder:
+    """``127.0.0.1:<port>`` forwarding to the broker at ``target``, speaking TLS when given an authority's
+    certificate; ``cut()`` drops every connection at once, as a broker restart does."""
 
-    def __init__(self, authority: Authority, target: tuple[str, int] = ("127.0.0.1", 5672)) -> None:
-        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self.context.load_cert_chain(authority.cert_file, authority.key_file)
+    def __init__(
+        self, authority: Authority | None = None, target: tuple[str, int] = ("127.0.0.1", 5672), port: int = 0
+    ) -> None:
+        self.context: ssl.SSLContext | None = None
+        if authority is not None:
+            self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.context.load_cert_chain(authority.cert_file, authority.key_file)
         self.target = target
-        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener = socket.create_server(("127.0.0.1", port))
         self.port = self.listener.getsockname()[1]
         self.handshakes_failed = 0
+        self.live: list[socket.socket] = []
         self._closed = False
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -39,19 +45,37 @@ class TlsFront:
             threading.Thread(target=self._serve, args=(client,), daemon=True).start()
 
     def _serve(self, client: socket.socket) -> None:
-        try:
-            secure = self.context.wrap_socket(client, server_side=True)
-        except (ssl.SSLError, OSError):
-            self.handshakes_failed += 1
-            client.close()
-            return
+        near: socket.socket = client
+        if self.context is not None:
+            try:
+                near = self.context.wrap_socket(client, server_side=True)
+            except (ssl.SSLError, OSError):
+                self.handshakes_failed += 1
+                client.close()
+                return
         upstream = socket.create_connection(self.target)
-        threading.Thread(target=_pipe, args=(secure, upstream), daemon=True).start()
-        _pipe(upstream, secure)
+        self.live += [near, upstream]
+        threading.Thread(target=_pipe, args=(near, upstream), daemon=True).start()
+        _pipe(upstream, near)
+
+    def cut(self) -> int:
+        """Drop every connection open now; returns how many there were."""
+        live, self.live = self.live, []
+        for end in live:
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+                end.close()
+        return len(live) // 2
 
     def close(self) -> None:
         self._closed = True
         self.listener.close()
+        self.cut()
+
+
+def TlsFront(authority: Authority, target: tuple[str, int] = ("127.0.0.1", 5672)) -> Forwarder:  # noqa: N802
+    """A forwarder speaking TLS with ``authority``'s certificate for ``localhost``."""
+    return Forwarder(authority, target)
 
 
 def _pipe(source: socket.socket, target: socket.socket) -> None:
