@@ -128,7 +128,7 @@ class ReadModel:
                 # Either a concurrent worker applied this very event first (then it is a duplicate),
                 # or two events of one aggregate raced to create the same row: retry, the loser then
                 # sees the winner's row and the version guard orders them.
-                if self._seen(event.event_id):
+                if self.seen(event.event_id):
                     log.info(
                         "%s: skipped duplicate %s %s (applied concurrently)",
                         self.projection.name,
@@ -160,13 +160,11 @@ class ReadModel:
         """Apply ``event`` once inside the caller's transaction."""
         return apply_once(connection, self.projection, event)
 
-    def seen(self, event_id: str) -> bool:
-        return self._seen(event_id)
 
     def processed_ids(self, connection: sa.Connection) -> set[str]:
         return {row[0] for row in connection.execute(sa.select(self.projection.processed.c.event_id))}
 
-    def _seen(self, event_id: str, connection: sa.Connection | None = None) -> bool:
+    def seen(self, event_id: str, connection: sa.Connection | None = None) -> bool:
         if connection is not None:
             return was_processed(connection, self.projection.processed, event_id)
         with self.engine.connect() as fresh:

@@ -98,18 +98,19 @@ def is_outdated(projection: Versioned, engine: sa.Engine) -> bool:
     return held is not None and held != version_of(projection)
 
 
+def drop(projection: Versioned, connection: sa.Connection) -> None:
+    """Drop the read model's tables, those of the version this database holds (or else the projection's
+    own), and the record of its version."""
+    recorded = stored(connection, projection.name)
+    tables = recorded[1] if recorded is not None else [table.name for table in projection.metadata.sorted_tables]
+    cascade = " CASCADE" if connection.dialect.name == "postgresql" else ""
+    for table in reversed(tables):
+        connection.execute(sa.text(f'DROP TABLE IF EXISTS "{table}"{cascade}'))
+    connection.execute(versions.delete().where(versions.c.name == projection.name))
+
+
 def replace_tables(projection: Versioned, connection: sa.Connection) -> None:
     """Inside the switch's transaction: drop the tables of the recorded version, create the projection's."""
-    recorded = stored(connection, projection.name)
-    old = recorded[1] if recorded is not None else [table.name for table in projection.metadata.sorted_tables]
-    cascade = " CASCADE" if connection.dialect.name == "postgresql" else ""
-    for table in reversed(old):
-        connection.execute(sa.text(f'DROP TABLE IF EXISTS "{table}"{cascade}'))
+    drop(projection, connection)
     projection.metadata.create_all(connection)
     record(connection, projection)
-
-
-def forget(connection: sa.Connection, name: str) -> None:
-    """Drop the record of ``name`` (a shadow database about to be rebuilt from nothing)."""
-    ensure_versions_table(connection)
-    connection.execute(versions.delete().where(versions.c.name == name))

@@ -65,11 +65,7 @@ def build_shadow(
     shadow_engine = read_model_engine(settings, spec.service, schema_suffix="rebuild")
     projection = spec.new_projection()
     with shadow_engine.begin() as connection:  # the shadow is built from nothing, whatever it held before
-        recorded = schema.stored(connection, projection.name)
-        for table in reversed(recorded[1] if recorded else []):
-            connection.execute(sa.text(f'DROP TABLE IF EXISTS "{table}"'))
-        schema.forget(connection, projection.name)
-    projection.metadata.drop_all(shadow_engine)
+        schema.drop(projection, connection)
     shadow = ReadModel(projection, shadow_engine)
     count = 0
     for position, event in source.integration_events(start=0, stop=stop):

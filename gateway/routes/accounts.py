@@ -8,6 +8,12 @@ from fastapi import APIRouter, Request, Response
 
 from contracts.organisations import AccountCreate, AddressOnly, ConfirmationToken, Credentials, StaffAccountCreate
 from contracts.views import AccountView, ConfirmationView, SessionView, SignUpView
+from gateway.account_limits import (
+    LINKS_PER_ACCOUNT,
+    LINKS_PER_ADDRESS,
+    SIGN_UPS_PER_ADDRESS,
+    limit_sign_ins,
+)
 from gateway.auth import (
     CurrentCaller,
     caller_of_account,
@@ -17,16 +23,8 @@ from gateway.auth import (
 )
 from gateway.deps import Limits, Rpc, SettingsDep, client_address
 from gateway.openapi import refusals
-from gateway.ratelimit import Limiter, Rule
 
 router = APIRouter(prefix="/api", tags=["accounts"])
-
-
-SIGN_UPS_PER_ADDRESS = Rule("sign-ups per address", 10, 3600)
-SIGN_INS_PER_ADDRESS = Rule("sign-ins per address", 30, 600)
-SIGN_INS_PER_ACCOUNT = Rule("sign-ins per e-mail address", 10, 600)
-LINKS_PER_ADDRESS = Rule("confirmation links per address", 10, 3600)
-LINKS_PER_ACCOUNT = Rule("confirmation links per e-mail address", 3, 3600)
 
 
 @router.post(
@@ -76,11 +74,6 @@ def resend_confirmation(payload: AddressOnly, rpc: Rpc, limits: Limits, request:
     limits.check(LINKS_PER_ADDRESS, client_address(request))
     limits.check(LINKS_PER_ACCOUNT, str(payload.email).lower(), field="email")
     return rpc.service("registry").resend_confirmation(payload.model_dump(mode="json"))
-
-
-def limit_sign_ins(limits: Limiter, request: Request, email: str) -> None:
-    limits.check(SIGN_INS_PER_ADDRESS, client_address(request))
-    limits.check(SIGN_INS_PER_ACCOUNT, email.strip().lower(), field="email")
 
 
 @router.post(

@@ -18,6 +18,7 @@ from contracts.errors import Conflict, InvalidInput, NotAuthenticated, NotFound,
 from contracts.identity import Caller
 from contracts.organisations import Credentials
 from gateway import pages
+from gateway.account_limits import limit_sign_ins
 from gateway.auth import (
     COOKIE_NAME,
     caller_of_account,
@@ -28,7 +29,6 @@ from gateway.auth import (
 )
 from gateway.deps import Rpc, SettingsDep
 from gateway.errors import UNAVAILABLE, TooManyRequests
-from gateway.routes.accounts import limit_sign_ins
 from infra.settings import Settings
 
 log = logging.getLogger(__name__)

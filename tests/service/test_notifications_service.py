@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from contracts.errors import Conflict, InvalidInput
+from contracts.errors import Conflict, InvalidInput, PermissionDenied
 from contracts.events import IntegrationEvent
-from contracts.identity import Caller, Role
+from contracts.identity import Caller, Role, system_caller
 from contracts.keys import Signer
 from infra.settings import Settings
 from services.notifications.service import NotificationsService
@@ -139,3 +139,26 @@ def test_an_event_for_an_organisation_the_registry_does_not_know_sends_nothing_a
 
     assert len(_mails(settings)) == 1
     assert notifications.postbox.outbox.seen(stray["event_id"])  # recorded, so a redelivery stops at once
+
+
+def test_a_redelivered_sign_up_mails_its_link_once(cluster, settings) -> None:
+    account = cluster["registry"].register_applicant(SIGN_UP)
+    registered = next(
+        m
+        for m in cluster.published
+        if m["event_type"] == "account.registered.v1" and m["aggregate_id"] == account["id"]
+    )
+    for _ in range(2):
+        cluster.worker("notifications").on_account_event(registered)  # a requeue, a relay's restart
+    assert len(_account_mails(settings, "baru@ormas.or.id")) == 1
+
+
+def test_only_the_notifications_service_learns_a_confirmation_token(cluster) -> None:
+    account = cluster["registry"].register_applicant(SIGN_UP)
+    nonce = cluster.application("registry").repository.get(uuid.UUID(account["id"])).verification_nonce
+    with pytest.raises(PermissionDenied, match="only the notifications service"):
+        cluster.proxy("registry", holder="submissions").mail_facts(system_caller("submissions"), account["id"], nonce)
+    facts = cluster.proxy("registry", holder="notifications").mail_facts(
+        system_caller("notifications"), account["id"], nonce
+    )
+    assert facts["email"] == "baru@ormas.or.id" and facts["token"].startswith(account["id"])
