@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from contracts.commands import IDEMPOTENCY_KEY_PATTERN
+
 
 class ServiceType(StrEnum):
     """The services of the shipped workflow catalogue (regions/*/workflows/*.toml); a test keeps them equal."""
@@ -83,8 +85,6 @@ def _blank_to_none(value: object) -> object:
 # Surrounding whitespace is dropped, so "   " is no reason (422) and a blank note is no note.
 Reason = Annotated[str, BeforeValidator(_stripped), Field(min_length=3, max_length=2000)]
 Note = Annotated[Annotated[str, Field(max_length=2000)] | None, BeforeValidator(_blank_to_none)]
-
-IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_\-]{8,100}$"
 
 
 class CaseSubmission(BaseModel):

@@ -117,6 +117,8 @@ _TEXTS = {
     "version must be between 1 and {last}": "Versi harus antara 1 dan {last}.",
     "the case did not exist at that time": "Permohonan belum ada pada waktu tersebut.",
     "'at' must be an ISO 8601 date-time": "'at' harus berupa tanggal dan waktu ISO 8601.",
+    "Idempotency-Key must be 8-100 letters, digits, '-' or '_'":
+        "Idempotency-Key harus 8-100 huruf, angka, '-' atau '_'.",
     "this Idempotency-Key was already used for a different step; use a new key":
         "Idempotency-Key ini sudah dipakai untuk langkah lain; gunakan kunci baru.",
     "this Idempotency-Key was already used for a different filing; use a new key":

@@ -1,6 +1,6 @@
 """Every command the gateway passes on carries a command id: the client's Idempotency-Key, or one made
-for this HTTP request. The submissions service records it with the events the command produced, so a
-command that arrives again (a retry with the same key, an RPC redelivered after a broker restart) returns
+for this HTTP request. The service records it with the events the command produced (contracts/commands.py),
+so a command that arrives again (a retry with the same key, an RPC redelivered after a broker restart) returns
 what it did the first time and changes nothing."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header
 
-from contracts.cases import IDEMPOTENCY_KEY_PATTERN
+from contracts.commands import IDEMPOTENCY_KEY_PATTERN
 
 IDEMPOTENCY_HELP = (
     "Optional, 8-100 letters, digits, '-' or '_': send the same key when retrying a command whose answer was "

@@ -2,7 +2,8 @@
 
 A standalone ``ClusterRpcProxy`` is single-threaded (one connection, one reply queue polled by the
 calling thread), so every threadpool worker gets its own, started on first use. A proxy whose
-connection broke is dropped so the next call from that thread reconnects instead of failing forever.
+connection broke, or whose call went unanswered, is dropped so the next call from that thread reconnects
+instead of failing forever.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from amqp.exceptions import ConnectionError as AmqpConnectionError
 from kombu.exceptions import OperationalError
+from nameko.exceptions import RpcTimeout
 
 from contracts.identity import UntrustedReply, sign_arguments, vouched
 from contracts.keys import Keyring, Signer
@@ -77,6 +79,11 @@ class RpcClients:
         except _BROKEN as error:
             self._discard(threading.current_thread())
             raise ServiceUnavailable(f"lost the broker connection calling {service}") from error
+        except RpcTimeout:
+            # No answer: the service is busy or gone, or the broker restarted and took this proxy's reply
+            # queue with it (its publisher reconnects by itself, its reply consumer does not). Start afresh.
+            self._discard(threading.current_thread())
+            raise
 
     def close(self) -> None:
         with self._lock:

@@ -21,6 +21,7 @@ from gateway.auth import (
     issue_token,
     set_session_cookie,
 )
+from gateway.commands import CommandId
 from gateway.deps import Limits, Rpc, SettingsDep, client_address
 from gateway.openapi import refusals
 
@@ -33,7 +34,9 @@ router = APIRouter(prefix="/api", tags=["accounts"])
     status_code=202,
     responses=refusals(rate_limited="too many sign-ups from this address (the limit named; Retry-After)"),
 )
-def register_applicant(payload: AccountCreate, rpc: Rpc, limits: Limits, request: Request) -> dict[str, Any]:
+def register_applicant(
+    payload: AccountCreate, rpc: Rpc, limits: Limits, request: Request, command: CommandId
+) -> dict[str, Any]:
     """Sign up as an ormas board member (role applicant). The answer is the same whether or not the
     address has an account: a link to confirm it goes to the address (for an address that has an account,
     a notice to its owner instead). Until confirmed, the account may sign in but not record an
@@ -43,7 +46,7 @@ def register_applicant(payload: AccountCreate, rpc: Rpc, limits: Limits, request
     "full_name": "Siti Aminah"}` -> 202 `{"email": "sekretaris@ormas.or.id", "status": "confirmation_sent"}`
     """
     limits.check(SIGN_UPS_PER_ADDRESS, client_address(request))
-    rpc.service("registry").register_applicant(payload.model_dump(mode="json"))
+    rpc.service("registry").register_applicant(payload.model_dump(mode="json"), command_id=command)
     return {"email": str(payload.email).strip().lower(), "status": "confirmation_sent"}
 
 
@@ -52,12 +55,12 @@ def register_applicant(payload: AccountCreate, rpc: Rpc, limits: Limits, request
     response_model=ConfirmationView,
     responses=refusals(conflict="the address is confirmed already"),
 )
-def confirm_address(payload: ConfirmationToken, rpc: Rpc) -> dict[str, Any]:
+def confirm_address(payload: ConfirmationToken, rpc: Rpc, command: CommandId) -> dict[str, Any]:
     """Confirm an account's address with the token of the mailed link (once; within 24 hours).
 
     Example: `{"token": "0b9e....5f1c....MEUCIQ..."}` -> `{"email": "...", "status": "confirmed"}`
     """
-    return rpc.service("registry").confirm_email(payload.token)
+    return rpc.service("registry").confirm_email(payload.token, command_id=command)
 
 
 @router.post(
@@ -66,14 +69,16 @@ def confirm_address(payload: ConfirmationToken, rpc: Rpc) -> dict[str, Any]:
     status_code=202,
     responses=refusals(rate_limited="too many links asked for (the limit named; Retry-After)"),
 )
-def resend_confirmation(payload: AddressOnly, rpc: Rpc, limits: Limits, request: Request) -> dict[str, Any]:
+def resend_confirmation(
+    payload: AddressOnly, rpc: Rpc, limits: Limits, request: Request, command: CommandId
+) -> dict[str, Any]:
     """A new confirmation link (the earlier ones stop working); the same answer for any address.
 
     Example: `{"email": "sekretaris@ormas.or.id"}` -> 202
     """
     limits.check(LINKS_PER_ADDRESS, client_address(request))
     limits.check(LINKS_PER_ACCOUNT, str(payload.email).lower(), field="email")
-    return rpc.service("registry").resend_confirmation(payload.model_dump(mode="json"))
+    return rpc.service("registry").resend_confirmation(payload.model_dump(mode="json"), command_id=command)
 
 
 @router.post(
@@ -124,10 +129,10 @@ def my_account(caller: CurrentCaller, rpc: Rpc) -> dict[str, Any]:
         forbidden="only admins create staff accounts", conflict="an account with this e-mail already exists"
     ),
 )
-def register_staff(payload: StaffAccountCreate, caller: CurrentCaller, rpc: Rpc) -> dict[str, Any]:
+def register_staff(payload: StaffAccountCreate, caller: CurrentCaller, rpc: Rpc, command: CommandId) -> dict[str, Any]:
     """Create a Kesbangpol staff account (admins only; the registry checks the role).
 
     Example: `{"email": "verifikator@kesbangpol.go.id", "password": "panjang-sekali-123",
     "full_name": "Budi Santoso", "role": "verifier"}`
     """
-    return rpc.service("registry").register_staff(caller, payload.model_dump(mode="json"))
+    return rpc.service("registry").register_staff(caller, payload.model_dump(mode="json"), command_id=command)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response
 from contracts.organisations import OrganisationCreate
 from contracts.views import DirectoryRow, OrganisationView, RecordedOrganisation
 from gateway.auth import CurrentCaller, issue_token, set_session_cookie
+from gateway.commands import CommandId
 from gateway.deps import Rpc, SettingsDep
 from gateway.openapi import refusals
 from gateway.routes import UUID_PATTERN, OrganisationId
@@ -42,6 +43,7 @@ def record_organisation(
     response: Response,
     rpc: Rpc,
     settings: SettingsDep,
+    command: CommandId,
 ) -> dict[str, Any]:
     """Record the caller's organisation. Returns it and a new token that carries its id.
 
@@ -55,7 +57,9 @@ def record_organisation(
     "term_end": "2028-12-31"}, {"position": "sekretaris", ...}, {"position": "bendahara", ...}]}`
     -> `{"organisation": {"id": "...", ...}, "token": "eyJ..."}`
     """
-    organisation = rpc.vouched("registry").record_organisation(caller, payload.model_dump(mode="json"))
+    organisation = rpc.vouched("registry").record_organisation(
+        caller, payload.model_dump(mode="json"), command_id=command
+    )
     token = issue_token(settings, caller.model_copy(update={"organisation_id": organisation["id"]}))
     set_session_cookie(response, token, settings)
     return {"organisation": organisation, "token": token}

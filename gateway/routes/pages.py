@@ -27,6 +27,7 @@ from gateway.auth import (
     read_token,
     set_session_cookie,
 )
+from gateway.commands import CommandId
 from gateway.deps import Rpc, SettingsDep
 from gateway.errors import UNAVAILABLE, TooManyRequests
 from infra.settings import Settings
@@ -119,10 +120,12 @@ def confirm_email_page(request: Request, token: str = "") -> Response:
 
 
 @router.post("/verify-email", response_class=HTMLResponse, include_in_schema=False)
-def confirm_email(request: Request, rpc: Rpc, settings: SettingsDep, token: Annotated[str, Form()] = "") -> Response:
+def confirm_email(
+    request: Request, rpc: Rpc, settings: SettingsDep, command: CommandId, token: Annotated[str, Form()] = ""
+) -> Response:
     """Confirm the address: the page says so, or says why not in Bahasa Indonesia."""
     try:
-        confirmed = rpc.service("registry").confirm_email(token[:_MAX_TOKEN])
+        confirmed = rpc.service("registry").confirm_email(token[:_MAX_TOKEN], command_id=command)
     except (InvalidInput, Conflict) as refused:
         refusal: dict[str, Any] = {"error": refused.message_id, **_issuer(request)}
         return pages.render(request, "confirm_email.html", refusal, status_code=refused.status, headers=pages.PRIVATE)

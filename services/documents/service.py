@@ -7,10 +7,10 @@ import logging
 from typing import Any
 
 from nameko.events import SERVICE_POOL, event_handler
-from nameko.rpc import rpc
 
 import infra.green  # noqa: F401,I001 - must precede any psycopg import
 from contracts.errors import EXPECTED_ERRORS
+from infra.broker_outage import rpc
 from infra.nameko_support import Identity
 from infra.readmodel import decode
 from services.documents.dependencies import LetterOffice, Office

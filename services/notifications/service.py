@@ -7,11 +7,11 @@ import logging
 from typing import Any
 
 from nameko.events import SERVICE_POOL, event_handler
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 import infra.green  # noqa: F401,I001 - must precede any psycopg import
 from contracts.errors import NotFound
+from infra.broker_outage import rpc
 from infra.nameko_support import Identity, SettingsProvider, SignedRpcProxy
 from infra.readmodel import decode
 from infra.settings import Settings

@@ -39,7 +39,7 @@ class RegistryApplication(Application):
         """The time confirmation links and unconfirmed accounts are measured against (a test moves it)."""
         return dt.datetime.now(dt.UTC)
 
-    def register_applicant(self, payload: dict[str, Any]) -> dict[str, Any]:
+    def register_applicant(self, payload: dict[str, Any], command_id: str | None = None) -> dict[str, Any]:
         """Self-service sign-up: the new account (waiting for its address to be confirmed: a link goes by
         mail), or {} when the address has a live account, whose owner is told by mail instead; an address
         whose account was never confirmed and expired is taken over. The gateway answers the same either way.
@@ -49,22 +49,29 @@ class RegistryApplication(Application):
         now = self.now()
         if existing is None:
             with contextlib.suppress(Conflict):  # the same address signed up at the same moment: that one goes on
-                return self._register(data, Role.APPLICANT, registered_by="self", verification_nonce=new_nonce())
+                return self._register(
+                    data, Role.APPLICANT, registered_by="self", verification_nonce=new_nonce(), command_id=command_id
+                )
             return {}
+        done = existing.done_by(command_id)
+        if done is not None:  # this very sign-up again (a retry, a redelivered call): done already
+            return account_view(existing) if done == "register" else {}
         if not existing.verified and unconfirmed_expired(existing.registered_at, now):
-            existing.reclaim(data.full_name, _hasher.hash(data.password), new_nonce(), now)
+            existing.reclaim(data.full_name, _hasher.hash(data.password), new_nonce(), now, command_id)
             self._save_quietly(existing)
             return account_view(existing)
         _hasher.hash(data.password)  # the same cost as a new account
-        existing.note_sign_up_attempt()
+        existing.note_sign_up_attempt(command_id)
         self._save_quietly(existing)
         return {}
 
-    def confirm_email(self, token: str, keyring: Keyring) -> dict[str, Any]:
+    def confirm_email(self, token: str, keyring: Keyring, command_id: str | None = None) -> dict[str, Any]:
         """Follow a confirmation link: once, while it is the newest and less than a day old."""
         read = read_token(token, keyring) if isinstance(token, str) else None
         account = self._find_by_id(read[0]) if read else None
         now = self.now()
+        if account is not None and account.done_by(command_id) == "confirm_email":
+            return {"email": account.email, "status": "confirmed"}  # this very confirmation again
         if account is not None and account.verified and read is not None and account.verification_nonce is None:
             raise Conflict("this address is confirmed already; sign in", field="token")
         if (
@@ -75,17 +82,22 @@ class RegistryApplication(Application):
             or unconfirmed_expired(account.registered_at, now)
         ):
             raise InvalidInput("this confirmation link is not valid or has expired; ask for a new one", field="token")
-        account.confirm_email()
+        account.confirm_email(command_id)
         self._save_quietly(account)
         return {"email": account.email, "status": "confirmed"}
 
-    def resend_confirmation(self, payload: dict[str, Any]) -> dict[str, Any]:
+    def resend_confirmation(self, payload: dict[str, Any], command_id: str | None = None) -> dict[str, Any]:
         """A new link for an account still waiting for its address; the same answer for any address."""
         data = parse(AddressOnly, payload)
         account = self._find_account(data.email)
         now = self.now()
-        if account is not None and not account.verified and not unconfirmed_expired(account.registered_at, now):
-            account.issue_verification(new_nonce(), now)
+        if (
+            account is not None
+            and not account.verified
+            and not unconfirmed_expired(account.registered_at, now)
+            and account.done_by(command_id) is None  # not this very request again: its link went already
+        ):
+            account.issue_verification(new_nonce(), now, command_id)
             self._save_quietly(account)
         return {"email": data.email.strip().lower(), "status": "confirmation_sent"}
 
@@ -118,11 +130,11 @@ class RegistryApplication(Application):
             return None
         return found if isinstance(found, Account) else None
 
-    def register_staff(self, caller: Caller, payload: dict[str, Any]) -> dict[str, Any]:
+    def register_staff(self, caller: Caller, payload: dict[str, Any], command_id: str | None = None) -> dict[str, Any]:
         # A person only: no service may create accounts with authority (the first admin: bootstrap_staff).
         caller.require(Role.ADMIN)
         data = parse(StaffAccountCreate, payload)
-        return self._register(data, Role(data.role), registered_by=caller.user_id)
+        return self._register(data, Role(data.role), registered_by=caller.user_id, command_id=command_id)
 
     def bootstrap_staff(self, payload: dict[str, Any]) -> dict[str, Any]:
         """A staff account made by the operator with access to the registry's store (`satu seed`, the first
@@ -131,10 +143,16 @@ class RegistryApplication(Application):
         return self._register(data, Role(data.role), registered_by="bootstrap")
 
     def _register(
-        self, data: AccountCreate, role: Role, registered_by: str, verification_nonce: str | None = None
+        self,
+        data: AccountCreate,
+        role: Role,
+        registered_by: str,
+        verification_nonce: str | None = None,
+        command_id: str | None = None,
     ) -> dict[str, Any]:
-        if self._find_account(data.email) is not None:
-            raise Conflict("an account with this e-mail already exists", field="email")
+        existing = self._find_account(data.email)
+        if existing is not None:
+            return self._registered_by(existing, command_id)
         account = Account(
             email=data.email,
             full_name=data.full_name,
@@ -142,12 +160,20 @@ class RegistryApplication(Application):
             role=role.value,
             registered_by=registered_by,
             verification_nonce=verification_nonce,
+            command_id=command_id,
         )
         try:
             self.save(account)
-        except IntegrityError:  # the same e-mail signed up at the same moment
-            raise Conflict("an account with this e-mail already exists", field="email") from None
+        except IntegrityError:  # the same e-mail at the same moment: another person, or this command elsewhere
+            return self._registered_by(self._account(str(account.id)), command_id)
         return account_view(account)
+
+    @staticmethod
+    def _registered_by(account: Account, command_id: str | None) -> dict[str, Any]:
+        """The account, if this very command made it (a retry, a redelivered call); else the address is taken."""
+        if account.done_by(command_id) == "register":
+            return account_view(account)
+        raise Conflict("an account with this e-mail already exists", field="email")
 
     def authenticate(self, payload: dict[str, Any]) -> dict[str, Any]:
         credentials = parse(Credentials, payload)
@@ -172,7 +198,9 @@ class RegistryApplication(Application):
             raise PermissionDenied("you may only read your own account")
         return account_view(self._account(account_id))
 
-    def record_organisation(self, caller: Caller, payload: dict[str, Any]) -> dict[str, Any]:
+    def record_organisation(
+        self, caller: Caller, payload: dict[str, Any], command_id: str | None = None
+    ) -> dict[str, Any]:
         caller.require(Role.APPLICANT)
         data = parse(OrganisationCreate, payload)
         check_address(data.address.kecamatan, data.address.kelurahan)
@@ -183,14 +211,20 @@ class RegistryApplication(Application):
                 field="email",
             )
         if account.organisation_id is not None:
-            raise Conflict("this account already manages an organisation", field="organisation")
+            return self._recorded_by(account, command_id)
         organisation = Organisation(profile=data.model_dump(mode="json"), owner_id=caller.user_id)
-        account.link_organisation(str(organisation.id))
+        account.link_organisation(str(organisation.id), command_id)
         try:
             self.save(organisation, account)
-        except IntegrityError:  # the same account recorded an organisation at the same moment
-            raise Conflict("this account already manages an organisation", field="organisation") from None
+        except IntegrityError:  # the same account at the same moment: another request, or this command elsewhere
+            return self._recorded_by(self._account(caller.user_id), command_id)
         return organisation_view(organisation, full_personal_data=True)
+
+    def _recorded_by(self, account: Account, command_id: str | None) -> dict[str, Any]:
+        """The organisation this very command recorded (a retry, a redelivered call); else it has one."""
+        if account.organisation_id is not None and account.done_by(command_id) == "record_organisation":
+            return organisation_view(self._organisation(account.organisation_id), full_personal_data=True)
+        raise Conflict("this account already manages an organisation", field="organisation")
 
     def get_organisation(self, caller: Caller, organisation_id: str) -> dict[str, Any]:
         if not caller.is_staff and caller.organisation_id != organisation_id:

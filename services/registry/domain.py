@@ -9,6 +9,8 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 
+from contracts.commands import remember
+
 ACCOUNT_NAMESPACE = uuid.UUID("6c1c0d4e-2b6f-4a55-8f0e-2d1d7c9a4e21")
 
 
@@ -31,6 +33,7 @@ class Account(Aggregate):
         role: str,
         registered_by: str,
         verification_nonce: str | None = None,
+        command_id: str | None = None,  # the command that made it (none on events from before command ids)
     ) -> None:
         self.email = email.strip().lower()
         self.full_name = full_name
@@ -43,25 +46,41 @@ class Account(Aggregate):
         self.verification_nonce = verification_nonce
         self.verification_issued_at = self.created_on
         self.registered_at = self.created_on
+        self.recent_commands: dict[str, str] = {}  # command id -> what it did (a repeat's check)
+        remember(self.recent_commands, command_id, "register")
+
+    def done_by(self, command_id: str | None) -> str | None:
+        """What the recent command with this id did to the account, if it did anything."""
+        return self.recent_commands.get(command_id) if command_id is not None else None
 
     @event("VerificationIssued")
-    def issue_verification(self, nonce: str, at: dt.datetime) -> None:
+    def issue_verification(self, nonce: str, at: dt.datetime, command_id: str | None = None) -> None:
         """A new link (asked for again): the earlier ones stop working."""
         self.verification_nonce = nonce
         self.verification_issued_at = at
+        remember(self.recent_commands, command_id, "issue_verification")
 
     @event("EmailVerified")
-    def confirm_email(self) -> None:
+    def confirm_email(self, command_id: str | None = None) -> None:
         self.verified = True
         self.verification_nonce = None
+        remember(self.recent_commands, command_id, "confirm_email")
 
     @event("SignUpAttempted")
-    def note_sign_up_attempt(self) -> None:
+    def note_sign_up_attempt(self, command_id: str | None = None) -> None:
         """Someone signed up with this account's address: its owner is told by mail (sign-up answers the
         same whether or not an address has an account)."""
+        remember(self.recent_commands, command_id, "sign_up_attempt")
 
     @event("Reclaimed")
-    def reclaim(self, full_name: str, password_hash: str, verification_nonce: str, at: dt.datetime) -> None:
+    def reclaim(
+        self,
+        full_name: str,
+        password_hash: str,
+        verification_nonce: str,
+        at: dt.datetime,
+        command_id: str | None = None,
+    ) -> None:
         """An account never confirmed expired; its address signed up again: the new person holds it."""
         self.full_name = full_name
         self.password_hash = password_hash
@@ -69,10 +88,12 @@ class Account(Aggregate):
         self.verification_nonce = verification_nonce
         self.verification_issued_at = at
         self.registered_at = at
+        remember(self.recent_commands, command_id, "register")
 
     @event("OrganisationLinked")
-    def link_organisation(self, organisation_id: str) -> None:
+    def link_organisation(self, organisation_id: str, command_id: str | None = None) -> None:
         self.organisation_id = organisation_id
+        remember(self.recent_commands, command_id, "record_organisation")
 
     @event("PasswordRehashed")
     def rehash_password(self, password_hash: str) -> None:

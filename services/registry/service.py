@@ -8,12 +8,13 @@ from contextlib import contextmanager
 from typing import Any, cast
 
 from nameko.events import SERVICE_POOL, event_handler
-from nameko.rpc import rpc
 
 import infra.green  # noqa: F401,I001 - must precede any psycopg import
+from contracts.commands import checked_command_id
 from contracts.errors import EXPECTED_ERRORS, InvalidInput, NotFound, PermissionDenied
 from contracts.events import IntegrationEvent
 from contracts.identity import Role
+from infra.broker_outage import rpc
 from infra.nameko_support import Identity
 from infra.readmodel import ReadModel, decode
 from services.registry import queries
@@ -45,22 +46,23 @@ class RegistryService:
     directory: ReadModel = Directory()
 
     @expected
-    def register_applicant(self, payload: dict[str, Any]) -> dict[str, Any]:
+    def register_applicant(self, payload: dict[str, Any], command_id: str | None = None) -> dict[str, Any]:
         """Self-service sign-up of an ormas board member.
 
         payload: {"email": "sekretaris@ormas.or.id", "password": "at least 10 chars", "full_name": "Siti"}
+        command_id: "cmd-3f2a…" (every command below carries one: the same id again changes nothing)
         """
-        return self.app.register_applicant(payload)
+        return self.app.register_applicant(payload, checked_command_id(command_id))
 
     @expected
-    def confirm_email(self, token: str) -> dict[str, Any]:
+    def confirm_email(self, token: str, command_id: str | None = None) -> dict[str, Any]:
         """Public: follow the link mailed to a new account. -> {"email": "...", "status": "confirmed"}"""
-        return self.app.confirm_email(token, self.identity.keyring)
+        return self.app.confirm_email(token, self.identity.keyring, checked_command_id(command_id))
 
     @expected
-    def resend_confirmation(self, payload: dict[str, Any]) -> dict[str, Any]:
+    def resend_confirmation(self, payload: dict[str, Any], command_id: str | None = None) -> dict[str, Any]:
         """Public: a new confirmation link for {"email": "..."}; the same answer for any address."""
-        return self.app.resend_confirmation(payload)
+        return self.app.resend_confirmation(payload, checked_command_id(command_id))
 
     @expected
     def mail_facts(self, caller: dict[str, Any], account_id: str, nonce: str | None) -> dict[str, Any] | None:
@@ -72,9 +74,11 @@ class RegistryService:
         return self.app.mail_facts(account_id, nonce, self.identity.keys.signer)
 
     @expected
-    def register_staff(self, caller: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+    def register_staff(
+        self, caller: dict[str, Any], payload: dict[str, Any], command_id: str | None = None
+    ) -> dict[str, Any]:
         """Admin creates a staff account. payload: {"email", "password", "full_name", "role": "verifier"}"""
-        return self.app.register_staff(self.identity.verify(caller), payload)
+        return self.app.register_staff(self.identity.verify(caller), payload, checked_command_id(command_id))
 
     @expected
     def authenticate(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -87,10 +91,13 @@ class RegistryService:
         return self.app.get_account(self.identity.verify(caller), account_id)
 
     @expected
-    def record_organisation(self, caller: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+    def record_organisation(
+        self, caller: dict[str, Any], payload: dict[str, Any], command_id: str | None = None
+    ) -> dict[str, Any]:
         """Record the caller's organisation (see contracts.organisations.OrganisationCreate)."""
         # The gateway issues a session naming the organisation on this answer: it carries the registry's proof.
-        return self.identity.vouch(self.app.record_organisation(self.identity.verify(caller), payload))
+        who = self.identity.verify(caller)
+        return self.identity.vouch(self.app.record_organisation(who, payload, checked_command_id(command_id)))
 
     @expected
     def get_organisation(self, caller: dict[str, Any], organisation_id: str) -> dict[str, Any]:

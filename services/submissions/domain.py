@@ -20,11 +20,12 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
+from contracts.commands import remember
+
 REGISTER_NAMESPACE = uuid.UUID("a3f4f1d2-7e0b-4c1e-9d55-3b8e2f6c1a90")
 CASE_NAMESPACE = uuid.UUID("4d7c8a21-93b5-4f0e-8c6a-52e1f0b7d3a4")
 
 RUNNING, PAUSED, STOPPED = "running", "paused", "stopped"
-RECENT_COMMANDS = 100  # a command arrives again within seconds (a redelivery) or minutes (a retry)
 LEGACY_WORKFLOW_VERSION = 1  # the walking skeleton's SKM, before definitions existed
 
 
@@ -206,11 +207,7 @@ class Case(Aggregate):
             self.done_actions.append(event.action)
         if event.clock is not None:
             self._clock_to(event.clock, event.timestamp, event.actor, event.reason)
-        command_id = getattr(event, "command_id", None)
-        if command_id is not None:
-            self.recent_commands[command_id] = event.action
-            if len(self.recent_commands) > RECENT_COMMANDS:
-                del self.recent_commands[next(iter(self.recent_commands))]
+        remember(self.recent_commands, getattr(event, "command_id", None), event.action)
 
     def _clock_to(self, clock: str, at: dt.datetime, actor: dict[str, str], reason: str | None) -> None:
         self.clock = clock

@@ -7,13 +7,13 @@ from functools import partial
 from typing import Any
 
 from nameko.events import SERVICE_POOL, event_handler
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 import infra.green  # noqa: F401,I001 - must precede any psycopg import
 from contracts.cases import CaseStatus
 from contracts.errors import EXPECTED_ERRORS, Conflict, InvalidInput, NotFound, PermissionDenied
 from contracts.identity import Role
+from infra.broker_outage import rpc
 from infra.nameko_support import Identity, SettingsProvider, SignedRpcProxy
 from infra.readmodel import ReadModel, decode
 from infra.settings import Settings

@@ -9,8 +9,9 @@ import pytest
 
 from contracts.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from contracts.identity import Caller, Role
+from contracts.keys import Keyring, Signer
 from services.registry.application import RegistryApplication
-from services.registry.verification import UNCONFIRMED_DAYS
+from services.registry.verification import UNCONFIRMED_DAYS, make_token
 from tests.support.factories import organisation_payload
 
 PASSWORD = "rahasia-sekali-123"
@@ -182,3 +183,51 @@ def test_a_character_no_letter_can_print_is_refused_naming_the_field(
     with pytest.raises(InvalidInput) as refused:
         app.record_organisation(caller, organisation_payload(**changes))
     assert refused.value.field == field and "cannot print" in refused.value.message
+
+
+def event_names(app: RegistryApplication, aggregate_id: str) -> list[str]:
+    return [type(event).__name__ for event in app.repository.event_store.get(UUID(aggregate_id))]
+
+
+def test_a_sign_up_that_arrives_again_is_done_once_and_tells_no_one_of_a_second_sign_up(
+    app: RegistryApplication,
+) -> None:
+    details = {"email": "sekretaris@ormas.or.id", "password": PASSWORD, "full_name": "Siti"}
+    first = app.register_applicant(details, "cmd-sign-up-1")
+    again = app.register_applicant(details, "cmd-sign-up-1")  # the broker delivered the call twice
+    assert again == first
+    assert event_names(app, first["id"]) == ["Registered"]  # no SignUpAttempted: its owner gets no notice
+    app.register_applicant(details, "cmd-sign-up-2")  # a second sign-up, a new command: the owner is told
+    assert event_names(app, first["id"]) == ["Registered", "SignUpAttempted"]
+
+
+def test_recording_an_organisation_again_with_the_same_command_returns_it(app: RegistryApplication) -> None:
+    caller = applicant(app)
+    first = app.record_organisation(caller, organisation_payload(), "cmd-organisation-1")
+    assert app.record_organisation(caller, organisation_payload(), "cmd-organisation-1") == first
+    with pytest.raises(Conflict):  # another command: the account already manages one
+        app.record_organisation(caller, organisation_payload(), "cmd-organisation-2")
+    assert event_names(app, first["id"]) == ["Recorded"]
+
+
+def test_a_confirmation_and_a_new_link_that_arrive_again_are_done_once(app: RegistryApplication) -> None:
+    account = app.register_applicant({"email": "sekretaris@ormas.or.id", "password": PASSWORD, "full_name": "Siti"})
+    app.resend_confirmation({"email": "sekretaris@ormas.or.id"}, "cmd-resend-1")
+    app.resend_confirmation({"email": "sekretaris@ormas.or.id"}, "cmd-resend-1")
+    assert event_names(app, account["id"]).count("VerificationIssued") == 1  # one new link, not two
+    registry = Signer.generate("registry")
+    keyring = Keyring.of(registry)
+    token = make_token(registry, account["id"], app.repository.get(UUID(account["id"])).verification_nonce)
+    confirmed = app.confirm_email(token, keyring, "cmd-confirm-1")
+    assert app.confirm_email(token, keyring, "cmd-confirm-1") == confirmed  # not "confirmed already"
+    with pytest.raises(Conflict):  # the link pressed again by the person: a new command
+        app.confirm_email(token, keyring, "cmd-confirm-2")
+
+
+def test_a_staff_account_created_again_by_the_same_command_is_the_same(app: RegistryApplication) -> None:
+    admin = Caller(user_id="admin", role=Role.ADMIN)
+    staff = {"email": "verifikator@kesbangpol.go.id", "password": PASSWORD, "full_name": "Budi", "role": "verifier"}
+    first = app.register_staff(admin, staff, "cmd-staff-1")
+    assert app.register_staff(admin, staff, "cmd-staff-1") == first
+    with pytest.raises(Conflict):
+        app.register_staff(admin, staff, "cmd-staff-2")
