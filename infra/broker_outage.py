@@ -6,7 +6,8 @@ cannot be sent is no reason to stop: the request was not acknowledged, so the br
 once it is back, and the command id recorded with the first run's events makes the second run change
 nothing. ``rpc`` here is nameko's entrypoint with that one difference.
 
-``OneLine`` keeps a broker outage to a line per event in the log instead of a screen of traceback each.
+``OneLine`` keeps a broker or database outage to a line per event in the log instead of a screen of
+traceback each.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 import amqp.exceptions
 import kombu.exceptions
+import sqlalchemy.exc
 from nameko.rpc import Rpc
 
 log = logging.getLogger(__name__)
@@ -45,12 +47,16 @@ class ReplyKeepingRpc(Rpc):
 rpc = ReplyKeepingRpc.decorator
 
 
+# A database that went away (the consumers pause with growing backoff meanwhile: infra/outages.py).
+DATABASE_ERRORS = (sqlalchemy.exc.OperationalError,)
+
+
 class OneLine(logging.Filter):
-    """Log records about a lost broker connection without their traceback (one line each)."""
+    """Log records about a lost broker or database connection without their traceback (one line each)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
-        if isinstance(error, BROKER_ERRORS):
+        if isinstance(error, BROKER_ERRORS + DATABASE_ERRORS):
             record.msg = f"{record.getMessage()} ({type(error).__name__}: {error})"
             record.args = None
             record.exc_info = None

@@ -23,11 +23,16 @@ class Outage:
         self.clock = clock
         self._failures = 0
         self._since: float | None = None
+        self._last_error: BaseException | None = None
         self._lock = threading.Lock()
 
     def failed(self, error: BaseException) -> float:
-        """Record a failure; returns how long to wait before trying again."""
+        """Record a failure; returns how long to wait before trying again (0 for a failure recorded
+        already: the same error passing through an outer guard)."""
         with self._lock:
+            if error is self._last_error:
+                return 0.0
+            self._last_error = error
             if self._since is None:
                 self._since = self.clock()
                 self.log.warning(

@@ -7,11 +7,12 @@ live in the projections themselves.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Protocol
 
 import sqlalchemy as sa
@@ -140,6 +141,20 @@ class ReadModel:
                 self.outage.succeeded()
                 return applied
         raise RuntimeError(f"{self.projection.name}: could not apply {event.event_id} after {attempts} attempts")
+
+    @contextlib.contextmanager
+    def guarded(self) -> Iterator[None]:
+        """Work on this read model's database outside ``handle`` (the mail outbox sending, a timer): when
+        the database is down, pause with the outage's growing backoff before the error goes on (the message
+        back to the broker), one log line per outage instead of a retry loop."""
+        try:
+            yield
+        except OperationalError as error:
+            if not self._reachable():
+                time.sleep(self.outage.failed(error))
+            raise
+        else:
+            self.outage.succeeded()
 
     def _reachable(self) -> bool:
         try:

@@ -36,6 +36,8 @@ def event_store_env(settings: Settings, service: str) -> dict[str, str]:
         "POSTGRES_PASSWORD": url.password or "",
         "POSTGRES_SCHEMA": service,
         "POSTGRES_POOL_SIZE": "5",
+        # A connection the database dropped (a restart) is replaced before use, not failed on by a command.
+        "POSTGRES_PRE_PING": "y",
     }
 
 

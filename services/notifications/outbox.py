@@ -6,6 +6,7 @@ crash after the commit only delays the mail (the retry timer sends what is still
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -88,6 +89,10 @@ class MailOutbox:
 
     def seen(self, event_id: str) -> bool:
         return self.read_model.seen(event_id)
+
+    def guarded(self) -> contextlib.AbstractContextManager[None]:
+        """Mail work that must pause, not spin, while the database is down (ReadModel.guarded)."""
+        return self.read_model.guarded()
 
     def record(self, event: IntegrationEvent, mail: OutgoingMail | None) -> bool:
         """Record ``event`` once, with its mail; False when it was recorded before (by another worker)."""

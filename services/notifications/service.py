@@ -33,12 +33,14 @@ class NotificationsService:
     @event_handler("submissions", "case.#", handler_type=SERVICE_POOL, requeue_on_error=True)
     def on_case_event(self, payload: dict[str, Any]) -> None:
         """A step of a case: the organisation is told when the definition words a mail for it."""
-        self._mail(payload, compose_case_mail)
+        with self.postbox.outbox.guarded():
+            self._mail(payload, compose_case_mail)
 
     @event_handler("submissions", "report.#", handler_type=SERVICE_POOL, requeue_on_error=True)
     def on_reminder(self, payload: dict[str, Any]) -> None:
         """A report due soon, or overdue: the organisation is reminded (each reminder is recorded once)."""
-        self._mail(payload, compose_reminder_mail)
+        with self.postbox.outbox.guarded():
+            self._mail(payload, compose_reminder_mail)
 
     def _mail(self, payload: dict[str, Any], compose: Composer) -> None:
         event = decode(payload, self.identity.keyring)
@@ -67,6 +69,10 @@ class NotificationsService:
     @event_handler("registry", "account.#", handler_type=SERVICE_POOL, requeue_on_error=True)
     def on_account_event(self, payload: dict[str, Any]) -> None:
         """A new account's confirmation link, or a notice to an account's owner that its address signed up."""
+        with self.postbox.outbox.guarded():
+            self._mail_account(payload)
+
+    def _mail_account(self, payload: dict[str, Any]) -> None:
         event = decode(payload, self.identity.keyring)
         if event is None or self.postbox.outbox.seen(event.event_id):
             return
@@ -86,7 +92,8 @@ class NotificationsService:
 
     @timer(interval=15)
     def retry_pending_mail(self) -> None:
-        self.postbox.outbox.send_pending(self.postbox.mailer)
+        with self.postbox.outbox.guarded():
+            self.postbox.outbox.send_pending(self.postbox.mailer)
 
     @rpc
     def ping(self) -> str:
