@@ -77,7 +77,7 @@ def clear_session_cookie(response: Response, settings: Settings) -> None:
     )
 
 
-def current_caller(
+async def current_caller(
     settings: SettingsDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     cookie: Annotated[str | None, Depends(_cookie)],

@@ -19,7 +19,7 @@ IDEMPOTENCY_HELP = (
 )
 
 
-def command_id(
+async def command_id(
     idempotency_key: Annotated[
         str | None, Header(alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY_PATTERN, description=IDEMPOTENCY_HELP)
     ] = None,
