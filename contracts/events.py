@@ -28,6 +28,9 @@ class OrganisationRecordedV1(BaseModel):
     legal_form: str
     kecamatan: str
     kelurahan: str
+    # Added later (optional: events published before carry neither): the rest of what a letter prints.
+    street: str | None = None
+    chair_name: str | None = None
 
 
 class AccountRegisteredV1(BaseModel):

@@ -60,9 +60,11 @@ def mark_processed(connection: sa.Connection, processed: sa.Table, event: Integr
     )
 
 
-def processed_events_table(metadata: sa.MetaData) -> sa.Table:
+def processed_events_table(metadata: sa.MetaData, name: str = "processed_events") -> sa.Table:
+    """The events a read model has applied. Two read models in one database need a table each (``name``):
+    each is rebuilt, checked and deduplicated on its own."""
     return sa.Table(
-        "processed_events",
+        name,
         metadata,
         sa.Column("event_id", sa.String(36), primary_key=True),
         sa.Column("event_type", sa.String(80), nullable=False),
@@ -174,7 +176,6 @@ class ReadModel:
     def apply_in(self, connection: sa.Connection, event: IntegrationEvent) -> bool:
         """Apply ``event`` once inside the caller's transaction."""
         return apply_once(connection, self.projection, event)
-
 
     def processed_ids(self, connection: sa.Connection) -> set[str]:
         return {row[0] for row in connection.execute(sa.select(self.projection.processed.c.event_id))}

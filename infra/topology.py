@@ -57,7 +57,8 @@ class ReadModelPart:
 
 SERVICES = (
     Service("registry", consumes=("registry", "submissions")),
-    Service("submissions", consumes=("submissions",), calls=("registry",)),
+    # Submissions hears the registry's recordings: its own copy of what a filing needs (no RPC per filing).
+    Service("submissions", consumes=("submissions", "registry"), calls=("registry",)),
     Service("documents", consumes=("submissions",)),
     # Notifications hears the registry too: the mails that confirm an address, or warn its owner.
     Service("notifications", consumes=("submissions", "registry"), calls=("registry",)),
@@ -71,6 +72,12 @@ EVENT_STORES = (EventStore("registry"), EventStore("submissions"))
 
 READ_MODELS = (
     ReadModelPart("submissions.cases", "submissions", "submissions", "services.submissions.projections:CaseProjection"),
+    ReadModelPart(
+        "submissions.organisations",
+        "submissions",
+        "registry",
+        "services.submissions.organisations:OrganisationProjection",
+    ),
     ReadModelPart("documents.letters", "documents", "submissions", "services.documents.projections:LetterProjection"),
     ReadModelPart(
         "registry.organisations", "registry", "registry", "services.registry.projections:DirectoryProjection"

@@ -28,6 +28,9 @@ def to_integration(domain_event: object) -> IntegrationEvent | None:
             "legal_form": profile["legal_form"],
             "kecamatan": profile["address"]["kecamatan"],
             "kelurahan": profile["address"]["kelurahan"],
+            # What a letter prints besides (submissions keeps its own copy for filings): no NIK, no phone.
+            "street": profile["address"]["street"],
+            "chair_name": next((m["name"] for m in profile["board"] if m["position"] == "ketua"), None),
         }
         event_type = "organisation.recorded.v1"
     elif isinstance(domain_event, Organisation.ReportingChanged):  # type: ignore[attr-defined]  # made by @event

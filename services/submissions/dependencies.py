@@ -1,4 +1,5 @@
-"""What the submissions workers are given: the cases' event store and the case list read model."""
+"""What the submissions workers are given: the cases' event store, the case list and the copies of the
+organisations they file for."""
 
 from __future__ import annotations
 
@@ -16,3 +17,10 @@ class CaseList(ReadModelProvider):
 
     def __init__(self) -> None:
         super().__init__("submissions.cases")
+
+
+class OrganisationCopies(ReadModelProvider):
+    """What filings need about each organisation, copied from the registry's events."""
+
+    def __init__(self) -> None:
+        super().__init__("submissions.organisations")

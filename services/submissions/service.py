@@ -17,10 +17,10 @@ from infra.broker_outage import rpc
 from infra.nameko_support import Identity, SettingsProvider, SignedRpcProxy
 from infra.readmodel import ReadModel, decode
 from infra.settings import Settings
-from services.submissions import readmodels
+from services.submissions import organisations, readmodels
 from services.submissions.application import SubmissionsApplication
 from services.submissions.deadlines import SWEEP_PAGE, directory_entry
-from services.submissions.dependencies import CaseList, CaseStore
+from services.submissions.dependencies import CaseList, CaseStore, OrganisationCopies
 from services.submissions.filings import filed_in_read_model
 
 expected = rpc(expected_exceptions=EXPECTED_ERRORS)
@@ -31,6 +31,7 @@ class SubmissionsService:
 
     app: SubmissionsApplication = CaseStore()
     cases: ReadModel = CaseList()
+    organisations: ReadModel = OrganisationCopies()
     identity = Identity("submissions")
     registry = SignedRpcProxy("registry")
     settings: Settings = SettingsProvider()
@@ -46,10 +47,7 @@ class SubmissionsService:
         who.require(Role.APPLICANT)
         if who.organisation_id is None:
             raise Conflict("record your organisation before filing", field="organisation")
-        # As a service, not as the applicant: the registry then sends NIK and phone masked, and a
-        # case needs none of them.
-        organisation = self.registry.get_organisation(self.identity.system(), who.organisation_id)
-        return self.app.submit_case(who, organisation, payload)
+        return self.app.submit_case(who, self._organisation(who.organisation_id), payload)
 
     @expected
     def act(self, caller: dict[str, Any], case_id: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -111,8 +109,13 @@ class SubmissionsService:
         who = self.identity.verify(caller)
         if who.organisation_id is None:
             raise Conflict("record your organisation first", field="organisation")
-        organisation = self.registry.get_organisation(self.identity.system(), who.organisation_id)
-        return self.app.reports_due(who, organisation)
+        return self.app.reports_due(who, self._organisation(who.organisation_id))
+
+    def _organisation(self, organisation_id: str) -> dict[str, Any]:
+        """Our own copy (services/submissions/organisations.py), or, until the recording has arrived, the
+        registry's view, asked as a service: it then sends NIK and phone masked, and a case needs neither."""
+        copy = organisations.organisation(self.organisations, organisation_id)
+        return copy if copy is not None else self.registry.get_organisation(self.identity.system(), organisation_id)
 
     @expected
     def list_workflows(self) -> list[dict[str, Any]]:
@@ -160,6 +163,12 @@ class SubmissionsService:
         if not steps:
             raise NotFound(f"no timeline yet for case {case_id}")
         return steps
+
+    @event_handler("registry", "organisation.recorded.v1", handler_type=SERVICE_POOL, requeue_on_error=True)
+    def copy_organisation(self, payload: dict[str, Any]) -> None:
+        event = decode(payload, self.identity.keyring)
+        if event is not None:
+            self.organisations.handle(event)
 
     @event_handler("submissions", "case.#", handler_type=SERVICE_POOL, requeue_on_error=True)
     def project_case_event(self, payload: dict[str, Any]) -> None:

@@ -8,11 +8,13 @@ import uuid
 from typing import Any
 
 import pytest
+from nameko.exceptions import RpcTimeout
 
 from contracts.errors import InvalidInput, NotAuthenticated, PermissionDenied
 from contracts.identity import Caller, Role, sign_call, system_caller
 from contracts.keys import Signer
 from ops.sources import EventSource
+from services.submissions.filing import letter_snapshot
 from services.submissions.publishing import mapper_for
 from tests.support.in_process import Cluster
 from tests.support.office import enrol, file_case, signed
@@ -159,3 +161,25 @@ def test_the_case_list_drops_a_forged_or_altered_event_and_applies_the_genuine_o
         read_model.project_case_event(genuine.model_dump(mode="json"))
         assert [row["status"] for row in cluster["submissions"].list_cases(signed(cluster, verifier))] == ["submitted"]
     assert [row["case_id"] for row in cluster["submissions"].list_cases(signed(cluster, verifier))] == [case_id]
+
+
+def test_a_filing_asks_the_registry_nothing_once_the_organisation_is_known_here(cluster, applicant) -> None:
+    """Submissions keeps its own copy of what a filing needs (from the registry's recording event): a
+    filing goes through while the registry cannot be reached, and its letter part is the registry's."""
+    cluster.fail_in_transport("registry", "get_organisation", RpcTimeout())  # the registry restarting
+    case = file_case(cluster, applicant)
+    assert case["organisation_name"] == "Perkumpulan Pemuda Manggar"
+    snapshot = cluster.application("submissions").repository.get(uuid.UUID(case["id"])).organisation
+    registry_view = cluster.application("registry").get_organisation(  # type: ignore[attr-defined]
+        Caller(user_id="staff", role=Role.VERIFIER), applicant["organisation_id"]
+    )
+    assert snapshot == letter_snapshot(registry_view)  # the same letter whichever way it was read
+    assert not [call for call in cluster.calls if call.method == "get_organisation"]
+
+
+def test_an_organisation_whose_recording_has_not_arrived_is_asked_of_the_registry(cluster) -> None:
+    with cluster.events_held():  # the recording is still on its way to submissions
+        applicant = enrol(cluster, "bendahara@ormas.or.id", organisation="Ikatan Nelayan Manggar")
+        case = file_case(cluster, applicant)
+    assert case["organisation_name"] == "Ikatan Nelayan Manggar"
+    assert [call.service for call in cluster.calls if call.method == "get_organisation"] == ["registry"]

@@ -79,7 +79,8 @@ def test_every_read_model_is_wired_into_its_service() -> None:
 
 
 def test_a_relay_waits_for_every_consumer_of_its_store() -> None:
-    assert set(consumers_of("registry")) == {"registry", "notifications"}  # the directory; account mails
+    # the directory; account mails; the organisations filings need
+    assert set(consumers_of("registry")) == {"registry", "notifications", "submissions"}
     assert set(consumers_of("submissions")) == {"registry", "submissions", "documents", "notifications"}
     with pytest.raises(ValueError, match="known: registry, submissions"):
         consumers_of("letters")
