@@ -5,8 +5,9 @@
 (a) SKM submissions/s through the gateway vs. the same command on the application directly;
 (b) commit-to-visible latency of each read model; (c) rebuild rate vs. raw log read+decode rate;
 (d) letters rendered per second; (e) the reminders' sweep over 150,000 organisations × 2 periods vs.
-the raw read of the same directory rows (`--organisations`). Needs RabbitMQ on 127.0.0.1 (or SATU_AMQP_URI). Writes
-docs/benchmarks.md.
+the raw read of the same directory rows (`--organisations`); (f) the request path against its ceilings
+(an empty RPC hop, direct calls) at `--clients` concurrency, with CPU per filing. Needs RabbitMQ on
+127.0.0.1 (or SATU_AMQP_URI) and PostgreSQL (SATU_BENCH_PG_ADMIN_URL). Writes docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -18,8 +19,11 @@ import platform
 import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 
+from bench import request_path
+from bench.databases import scratch_postgres
 from bench.measure import Rate, summary_ms, timed
 from bench.reminders import reminder_rates
 from bench.scenarios import (
@@ -71,6 +75,8 @@ def main() -> None:
     parser.add_argument("--latency-cases", type=int, default=40)
     parser.add_argument("--letters", type=int, default=40)
     parser.add_argument("--organisations", type=int, default=150_000)
+    parser.add_argument("--clients", type=int, default=8, help="concurrency of the request-path section (f)")
+    parser.add_argument("--path-filings", type=int, default=400, help="filings per measurement in (f)")
     args = parser.parse_args()
     amqp_uri = os.environ.get("SATU_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
     lines: list[str] = []
@@ -167,9 +173,24 @@ def main() -> None:
         f"{reminders_due} reminders due.",
         "",
     ]
+    lines += request_path_section(amqp_uri, args.clients, args.path_filings)
     OUTPUT.parent.mkdir(exist_ok=True)
     OUTPUT.write_text("\n".join(lines))
     print("\n".join(lines))
+
+
+def request_path_section(amqp_uri: str, clients: int, filings: int) -> list[str]:
+    rates = {}
+    for storage in ("SQLite", "PostgreSQL"):
+        print(f"(f) the request path against its ceilings, {storage} …", flush=True)
+        with tempfile.TemporaryDirectory(prefix="satu-bench-path-") as scratch, ExitStack() as stack:
+            urls = [stack.enter_context(scratch_postgres()) if storage == "PostgreSQL" else "" for _ in range(2)]
+            system, direct = (Path(scratch, name) for name in ("system", "direct"))
+            system.mkdir(), direct.mkdir()
+            settings = Settings(env="test", var_dir=system, amqp_uri=amqp_uri, database_url=urls[0])
+            direct_settings = Settings(env="test", var_dir=direct, database_url=urls[1])
+            rates[storage] = request_path.measure(settings, direct_settings, amqp_uri, clients, filings)
+    return request_path.report(rates, clients)
 
 
 if __name__ == "__main__":

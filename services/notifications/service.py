@@ -10,7 +10,7 @@ from nameko.events import SERVICE_POOL, event_handler
 from nameko.timer import timer
 
 import infra.green  # noqa: F401,I001 - must precede any psycopg import
-from contracts.errors import NotFound
+from contracts.errors import InvalidInput, NotFound
 from infra.broker_outage import rpc
 from infra.nameko_support import Identity, SettingsProvider, SignedRpcProxy
 from infra.readmodel import decode
@@ -58,8 +58,9 @@ class NotificationsService:
         organisation_id = str(event.data["organisation_id"])
         try:
             contact = self.registry.get_notification_contact(self.identity.system(), organisation_id)
-        except NotFound:
-            # Permanent: retrying cannot make the organisation appear. Record the event, send nothing.
+        except (NotFound, InvalidInput):
+            # Permanent: retrying cannot make the organisation appear (nor a malformed id valid); requeued, the
+            # event would come back forever. Record it, send nothing.
             log.error("no contact for organisation of %s %s; no mail sent", event.event_type, event.event_id)
             outbox.record(event, None)
             return

@@ -129,10 +129,11 @@ def test_a_forged_event_sends_nothing(cluster, settings, applicant) -> None:
     assert len(_mails(settings)) == 1  # the genuine filing's only
 
 
+@pytest.mark.parametrize("organisation_id", [str(uuid.uuid4()), "org-1"], ids=["unknown", "no id at all"])
 def test_an_event_for_an_organisation_the_registry_does_not_know_sends_nothing_and_is_not_retried(
-    cluster, settings, applicant
+    cluster, settings, applicant, organisation_id
 ) -> None:
-    stray = _variant(cluster, _filed(cluster, applicant), None, organisation_id=str(uuid.uuid4()))
+    stray = _variant(cluster, _filed(cluster, applicant), None, organisation_id=organisation_id)
     notifications = cluster.worker("notifications")
 
     notifications.on_case_event(stray)  # returns: the message is acked, not requeued forever
