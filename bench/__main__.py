@@ -1,11 +1,14 @@
 """Measure the walking skeleton side by side with raw baselines in the same run.
 
-    .venv/bin/python -m bench [--cases 200] [--latency-cases 40] [--letters 40]
+    .venv/bin/python -m bench [--cases 200] [--latency-cases 40] [--letters 200] [--register-letters 10000]
 
 (a) SKM submissions/s through the gateway vs. the same command on the application directly;
 (b) commit-to-visible latency of each read model; (c) rebuild rate vs. raw log read+decode rate;
-(d) letters rendered per second; (e) the reminders' sweep over 150,000 organisations × 2 periods vs.
-the raw read of the same directory rows (`--organisations`). Needs RabbitMQ on 127.0.0.1 (or SATU_AMQP_URI). Writes
+(d) letters rendered per second vs. a raw typst compile of the same letters (bench/letters.py);
+(e) the reminders' sweep over 150,000 organisations × 2 periods vs. the raw read of the same directory
+rows (`--organisations`); (f) approval latency with `--register-letters` already in the year's letter
+register vs. with 100, SQLite and PostgreSQL (bench/approvals.py; national scale: 100000).
+Needs RabbitMQ on 127.0.0.1 (or SATU_AMQP_URI) and PostgreSQL for (f). Writes
 docs/benchmarks.md.
 """
 
@@ -20,11 +23,13 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from bench import approvals
+from bench.letters import letter_rates
+from bench.letters import report as letters_report
 from bench.measure import Rate, summary_ms, timed
 from bench.reminders import reminder_rates
 from bench.scenarios import (
     gateway_session,
-    letters_rate,
     read_model_latency,
     rebuild_rates,
     rpc_submitter,
@@ -69,8 +74,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=200)
     parser.add_argument("--latency-cases", type=int, default=40)
-    parser.add_argument("--letters", type=int, default=40)
+    parser.add_argument("--letters", type=int, default=200)
     parser.add_argument("--organisations", type=int, default=150_000)
+    parser.add_argument("--register-letters", type=int, default=10_000)
     args = parser.parse_args()
     amqp_uri = os.environ.get("SATU_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
     lines: list[str] = []
@@ -99,13 +105,15 @@ def main() -> None:
         print("(c) rebuild vs raw log read …", flush=True)
         rebuild, raw = rebuild_rates(settings)
         print("(d) letters …", flush=True)
-        letters = letters_rate(settings, args.letters)
+        letters = letter_rates(args.letters)
         print(f"(e) reminders' sweep over {args.organisations} organisations …", flush=True)
         sweep_dir = Path(scratch, "sweep")
         sweep_dir.mkdir()
         directory_read, sweep, reminders_due = reminder_rates(
             Settings(env="test", var_dir=sweep_dir), args.organisations
         )
+        print(f"(f) approvals with 100 and {args.register_letters} letters in the register …", flush=True)
+        registers = approvals.register_latencies(Path(scratch), (100, args.register_letters), approvals=200)
 
     lines += [
         "# Benchmarks",
@@ -148,9 +156,7 @@ def main() -> None:
         "",
         "## (d) Letters generated per second",
         "",
-        "| what | letters | seconds | per second |",
-        "|---|---:|---:|---:|",
-        *[rate_row(name, rate, digits=1) for name, rate in letters.items()],
+        *letters_report(*letters),
         "",
         "## (e) The reminders' sweep at national scale",
         "",
@@ -165,6 +171,10 @@ def main() -> None:
         "",
         f"The sweep runs at {sweep.per_second / directory_read.per_second:.0%} of the raw read and finds "
         f"{reminders_due} reminders due.",
+        "",
+        "## (f) Approvals as letters accumulate",
+        "",
+        *approvals.report(registers),
         "",
     ]
     OUTPUT.parent.mkdir(exist_ok=True)
