@@ -1,13 +1,16 @@
 """Measure the walking skeleton side by side with raw baselines in the same run.
 
-    .venv/bin/python -m bench [--cases 200] [--latency-cases 40] [--letters 40]
+    .venv/bin/python -m bench [--cases 200] [--latency-cases 40] [--letters 200] [--register-letters 10000]
 
 (a) SKM submissions/s through the gateway vs. the same command on the application directly;
 (b) commit-to-visible latency of each read model; (c) rebuild rate vs. raw log read+decode rate;
-(d) letters rendered per second; (e) the reminders' sweep over 150,000 organisations × 2 periods vs.
-the raw read of the same directory rows (`--organisations`); (f) the request path against its ceilings
-(an empty RPC hop, direct calls) at `--clients` concurrency, with CPU per filing. Needs RabbitMQ on
-127.0.0.1 (or SATU_AMQP_URI) and PostgreSQL (SATU_BENCH_PG_ADMIN_URL). Writes docs/benchmarks.md.
+(d) letters rendered per second vs. a raw typst compile of the same letters (bench/letters.py);
+(e) the reminders' sweep over 150,000 organisations × 2 periods vs. the raw read of the same directory
+rows (`--organisations`); (f) approval latency with `--register-letters` already in the year's letter
+register vs. with 100, SQLite and PostgreSQL (bench/approvals.py; national scale: 100000); (g) the
+request path against its ceilings (an empty RPC hop, direct calls) at `--clients` concurrency, with CPU
+per filing (bench/request_path.py). Needs RabbitMQ on 127.0.0.1 (or SATU_AMQP_URI) and PostgreSQL
+(SATU_TEST_PG_ADMIN_URL) for (f) and (g). Writes docs/benchmarks.md. The load test: `python -m bench.load`.
 """
 
 from __future__ import annotations
@@ -22,13 +25,13 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 
-from bench import request_path
-from bench.databases import scratch_postgres
+from bench import approvals, request_path
+from bench.letters import letter_rates
+from bench.letters import report as letters_report
 from bench.measure import Rate, summary_ms, timed
 from bench.reminders import reminder_rates
 from bench.scenarios import (
     gateway_session,
-    letters_rate,
     read_model_latency,
     rebuild_rates,
     rpc_submitter,
@@ -37,6 +40,7 @@ from bench.scenarios import (
 from infra.settings import Settings
 from infra.storage import event_store_env
 from services.submissions.application import build_application
+from tests.support.postgres import scratch_database
 from tests.support.scenario import submit
 
 OUTPUT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
@@ -73,10 +77,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=200)
     parser.add_argument("--latency-cases", type=int, default=40)
-    parser.add_argument("--letters", type=int, default=40)
+    parser.add_argument("--letters", type=int, default=200)
     parser.add_argument("--organisations", type=int, default=150_000)
-    parser.add_argument("--clients", type=int, default=8, help="concurrency of the request-path section (f)")
-    parser.add_argument("--path-filings", type=int, default=400, help="filings per measurement in (f)")
+    parser.add_argument("--register-letters", type=int, default=10_000)
+    parser.add_argument("--clients", type=int, default=8, help="concurrency of the request-path section (g)")
+    parser.add_argument("--path-filings", type=int, default=400, help="filings per measurement in (g)")
     args = parser.parse_args()
     amqp_uri = os.environ.get("SATU_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
     lines: list[str] = []
@@ -105,13 +110,15 @@ def main() -> None:
         print("(c) rebuild vs raw log read …", flush=True)
         rebuild, raw = rebuild_rates(settings)
         print("(d) letters …", flush=True)
-        letters = letters_rate(settings, args.letters)
+        letters = letter_rates(args.letters)
         print(f"(e) reminders' sweep over {args.organisations} organisations …", flush=True)
         sweep_dir = Path(scratch, "sweep")
         sweep_dir.mkdir()
         directory_read, sweep, reminders_due = reminder_rates(
             Settings(env="test", var_dir=sweep_dir), args.organisations
         )
+        print(f"(f) approvals with 100 and {args.register_letters} letters in the register …", flush=True)
+        registers = approvals.register_latencies(Path(scratch), (100, args.register_letters), approvals=200)
 
     lines += [
         "# Benchmarks",
@@ -154,9 +161,7 @@ def main() -> None:
         "",
         "## (d) Letters generated per second",
         "",
-        "| what | letters | seconds | per second |",
-        "|---|---:|---:|---:|",
-        *[rate_row(name, rate, digits=1) for name, rate in letters.items()],
+        *letters_report(*letters),
         "",
         "## (e) The reminders' sweep at national scale",
         "",
@@ -172,6 +177,10 @@ def main() -> None:
         f"The sweep runs at {sweep.per_second / directory_read.per_second:.0%} of the raw read and finds "
         f"{reminders_due} reminders due.",
         "",
+        "## (f) Approvals as letters accumulate",
+        "",
+        *approvals.report(registers),
+        "",
     ]
     lines += request_path_section(amqp_uri, args.clients, args.path_filings)
     OUTPUT.parent.mkdir(exist_ok=True)
@@ -182,9 +191,11 @@ def main() -> None:
 def request_path_section(amqp_uri: str, clients: int, filings: int) -> list[str]:
     rates = {}
     for storage in ("SQLite", "PostgreSQL"):
-        print(f"(f) the request path against its ceilings, {storage} …", flush=True)
+        print(f"(g) the request path against its ceilings, {storage} …", flush=True)
         with tempfile.TemporaryDirectory(prefix="satu-bench-path-") as scratch, ExitStack() as stack:
-            urls = [stack.enter_context(scratch_postgres()) if storage == "PostgreSQL" else "" for _ in range(2)]
+            urls = [
+                stack.enter_context(scratch_database("satu_bench")) if storage == "PostgreSQL" else "" for _ in range(2)
+            ]
             system, direct = (Path(scratch, name) for name in ("system", "direct"))
             system.mkdir(), direct.mkdir()
             settings = Settings(env="test", var_dir=system, amqp_uri=amqp_uri, database_url=urls[0])

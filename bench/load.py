@@ -30,7 +30,6 @@ from pathlib import Path
 import httpx
 import sqlalchemy as sa
 
-from bench.databases import scratch_postgres
 from bench.measure import percentile
 from bench.scenarios import UNLIMITED
 from infra.part_status import STATUS_FILE
@@ -41,6 +40,7 @@ from ops.seed import APPLICANT, seed
 from tests.support.factories import pdf_bytes
 from tests.support.field_visit import FIELD_VISIT_FORM
 from tests.support.load import filed_case_ids
+from tests.support.postgres import scratch_database
 from tests.support.system import eventually, running_system
 
 VERIFIER = "verifikator@kesbangpol.balikpapan.go.id"
@@ -264,7 +264,7 @@ def main() -> None:
     ]
     for kill in (None, args.kill):
         with ExitStack() as stack:
-            database_url = stack.enter_context(scratch_postgres()) if args.postgres else ""
+            database_url = stack.enter_context(scratch_database("satu_bench")) if args.postgres else ""
             print(f"load run, {kill or 'all parts up'} …", flush=True)
             lines += one_run(amqp_uri, database_url, args.seconds, args.applicants, kill)
     print("\n".join(lines))

@@ -166,7 +166,7 @@ def whole_system(system: System, session: GatewaySession, clients: int, count: i
 
 def report(rates: dict[str, PathRates], clients: int) -> list[str]:
     lines = [
-        f"## (f) The request path against its ceilings ({clients} clients)",
+        f"## (g) The request path against its ceilings ({clients} clients)",
         "",
         'Filings per second side by side in one run per storage. "Synchronous part": only the services and',
         'the gateway run (no relays, so no consumer work); "whole system": relays, projections and mail too.',

@@ -1,4 +1,4 @@
-"""What the benchmarks drive: a running system through the gateway, read models, rebuilds, letters."""
+"""What the benchmarks drive: a running system through the gateway, read models, rebuilds."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from bench.measure import Rate, timed
+from bench.measure import Rate
 from contracts.events import stable_event_id
 from contracts.identity import Caller, Role
 from infra.keys import load_signer
@@ -23,8 +23,7 @@ from ops.rebuild import READ_MODELS
 from ops.rebuild import run as rebuild
 from ops.seed import APPLICANT, seed
 from ops.sources import open_source
-from services.documents.letters import LetterContent, render_letter
-from tests.support.factories import attachment, letter_content, pdf_bytes
+from tests.support.factories import attachment, pdf_bytes
 from tests.support.field_visit import record_field_visit
 from tests.support.system import running_system
 
@@ -153,18 +152,3 @@ def rebuild_rates(settings: Settings) -> tuple[dict[str, Rate], Rate]:
         if outcome.differences:
             raise SystemExit(f"{spec.name}: live model differs from the rebuild: {outcome.differences[:3]}")
     return rates, raw
-
-
-def letters_rate(settings: Settings, count: int) -> dict[str, Rate]:
-    def content(index: int) -> LetterContent:
-        return letter_content(
-            number=f"SKM/{index + 1:04d}/KESBANGPOL/2026",
-            verification_url=f"{settings.public_base_url}/verify/{index:032x}",
-        )
-
-    render_letter(content(0))  # warm up (fonts, template)
-    return {
-        "render one-page SKM letter with QR (typst + segno), one thread": timed(
-            count, lambda i: render_letter(content(i))
-        )
-    }

@@ -4,6 +4,7 @@ one ``act`` checked against the workflow's definition. One short method per comm
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import random
 import secrets
 import time
@@ -11,8 +12,14 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProjectorFunction,
+    Repository,
+    project_aggregate,
+)
+from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from contracts.cases import ActionRequest, CaseSubmission
 from contracts.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -22,7 +29,7 @@ from contracts.workflow import Action, PeriodDue, Workflow
 from infra.catalogue import Catalogue, CatalogueError, load_catalogue
 from services.submissions.clock import Calendar, sla_status
 from services.submissions.deadlines import DueReminder, Fulfilled, Organisation, due_reminders
-from services.submissions.domain import Case, Obligation
+from services.submissions.domain import Case, LetterRegister, Obligation
 from services.submissions.filing import checked_form, filing_digest, letter_snapshot, subject_of
 from services.submissions.history import event_record, pick_version
 from services.submissions.hooks import HOOKS, Step
@@ -33,6 +40,8 @@ from services.submissions.views import case_view, clock_changes
 T = TypeVar("T")
 
 
+log = logging.getLogger(__name__)
+
 REPORTS_DUE_YEARS = 2  # an organisation's reports due: this year's periods and those of the 2 years before
 SWEEPER = {"id": "service:submissions", "role": Role.SYSTEM.value}  # the actor of what a timer records
 
@@ -41,10 +50,42 @@ def actor_of(caller: Caller) -> dict[str, str]:
     return {"id": caller.user_id, "role": caller.role.value}
 
 
+# A letter register takes one number per document issued in its year: at national scale a hundred
+# thousand events, and every approval reads it: from its latest snapshot plus fewer than this many events.
+# The save that records a register's version that is a multiple of it then writes the next snapshot.
+REGISTER_SNAPSHOT_EVERY = 20
+
+
 class SubmissionsApplication(Application):
     name = "submissions"
     catalogue: Catalogue = load_catalogue()
     fixed_today: dt.date | None = None
+    snapshotting_intervals = {LetterRegister: REGISTER_SNAPSHOT_EVERY}
+    registers: Repository[uuid.UUID]
+
+    def construct_repository(self) -> Repository[uuid.UUID]:
+        """``repository`` reads cases and obligations — tens of events each — straight from their events:
+        asking the snapshot store first would cost every step a query for nothing (+0.6 ms on PostgreSQL).
+        ``registers`` reads the letter registers, from their latest snapshot."""
+        self.registers = Repository(event_store=self.events, snapshot_store=self.snapshots)
+        return Repository(event_store=self.events)
+
+    def take_snapshot(
+        self,
+        aggregate_id: uuid.UUID,
+        version: int | None = None,
+        projector_func: ProjectorFunction[Any, Any] = project_aggregate,
+    ) -> None:
+        """Snapshot a letter register as recorded at ``version`` (called by ``save``), read through
+        ``registers`` (the library's own would replay every event). The save that called for it has
+        committed and a snapshot only spares replaying: a failed one is logged, and the next one comes
+        ``REGISTER_SNAPSHOT_EVERY`` numbers later."""
+        assert self.snapshots is not None  # snapshotting_intervals makes the library construct the store
+        try:
+            register = self.registers.get(aggregate_id, version=version, projector_func=projector_func)
+            self.snapshots.put([type(register).Snapshot.take(register)])
+        except PersistenceError as error:
+            log.warning("snapshot of register %s at version %s not taken: %s", aggregate_id, version, error)
 
     @property
     def calendar(self) -> Calendar:

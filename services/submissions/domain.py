@@ -324,7 +324,12 @@ class LegacyMove:
 
 class LetterRegister(Aggregate):
     """A per-register, per-year sequence. Gap-free: a number is taken in the same atomic save as the
-    approval that uses it, and two approvals racing for the same number conflict on the version."""
+    approval that uses it, and two approvals racing for the same number conflict on the version.
+
+    Read from snapshots (SubmissionsApplication.registers), which store its attributes and its topic:
+    an attribute added later needs a ``class_version`` and an upcast of the snapshot state, and a move of
+    the class its old topic registered, as for its events. Snapshots may also simply be deleted: they
+    are taken again from the events."""
 
     @staticmethod
     def create_id(name: str, year: int) -> uuid.UUID:

@@ -65,7 +65,7 @@ def form_facts(form: dict[str, Any] | None) -> dict[str, Any] | None:
 
 def _register(application: Any, name: str, year: int) -> LetterRegister:
     try:
-        register: LetterRegister = application.repository.get(LetterRegister.create_id(name, year))
+        register: LetterRegister = application.registers.get(LetterRegister.create_id(name, year))
     except AggregateNotFoundError:
         return LetterRegister.open(name, year)
     return register

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from eventsourcing.persistence import OperationalError
 
 from contracts.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from contracts.identity import Caller, Role
-from services.submissions.application import SubmissionsApplication
+from services.submissions.application import REGISTER_SNAPSHOT_EVERY, SubmissionsApplication
 from services.submissions.domain import LetterRegister
 from tests.support.factories import attachment, organisation_snapshot
 from tests.support.scenario import forward
@@ -50,6 +51,32 @@ def test_register_numbers_are_consecutive_across_cases(app: SubmissionsApplicati
         forward(app, case["id"], {})
         numbers.append(app.act(APPROVER, case["id"], "approve", {})["letter"]["sequence"])
     assert numbers == [1, 2, 3]
+
+
+def test_an_approval_stands_when_the_registers_snapshot_cannot_be_written(
+    app: SubmissionsApplication, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The snapshot is written after the approval's own save: the database going away between the two
+    # must not report a recorded approval as failed, nor disturb the numbers after it.
+    assert app.snapshots is not None
+
+    def unavailable(*_args: object, **_kwargs: object) -> None:
+        raise OperationalError("server closed the connection unexpectedly")
+
+    register = LetterRegister.open("SKM", app.today().year)
+    for index in range(REGISTER_SNAPSHOT_EVERY - 2):  # the next approval records a snapshot version
+        register.take_next(f"issued-earlier-{index}")
+    app.save(register)
+    case = submit(app)
+    forward(app, case["id"], {})
+    monkeypatch.setattr(app.snapshots, "put", unavailable)
+    approved = app.act(APPROVER, case["id"], "approve", {})
+    assert approved["status"] == "approved" and approved["letter"]["sequence"] == REGISTER_SNAPSHOT_EVERY - 1
+    assert "snapshot of register" in caplog.text
+    monkeypatch.undo()
+    later = submit(app)
+    forward(app, later["id"], {})
+    assert app.act(APPROVER, later["id"], "approve", {})["letter"]["sequence"] == REGISTER_SNAPSHOT_EVERY
 
 
 def test_a_rejected_case_takes_no_number(app: SubmissionsApplication) -> None:

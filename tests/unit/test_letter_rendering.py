@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime
 import io
+import random
 import re
 import unicodedata
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -17,7 +19,7 @@ from pypdf.generic import ContentStream, TextStringObject
 
 from contracts.printable import unprintable_characters
 from infra.dates import indonesian_date as format_date_id
-from services.documents import fonts
+from services.documents import fonts, qr
 from services.documents.letters import LetterContent, render_letter
 from tests.support.factories import letter_content
 from tests.support.pdf import decode_qr_codes, page_count, pdf_text
@@ -101,6 +103,25 @@ def test_long_verification_url_still_decodes_and_is_printed() -> None:
     assert decode_qr_codes(pdf) == [url]
     # A long URL may wrap across lines; the characters must all be there in order.
     assert url in "".join(pdf_text(pdf).split())
+
+
+@pytest.mark.parametrize("base_url", ["http://127.0.0.1:8000", "https://satu-ormas.kesbangpol.balikpapan.go.id"])
+def test_every_letter_of_a_deployment_decodes_to_its_own_address(base_url: str) -> None:
+    # One symbol shape (version, error level, mask) serves every address of the deployment's length:
+    # whatever the verification code, a scanner reads back exactly that letter's address.
+    codes = [uuid.UUID(int=random.Random(seed).getrandbits(128)).hex for seed in range(12)] + ["0" * 32, "f" * 32]
+    for code in codes:
+        url = f"{base_url}/verify/{code}"
+        assert decode_qr_codes(render_letter(make_content(verification_url=url))) == [url]
+
+
+def test_a_letter_renders_to_the_same_bytes_in_any_process() -> None:
+    # The symbol's shape depends on the address's length alone, not on which letter a process rendered
+    # first: a letter rendered again elsewhere (a lost PDF re-rendered on download) is byte-identical.
+    letter = render_letter(make_content())
+    qr.shape_for.cache_clear()
+    render_letter(make_content(verification_url=URL[:-32] + "9" * 32))  # same length, other address first
+    assert render_letter(make_content()) == letter
 
 
 def test_reader_is_told_to_scan_and_sees_the_url(letter: bytes) -> None:

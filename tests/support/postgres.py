@@ -1,5 +1,4 @@
-"""A scratch PostgreSQL database for one benchmark, dropped afterwards (SATU_BENCH_PG_ADMIN_URL, by default
-the local server as postgres)."""
+"""A fresh, empty PostgreSQL database on the server the tests use, dropped afterwards (tests and benches)."""
 
 from __future__ import annotations
 
@@ -10,12 +9,13 @@ from contextlib import contextmanager
 
 import psycopg
 
-PG_ADMIN_URL = os.environ.get("SATU_BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get("SATU_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 @contextmanager
-def scratch_postgres(prefix: str = "satu_bench") -> Iterator[str]:
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+def scratch_database(prefix: str = "satu_test") -> Iterator[str]:
+    """Yield the URL of a new database; drop it (closing any connection left open) on the way out."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
     try:
