@@ -40,6 +40,7 @@ from bench.scenarios import (
 from infra.settings import Settings
 from infra.storage import event_store_env
 from services.submissions.application import build_application
+from tests.support.broker import private_vhost
 from tests.support.postgres import scratch_database
 from tests.support.scenario import submit
 
@@ -198,9 +199,11 @@ def request_path_section(amqp_uri: str, clients: int, filings: int) -> list[str]
             ]
             system, direct = (Path(scratch, name) for name in ("system", "direct"))
             system.mkdir(), direct.mkdir()
-            settings = Settings(env="test", var_dir=system, amqp_uri=amqp_uri, database_url=urls[0])
+            # A vhost of its own: queues left over by an earlier system must not feed this one.
+            vhost_uri = stack.enter_context(private_vhost("satu_bench"))
+            settings = Settings(env="test", var_dir=system, amqp_uri=vhost_uri, database_url=urls[0])
             direct_settings = Settings(env="test", var_dir=direct, database_url=urls[1])
-            rates[storage] = request_path.measure(settings, direct_settings, amqp_uri, clients, filings)
+            rates[storage] = request_path.measure(settings, direct_settings, vhost_uri, clients, filings)
     return request_path.report(rates, clients)
 
 

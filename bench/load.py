@@ -16,7 +16,6 @@ has its letter in the documents' register.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import tempfile
 import threading
@@ -37,6 +36,7 @@ from infra.settings import Settings
 from infra.storage import read_model_engine
 from ops.launcher import System
 from ops.seed import APPLICANT, seed
+from tests.support.broker import private_vhost
 from tests.support.factories import pdf_bytes
 from tests.support.field_visit import FIELD_VISIT_FORM
 from tests.support.load import filed_case_ids
@@ -257,7 +257,6 @@ def main() -> None:
     parser.add_argument("--kill", default="submissions", help="the part killed midway in the second run")
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL stores (default: SQLite)")
     args = parser.parse_args()
-    amqp_uri = os.environ.get("SATU_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
     lines = [
         f"## Load test through HTTP ({args.seconds:.0f} s each, {'PostgreSQL' if args.postgres else 'SQLite'})",
         "",
@@ -265,8 +264,9 @@ def main() -> None:
     for kill in (None, args.kill):
         with ExitStack() as stack:
             database_url = stack.enter_context(scratch_database("satu_bench")) if args.postgres else ""
+            vhost_uri = stack.enter_context(private_vhost("satu_load"))  # no queues left by another system
             print(f"load run, {kill or 'all parts up'} …", flush=True)
-            lines += one_run(amqp_uri, database_url, args.seconds, args.applicants, kill)
+            lines += one_run(vhost_uri, database_url, args.seconds, args.applicants, kill)
     print("\n".join(lines))
 
 
