@@ -1,8 +1,9 @@
-"""Idempotent application of integration events to a SQLAlchemy read model.
+"""Idempotent application of integration events to a SQLAlchemy read model: the live driver of a projection.
 
 Delivery is at least once: each read model records the id of every event it applied in the same
 transaction as the change, and skips an event it has seen. Ordering guards (aggregate versions)
-live in the projections themselves.
+live in the projections themselves. A projection only says which rows an event writes (``writes``); this
+module applies one delivered event at a time, a rebuild applies a batch of stored ones (infra/replay.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from contracts.events import IntegrationEvent
 from contracts.keys import Keyring
 from infra import schema
 from infra.outages import Outage
+from infra.statements import Write, run_all
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +55,11 @@ def was_processed(connection: sa.Connection, processed: sa.Table, event_id: str)
 
 def mark_processed(connection: sa.Connection, processed: sa.Table, event: IntegrationEvent) -> None:
     """Record ``event`` as applied; in the same transaction as its effect, or a duplicate slips through."""
-    connection.execute(
-        processed.insert().values(
-            event_id=event.event_id, event_type=event.event_type, applied_at=dt.datetime.now(dt.UTC)
-        )
-    )
+    connection.execute(processed.insert(), processed_row(event, dt.datetime.now(dt.UTC)))
+
+
+def processed_row(event: IntegrationEvent, applied_at: dt.datetime) -> dict[str, object]:
+    return {"event_id": event.event_id, "event_type": event.event_type, "applied_at": applied_at}
 
 
 def processed_events_table(metadata: sa.MetaData, name: str = "processed_events") -> sa.Table:
@@ -73,7 +75,14 @@ def processed_events_table(metadata: sa.MetaData, name: str = "processed_events"
 
 
 class Projection(Protocol):
-    """Event -> rows. ``apply`` must use only ``connection`` (it runs inside the dedup transaction).
+    """Event -> rows: ``writes`` lists the statements an event runs, in order, with its values (statements
+    built once, infra/statements.py); nothing else, so that the same projection is driven live (here: one event
+    per transaction, after the dedup check) and by a rebuild (infra/replay.py: a batch of events per
+    transaction, each statement run once for the whole batch with every event's values, in log order).
+
+    For the two to agree, a statement may rely on an earlier statement of the same event (it has run) but
+    not on a later one; and since live deliveries come in any order, events must commute anyway (version
+    guards, rows keyed by event).
 
     A projection may declare ``version = N`` (default 1): raise it for a schema change that is not purely
     additive, and ``satu upgrade`` rebuilds the tables beside the old ones and switches (infra/schema.py).
@@ -85,7 +94,7 @@ class Projection(Protocol):
 
     def handles(self, event_type: str) -> bool: ...
 
-    def apply(self, connection: sa.Connection, event: IntegrationEvent) -> None: ...
+    def writes(self, event: IntegrationEvent) -> list[Write]: ...
 
 
 class ReadModel:
@@ -177,9 +186,6 @@ class ReadModel:
         """Apply ``event`` once inside the caller's transaction."""
         return apply_once(connection, self.projection, event)
 
-    def processed_ids(self, connection: sa.Connection) -> set[str]:
-        return {row[0] for row in connection.execute(sa.select(self.projection.processed.c.event_id))}
-
     def seen(self, event_id: str, connection: sa.Connection | None = None) -> bool:
         if connection is not None:
             return was_processed(connection, self.projection.processed, event_id)
@@ -201,7 +207,7 @@ def apply_once(
         return False
     mark_processed(connection, projection.processed, event)
     if effect is None:
-        projection.apply(connection, event)
+        run_all(connection, projection.writes(event))
     else:
         effect(connection)
     return True

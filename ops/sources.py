@@ -6,6 +6,7 @@ import each other.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -20,7 +21,7 @@ from services.registry.application import RegistryApplication
 from services.submissions.application import build_application
 from services.submissions.publishing import mapper_for
 
-ToIntegration = Callable[[object], IntegrationEvent | None]
+ToIntegration = Callable[..., IntegrationEvent | None]  # (domain event, wanted types) -> its integration event
 
 
 @dataclass
@@ -33,9 +34,10 @@ class EventSource:
         return self.application.recorder.max_notification_id() or 0
 
     def integration_events(
-        self, start: int = 0, stop: int | None = None, page: int = 500
+        self, start: int = 0, stop: int | None = None, page: int = 1000, wanted: Callable[[str], bool] | None = None
     ) -> Iterator[tuple[int, IntegrationEvent]]:
-        """(position, event) for every stored event after ``start`` up to ``stop``, in log order."""
+        """(position, event) for every stored event after ``start`` up to ``stop``, in log order; only of the
+        ``wanted`` types if given (the others are not made at all)."""
         position = start
         while True:
             notifications = self.application.recorder.select_notifications(
@@ -44,7 +46,7 @@ class EventSource:
             if not notifications:
                 return
             for notification in notifications:
-                event = self.to_integration(self.application.mapper.to_domain_event(notification))
+                event = self.to_integration(self.application.mapper.to_domain_event(notification), wanted)
                 if event is not None:
                     yield notification.id, event
             position = notifications[-1].id
@@ -53,16 +55,20 @@ class EventSource:
         self.application.close()
 
 
-def open_source(name: str, settings: Settings) -> EventSource:
+def open_source(name: str, settings: Settings, replay: bool = False) -> EventSource:
+    """The event store ``name`` with its mapping to integration events: checked as the relay publishes them,
+    or, with ``replay`` (a rebuild reading its own store), built without the checks (IntegrationEvent.replayed)."""
     env = event_store_env(settings, name)
+    make = IntegrationEvent.replayed if replay else IntegrationEvent
     with ddl_lock(settings):
-        return _open(name, env, settings)
+        return _open(name, env, settings, make)
 
 
-def _open(name: str, env: dict[str, str], settings: Settings) -> EventSource:
+def _open(name: str, env: dict[str, str], settings: Settings, make: Callable[..., IntegrationEvent]) -> EventSource:
     if name == "registry":
-        return EventSource(name, RegistryApplication(env=env), registry_publishing.to_integration)
+        to_integration = functools.partial(registry_publishing.to_integration, make=make)
+        return EventSource(name, RegistryApplication(env=env), to_integration)
     if name == "submissions":
         application = build_application(env, settings)
-        return EventSource(name, application, mapper_for(application))
+        return EventSource(name, application, mapper_for(application, make))
     raise ValueError(f"unknown event source '{name}' (known: {', '.join(EVENT_STORE_NAMES)})")

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from contracts.events import IntegrationEvent
 from infra.readmodel import processed_events_table
+from infra.statements import Insert, Write
 
 # The case events that issue a numbered document (the definitions' issuing steps).
 ISSUING_EVENTS = ("case.approved.v1", "case.accepted.v1")
@@ -43,12 +44,13 @@ class LetterProjection:
             sa.Column("subject", sa.String(40)),
             sa.Column("facts", sa.JSON),  # what the document states of the case's form (a report's content)
         )
+        self._issue = Insert(self.letters)
 
     def handles(self, event_type: str) -> bool:
         return event_type in ISSUING_EVENTS
 
-    def apply(self, connection: sa.Connection, event: IntegrationEvent) -> None:
-        connection.execute(self.letters.insert().values(**self.row_for(event)))
+    def writes(self, event: IntegrationEvent) -> list[Write]:
+        return [(self._issue, self.row_for(event))]
 
     def row_for(self, event: IntegrationEvent) -> dict[str, Any]:
         case = event.case()

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from contracts.events import IntegrationEvent
 from infra.readmodel import ReadModel, processed_events_table
+from infra.statements import Write
 from services.notifications.mailer import MailDeliveryError, Mailer, OutgoingMail
 
 log = logging.getLogger(__name__)
@@ -58,8 +59,9 @@ class OutboxProjection:
     def handles(self, event_type: str) -> bool:
         return True  # every event the service receives is recorded, mail or not
 
-    def apply(self, connection: sa.Connection, event: IntegrationEvent) -> None:
+    def writes(self, event: IntegrationEvent) -> list[Write]:
         """An event that causes no mail: recording it as processed is all."""
+        return []
 
     def mail_recorder(self, event: IntegrationEvent, mail: OutgoingMail) -> Callable[[sa.Connection], None]:
         def insert(connection: sa.Connection) -> None:

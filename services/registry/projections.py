@@ -8,12 +8,13 @@ kept even if its event arrives after a later one.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from contracts.events import IntegrationEvent
 from infra.readmodel import processed_events_table
+from infra.statements import Upsert, Write
 
 HANDLED = ("organisation.recorded.v1", "organisation.compliance_changed.v1")
+FACTS = ("name", "abbreviation", "legal_form", "kecamatan", "kelurahan", "recorded_at")  # of the recording
 
 
 class DirectoryProjection:
@@ -39,48 +40,46 @@ class DirectoryProjection:
             sa.Index("ix_organisations_status_id", "reporting_status", "organisation_id"),
         )
 
+        organisations = self.organisations
+        # The recording's facts always count (even arriving after a later change); its status never
+        # overwrites a later change.
+        self._record = Upsert(
+            organisations, [organisations.c.organisation_id], update=lambda newer: {f: newer[f] for f in FACTS}
+        )
+        # A change of reporting status only moves forward (a higher aggregate version).
+        self._change_status = Upsert(
+            organisations,
+            [organisations.c.organisation_id],
+            update=lambda newer: {
+                "reporting_status": newer.reporting_status,
+                "missed_periods": newer.missed_periods,
+                "version": newer.version,
+            },
+            where=lambda newer: organisations.c.version < newer.version,
+        )
+
     def handles(self, event_type: str) -> bool:
         return event_type in HANDLED
 
-    def apply(self, connection: sa.Connection, event: IntegrationEvent) -> None:
-        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-        table = self.organisations
+    def writes(self, event: IntegrationEvent) -> list[Write]:
+        data = event.data
         if event.event_type == "organisation.recorded.v1":
             facts = {
-                "name": event.data["name"],
-                "abbreviation": event.data.get("abbreviation"),
-                "legal_form": event.data["legal_form"],
-                "kecamatan": event.data["kecamatan"],
-                "kelurahan": event.data["kelurahan"],
+                "name": data["name"],
+                "abbreviation": data.get("abbreviation"),
+                "legal_form": data["legal_form"],
+                "kecamatan": data["kecamatan"],
+                "kelurahan": data["kelurahan"],
                 "recorded_at": event.occurred_at,
             }
-            statement = insert(table).values(
-                organisation_id=event.aggregate_id,
-                reporting_status="up_to_date",
-                missed_periods="",
-                version=event.aggregate_version,
-                **facts,
-            )
-            # The recording's facts always count; its status never overwrites a later change.
-            connection.execute(statement.on_conflict_do_update(index_elements=[table.c.organisation_id], set_=facts))
-            return
-        missed = event.data["missed_periods"]
+            first = {"reporting_status": "up_to_date", "missed_periods": "", "version": event.aggregate_version}
+            return [(self._record, {"organisation_id": event.aggregate_id, **first, **facts})]
+        missed = data["missed_periods"]
         assert isinstance(missed, list)  # checked by the event's contract (ComplianceChangedV1)
-        statement = insert(table).values(
-            organisation_id=event.aggregate_id,
-            reporting_status=str(event.data["status"]),
-            missed_periods=" ".join(str(period) for period in missed),
-            version=event.aggregate_version,
-        )
-        newer = statement.excluded
-        connection.execute(
-            statement.on_conflict_do_update(
-                index_elements=[table.c.organisation_id],
-                set_={
-                    "reporting_status": newer.reporting_status,
-                    "missed_periods": newer.missed_periods,
-                    "version": newer.version,
-                },
-                where=table.c.version < newer.version,
-            )
-        )
+        change = {
+            "organisation_id": event.aggregate_id,
+            "reporting_status": str(data["status"]),
+            "missed_periods": " ".join(str(period) for period in missed),
+            "version": event.aggregate_version,
+        }
+        return [(self._change_status, change)]

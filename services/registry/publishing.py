@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from contracts.events import IntegrationEvent, stable_event_id
 from services.registry.domain import Account, Organisation
 
 
-def to_integration(domain_event: object) -> IntegrationEvent | None:
+def to_integration(
+    domain_event: object,
+    wanted: Callable[[str], bool] | None = None,
+    make: Callable[..., IntegrationEvent] = IntegrationEvent,
+) -> IntegrationEvent | None:
+    """The integration event of ``domain_event``; None for one that stays inside the registry, or whose type is
+    not ``wanted``. ``make`` is IntegrationEvent (checked, for the relay) or IntegrationEvent.replayed (a
+    rebuild)."""
     account_id = str(domain_event.originator_id)  # type: ignore[attr-defined]
     if isinstance(domain_event, Account.Registered):  # type: ignore[attr-defined]  # event classes are made by @event at runtime
         nonce = getattr(domain_event, "verification_nonce", None)  # none on accounts from before confirmation
@@ -42,7 +51,9 @@ def to_integration(domain_event: object) -> IntegrationEvent | None:
         event_type = "organisation.compliance_changed.v1"
     else:
         return None
-    return IntegrationEvent(
+    if wanted is not None and not wanted(event_type):
+        return None
+    return make(
         event_id=stable_event_id(domain_event.originator_id, domain_event.originator_version),
         event_type=event_type,
         source="registry",

@@ -7,10 +7,10 @@ late, older event never rolls a case back. Timeline rows are keyed by (case, ver
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from contracts.events import CASE_EVENT_TYPES, IntegrationEvent
 from infra.readmodel import processed_events_table
+from infra.statements import Insert, Upsert, Write
 
 
 class CaseProjection:
@@ -51,68 +51,65 @@ class CaseProjection:
             sa.Column("note", sa.Text),
         )
 
+        cases = self.cases
+        self._record_step = Insert(self.timeline)
+        # Insert the case row, or move it forward, in one statement: concurrent workers applying events of
+        # the same case cannot interleave between a look and a write.
+        self._move_case = Upsert(
+            cases,
+            [cases.c.case_id],
+            update=lambda newer: {
+                "status": newer.status,
+                "updated_at": newer.updated_at,
+                "version": newer.version,
+                "letter_number": sa.func.coalesce(newer.letter_number, cases.c.letter_number),
+                # A step that names no holder or leaves the clock as it was keeps what is there.
+                "assignee_id": sa.func.coalesce(newer.assignee_id, cases.c.assignee_id),
+                "assignee_name": sa.func.coalesce(newer.assignee_name, cases.c.assignee_name),
+                "clock": sa.func.coalesce(newer.clock, cases.c.clock),
+                "overdue": sa.func.coalesce(newer.overdue, cases.c.overdue),
+            },
+            where=lambda newer: cases.c.version < newer.version,  # an older event never overwrites a newer state
+        )
+        # The filing may arrive after a later step (a retried delivery): its facts still count.
+        self._note_filing = Upsert(
+            cases,
+            [cases.c.case_id],
+            update=lambda filed: {"submitted_at": filed.submitted_at, "reference": filed.reference},
+        )
+
     def handles(self, event_type: str) -> bool:
         return event_type in CASE_EVENT_TYPES
 
-    def apply(self, connection: sa.Connection, event: IntegrationEvent) -> None:
+    def writes(self, event: IntegrationEvent) -> list[Write]:
         case = event.case()
-        connection.execute(
-            self.timeline.insert().values(
-                case_id=case.case_id,
-                version=event.aggregate_version,
-                event_type=event.event_type,
-                status=case.status,
-                at=event.occurred_at,
-                actor_role=case.actor_role,
-                reason=case.reason,
-                note=case.note,
-            )
-        )
-        self._upsert_case(connection, event)
+        row = {
+            "case_id": case.case_id,
+            "reference": case.reference,
+            "service": case.service,
+            "organisation_id": case.organisation_id,
+            "organisation_name": case.organisation_name,
+            "submitted_at": event.occurred_at,
+            "status": case.status,
+            "updated_at": event.occurred_at,
+            "version": event.aggregate_version,
+            "letter_number": case.letter.number if case.letter else None,
+            "assignee_id": (case.assignee or {}).get("id"),
+            "assignee_name": (case.assignee or {}).get("name"),
+            "clock": case.clock,
+            "overdue": True if event.event_type == "case.overdue.v1" else None,
+        }
+        step = {
+            "case_id": case.case_id,
+            "version": event.aggregate_version,
+            "event_type": event.event_type,
+            "status": case.status,
+            "at": event.occurred_at,
+            "actor_role": case.actor_role,
+            "reason": case.reason,
+            "note": case.note,
+        }
+        writes: list[Write] = [(self._record_step, step), (self._move_case, row)]
         if event.event_type == "case.submitted.v1":
-            # The filing may arrive after a later step (a retried delivery): its facts still count.
-            connection.execute(
-                self.cases.update()
-                .where(self.cases.c.case_id == case.case_id)
-                .values(submitted_at=event.occurred_at, reference=case.reference)
-            )
-
-    def _upsert_case(self, connection: sa.Connection, event: IntegrationEvent) -> None:
-        """Insert the case row, or move it forward, in one statement: concurrent workers applying
-        events of the same case cannot interleave between a look and a write."""
-        case = event.case()
-        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-        statement = insert(self.cases).values(
-            case_id=case.case_id,
-            reference=case.reference,
-            service=case.service,
-            organisation_id=case.organisation_id,
-            organisation_name=case.organisation_name,
-            submitted_at=event.occurred_at,
-            status=case.status,
-            updated_at=event.occurred_at,
-            version=event.aggregate_version,
-            letter_number=case.letter.number if case.letter else None,
-            assignee_id=(case.assignee or {}).get("id"),
-            assignee_name=(case.assignee or {}).get("name"),
-            clock=case.clock,
-            overdue=True if event.event_type == "case.overdue.v1" else None,
-        )
-        newer = statement.excluded
-        connection.execute(
-            statement.on_conflict_do_update(
-                index_elements=[self.cases.c.case_id],
-                set_={
-                    "status": newer.status,
-                    "updated_at": newer.updated_at,
-                    "version": newer.version,
-                    "letter_number": sa.func.coalesce(newer.letter_number, self.cases.c.letter_number),
-                    # A step that names no holder or leaves the clock as it was keeps what is there.
-                    "assignee_id": sa.func.coalesce(newer.assignee_id, self.cases.c.assignee_id),
-                    "assignee_name": sa.func.coalesce(newer.assignee_name, self.cases.c.assignee_name),
-                    "clock": sa.func.coalesce(newer.clock, self.cases.c.clock),
-                    "overdue": sa.func.coalesce(newer.overdue, self.cases.c.overdue),
-                },
-                where=self.cases.c.version < newer.version,  # an older event never overwrites a newer state
-            )
-        )
+            writes.append((self._note_filing, row))
+        return writes

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from contracts.events import IntegrationEvent, stable_event_id
@@ -49,14 +50,23 @@ class CaseFacts:
     def of(self, case_id: str) -> dict[str, Any]:
         if case_id not in self._facts:
             self.remember(self._load_case(case_id))
+        else:
+            self._facts.move_to_end(case_id)  # least recently used goes first
         return self._facts[case_id]
 
 
-class CaseEventMapper:
-    def __init__(self, facts: CaseFacts) -> None:
-        self.facts = facts
+MakeEvent = Callable[..., IntegrationEvent]  # IntegrationEvent (checked, for the relay) or IntegrationEvent.replayed
+Wanted = Callable[[str], bool]  # which integration event types to make (a rebuild wants its projection's)
 
-    def __call__(self, domain_event: Any) -> IntegrationEvent | None:
+
+class CaseEventMapper:
+    def __init__(self, facts: CaseFacts, make: MakeEvent = IntegrationEvent) -> None:
+        self.facts = facts
+        self.make = make
+
+    def __call__(self, domain_event: Any, wanted: Wanted | None = None) -> IntegrationEvent | None:
+        """The integration event of ``domain_event``; None for one that stays inside the service, or whose
+        type is not ``wanted`` (its facts are remembered all the same)."""
         if isinstance(domain_event, OPENINGS):
             self.facts.remember(domain_event)
             move: Any = None
@@ -69,9 +79,11 @@ class CaseEventMapper:
             move = LegacyMove.of(domain_event)
             event_type = move.emits
         elif isinstance(domain_event, Obligation.Reminded):
-            return reminder_event(domain_event)
+            return reminder_event(domain_event, self.make, wanted)
         else:
             return None  # a letter register's events, an obligation's opening stay inside the service
+        if wanted is not None and not wanted(event_type):
+            return None
         case_id = str(domain_event.originator_id)
         facts = self.facts.of(case_id)
         actor = domain_event.actor
@@ -96,8 +108,8 @@ class CaseEventMapper:
             "clock": move.clock if move is not None else getattr(domain_event, "clock", "running"),
             "subject": facts["subject"],
         }
-        return IntegrationEvent(
-            event_id=stable_event_id(domain_event.originator_id, domain_event.originator_version),
+        return self.make(
+            event_id=stable_event_id(case_id, domain_event.originator_version),
             event_type=event_type,
             source="submissions",
             aggregate_id=case_id,
@@ -115,11 +127,16 @@ class _OverdueAsMove:
         self.output = self.assignee = self.clock = None
 
 
-def reminder_event(reminded: Any) -> IntegrationEvent:
+def reminder_event(
+    reminded: Any, make: MakeEvent = IntegrationEvent, wanted: Wanted | None = None
+) -> IntegrationEvent | None:
     kind = "overdue" if reminded.offset_days > 0 else "reminder_due"
-    return IntegrationEvent(
+    event_type = f"{reminded.workflow}.{kind}.v1"
+    if wanted is not None and not wanted(event_type):
+        return None
+    return make(
         event_id=stable_event_id(reminded.originator_id, reminded.originator_version),
-        event_type=f"{reminded.workflow}.{kind}.v1",
+        event_type=event_type,
         source="submissions",
         aggregate_id=str(reminded.originator_id),
         aggregate_version=reminded.originator_version,
@@ -138,9 +155,9 @@ def reminder_event(reminded: Any) -> IntegrationEvent:
     )
 
 
-def mapper_for(application: Any) -> CaseEventMapper:
+def mapper_for(application: Any, make: MakeEvent = IntegrationEvent) -> CaseEventMapper:
     def load_case(case_id: str) -> Any:
         # The case's first event: the same facts the opening event would have given.
         return next(iter(application.repository.event_store.get(uuid.UUID(case_id), lte=1)))
 
-    return CaseEventMapper(CaseFacts(load_case))
+    return CaseEventMapper(CaseFacts(load_case), make)

@@ -1,0 +1,205 @@
+"""The writes a projection makes for an event: statements built once, with the values of one event.
+
+A projection states its statements once (when it is made) and, per event, only which of them to run with
+which values. The live driver runs them one event at a time; a rebuild runs each one once for a whole batch
+of events (``run`` with a list of values): compiled once, the values bound without SQLAlchemy's per-row
+work, and on PostgreSQL a plain ``Insert`` sent with ``COPY``. Building SQLAlchemy statements per event, and
+binding values row by row through them, cost more than the database's own work.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from operator import itemgetter
+from typing import Any
+
+import sqlalchemy as sa
+from psycopg import sql
+from sqlalchemy.dialects import postgresql, sqlite
+
+Values = dict[str, Any]
+
+
+class Insert:
+    """Rows added to ``table`` (a plain ``INSERT``)."""
+
+    def __init__(self, table: sa.Table) -> None:
+        self.table = table
+        self.statement = table.insert()
+
+    def for_dialect(self, _dialect: str) -> sa.Executable:
+        return self.statement
+
+
+class Upsert:
+    """``INSERT … ON CONFLICT (key) DO UPDATE SET … [WHERE …]`` on one table. SQLite and PostgreSQL spell it
+    alike, but SQLAlchemy builds it per dialect, so it is built on first use for each dialect met.
+
+    ``update`` and ``where`` receive the row that was refused (``excluded``) and say what changes, and when.
+    """
+
+    _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+    def __init__(
+        self,
+        table: sa.Table,
+        key: list[sa.Column[Any]],
+        update: Callable[[Any], dict[str, Any]],
+        where: Callable[[Any], sa.ColumnElement[bool]] | None = None,
+    ) -> None:
+        self.table, self.key, self.update, self.where = table, key, update, where
+        self._built: dict[str, sa.Executable] = {}
+
+    def for_dialect(self, dialect: str) -> sa.Executable:
+        if dialect not in self._built:
+            self._built[dialect] = self._on_conflict(self._INSERTS[dialect](self.table))
+        return self._built[dialect]
+
+    def from_select(self, dialect: str, names: list[str], rows: sa.Select[Any]) -> sa.Executable:
+        """The same upsert of the rows a query gives (columns ``names``), in one statement."""
+        return self._on_conflict(self._INSERTS[dialect](self.table).from_select(names, rows))
+
+    def _on_conflict(self, insert: Any) -> sa.Executable:
+        refused = insert.excluded
+        return insert.on_conflict_do_update(
+            index_elements=self.key,
+            set_=self.update(refused),
+            where=self.where(refused) if self.where is not None else None,
+        )
+
+
+Statement = Insert | Upsert | sa.Executable
+Write = tuple[Statement, Values]  # run ``statement`` with these values
+
+
+def run(connection: sa.Connection, statement: Statement, values: Values | list[Values]) -> None:
+    """Run ``statement`` once with ``values``, or once per values in a list (in bulk, in list order)."""
+    executable = statement.for_dialect(connection.dialect.name) if isinstance(statement, Insert | Upsert) else statement
+    if isinstance(values, dict):
+        connection.execute(executable, values)
+    elif values:
+        keys = tuple(values[0])
+        postgres = connection.dialect.name == "postgresql"
+        if postgres and isinstance(statement, Insert):
+            _copy_insert(connection, statement, keys, values)
+        elif postgres and isinstance(statement, Upsert):
+            _copy_upsert(connection, statement, keys, values)
+        else:
+            _execute_many(connection, executable, keys, values)
+
+
+def run_all(connection: sa.Connection, writes: Iterable[Write]) -> None:
+    for statement, values in writes:
+        run(connection, statement, values)
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """A statement compiled once for a dialect and a set of value names, with the conversions of its values."""
+
+    sql: str
+    names: tuple[str, ...]  # the values' names, in the order the statement takes them
+    convert: tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, the type's conversion to the driver)
+    named: bool  # the driver takes a dict per row, not a tuple
+    bulk: bool  # False when SQLAlchemy must compute something per row (a Python-side default)
+
+    def rows(self, values: list[Values], named: bool | None = None) -> list[Any]:
+        """The driver's parameters for each values: converted as SQLAlchemy would (None included: a JSON
+        column stores it as JSON ``null``), as tuples or, for a driver that names them, dicts."""
+        pick = itemgetter(*self.names)
+        rows: list[Any] = [pick(row) for row in values] if len(self.names) > 1 else [(pick(row),) for row in values]
+        if self.convert:
+            # The same value often comes again (an event's time in several columns, a batch's time in every
+            # row): converted once. Keyed by identity, so the values must stay alive meanwhile (they do).
+            done: dict[tuple[Callable[[Any], Any], int], Any] = {}
+            converted = []
+            for row in rows:
+                row = list(row)
+                for position, convert in self.convert:
+                    value = row[position]
+                    key = (convert, id(value))
+                    if key not in done:
+                        done[key] = convert(value)
+                    row[position] = done[key]
+                converted.append(tuple(row))
+            rows = converted
+        if self.named if named is None else named:
+            return [dict(zip(self.names, row, strict=True)) for row in rows]
+        return rows
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(statement: sa.Executable, dialect: sa.Dialect, keys: tuple[str, ...]) -> _Compiled:
+    compiled: Any = statement.compile(dialect=dialect, column_keys=list(keys))  # type: ignore[attr-defined]
+    names = tuple(compiled.positiontup) if dialect.positional else tuple(compiled.binds)
+    convert = []
+    for position, name in enumerate(names):
+        processor = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if processor is not None:
+            convert.append((position, processor))
+    bulk = set(names) <= set(keys) and not (compiled.insert_prefetch or compiled.update_prefetch)
+    return _Compiled(compiled.string, names, tuple(convert), not dialect.positional, bulk)
+
+
+def _execute_many(
+    connection: sa.Connection, statement: sa.Executable, keys: tuple[str, ...], values: list[Values]
+) -> None:
+    compiled = _compiled(statement, connection.dialect, keys)
+    if not compiled.bulk:
+        connection.execute(statement, values)
+        return
+    connection.exec_driver_sql(compiled.sql, compiled.rows(values))
+
+
+def _copy_insert(connection: sa.Connection, insert: Insert, keys: tuple[str, ...], values: list[Values]) -> None:
+    compiled = _compiled(insert.statement, connection.dialect, keys)
+    if not compiled.bulk:
+        connection.execute(insert.statement, values)
+        return
+    _copy(connection, insert.table.name, compiled.names, compiled.rows(values, named=False))
+
+
+def _copy_upsert(connection: sa.Connection, upsert: Upsert, keys: tuple[str, ...], values: list[Values]) -> None:
+    """The rows copied into a scratch table, then upserted from it by one statement per round instead of one
+    per row: round n holds each key's n-th row, so no statement meets a key twice (PostgreSQL refuses that)
+    and a key's rows are applied in their order."""
+    statement = upsert.for_dialect("postgresql")
+    compiled = _compiled(statement, connection.dialect, keys)
+    if not compiled.bulk:
+        connection.execute(statement, values)
+        return
+    seen: dict[tuple[Any, ...], int] = {}
+    rounds = []
+    for row in values:
+        key = tuple(row[column.name] for column in upsert.key)
+        rounds.append(seen.get(key, 0))
+        seen[key] = rounds[-1] + 1
+    names = list(compiled.names)
+    scratch = sa.Table(
+        f"staged_{upsert.table.name}",
+        sa.MetaData(),
+        *(sa.Column(name, upsert.table.c[name].type) for name in names),
+        sa.Column("staged_round", sa.Integer),
+        prefixes=["TEMPORARY"],
+    )
+    scratch.create(connection)
+    rows = compiled.rows(values, named=False)
+    _copy(connection, scratch.name, (*names, "staged_round"), [(*row, n) for row, n in zip(rows, rounds, strict=True)])
+    columns = [scratch.c[name] for name in names]
+    for n in range(max(rounds) + 1):
+        round_rows = sa.select(*columns).where(scratch.c.staged_round == n)
+        connection.execute(upsert.from_select("postgresql", names, round_rows))
+    scratch.drop(connection)
+
+
+def _copy(connection: sa.Connection, table: str, names: tuple[str, ...], rows: list[Any]) -> None:
+    """PostgreSQL's ``COPY … FROM STDIN``: rows streamed in one command instead of a statement each."""
+    columns = sql.SQL(", ").join(sql.Identifier(name) for name in names)
+    command = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table), columns)
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor, cursor.copy(command) as copy:
+        for row in rows:
+            copy.write_row(row)

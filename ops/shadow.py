@@ -1,0 +1,118 @@
+"""A read model's shadow: its tables rebuilt beside the live ones, then compared with them or copied into them
+by the database itself, so no table ever passes through Python (memory stays flat whatever the size).
+
+Where it lives: on PostgreSQL the schema ``<service>_rebuild`` of the same database; on SQLite the file
+``<service>.rebuild.sqlite``, attached to the live connection as ``shadow`` while they are compared or copied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+from infra import schema
+from infra.readmodel import Projection
+from infra.settings import Settings
+from infra.storage import read_model_engine
+
+SUFFIX = "rebuild"
+ATTACHED = "shadow"  # the shadow file's name on a live SQLite connection
+IGNORED_COLUMNS = {"applied_at"}  # when an event was applied differs between runs by nature
+
+
+@dataclass
+class Shadow:
+    projection: Projection
+    engine: sa.Engine
+    schema: str  # how a live connection names the shadow's schema
+    _tables: dict[str, sa.Table] = field(default_factory=dict)
+
+    @classmethod
+    def fresh(cls, projection: Projection, service: str, settings: Settings) -> Shadow:
+        """Empty shadow tables of ``projection`` (whatever the shadow held before), without secondary indexes
+        until ``add_indexes``."""
+        engine = read_model_engine(settings, service, schema_suffix=SUFFIX)
+        with engine.begin() as connection:
+            schema.hold_ddl_lock(connection)
+            schema.drop(projection, connection)
+            schema.create_unindexed(projection, connection)
+        name = f"{service}_{SUFFIX}" if settings.uses_postgres else ATTACHED
+        return cls(projection, engine, name)
+
+    def add_indexes(self) -> None:
+        with self.engine.begin() as connection:
+            schema.create_indexes(self.projection, connection)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @property
+    def _attaches(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def beside(self, live: sa.Engine) -> Iterator[sa.Connection]:
+        """A connection to the live database that also sees the shadow's tables (``table``)."""
+        with live.connect() as connection:
+            if self._attaches:  # outside a transaction, as SQLite requires
+                connection.exec_driver_sql(f"ATTACH DATABASE ? AS {ATTACHED}", (self.engine.url.database,))
+                connection.commit()
+            try:
+                yield connection
+            finally:
+                if self._attaches:
+                    connection.rollback()
+                    connection.exec_driver_sql(f"DETACH DATABASE {ATTACHED}")
+                    connection.commit()
+
+    def table(self, table: sa.Table) -> sa.Table:
+        """The shadow's copy of the live ``table``, as a connection from ``beside`` names it."""
+        if table.name not in self._tables:
+            self._tables[table.name] = table.to_metadata(sa.MetaData(), schema=self.schema)
+        return self._tables[table.name]
+
+    def copy_into(self, connection: sa.Connection) -> None:
+        """Replace the live rows with the shadow's, inside the caller's transaction (a ``beside`` connection)."""
+        tables = self.projection.metadata.sorted_tables
+        for table in reversed(tables):
+            connection.execute(table.delete())
+        for table in tables:
+            names = [column.name for column in table.columns]
+            rows = sa.select(*(self.table(table).c[name] for name in names))
+            connection.execute(table.insert().from_select(names, rows))
+
+    def not_applied_live(self, connection: sa.Connection) -> int:
+        """How many events the shadow applied that the live model has not (yet)."""
+        live, shadow = self.projection.processed, self.table(self.projection.processed)
+        query = sa.select(sa.func.count()).select_from(shadow).where(
+            ~sa.exists().where(live.c.event_id == shadow.c.event_id)
+        )
+        return int(connection.execute(query).scalar_one())
+
+    def differences(self, connection: sa.Connection, limit: int = 10) -> list[str]:
+        """Rows that differ between the live tables and the shadow's, at most ``limit`` each way per table."""
+        found: list[str] = []
+        for table in self.projection.metadata.sorted_tables:
+            live, shadow = _compared(table, connection), _compared(self.table(table), connection)
+            for rows, where in ((live, shadow), (shadow, live)):
+                difference = sa.select(*rows).except_(sa.select(*where)).subquery()
+                keys = [difference.c[column.name] for column in table.primary_key.columns]
+                query = sa.select(difference).order_by(*keys).limit(limit)
+                what = "only in live model" if rows is live else "missing from live model"
+                found += [f"{table.name}: {what}: {tuple(row)}" for row in connection.execute(query)]
+        return found
+
+
+def _compared(table: sa.Table, connection: sa.Connection) -> list[Any]:
+    """The columns compared, as values the database can tell equal (PostgreSQL has no equality for ``json``)."""
+    postgres = connection.dialect.name == "postgresql"
+    return [
+        sa.cast(column, JSONB).label(column.name) if postgres and isinstance(column.type, sa.JSON) else column
+        for column in table.columns
+        if column.name not in IGNORED_COLUMNS
+    ]
