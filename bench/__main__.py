@@ -3,7 +3,8 @@
     .venv/bin/python -m bench [--cases 200] [--latency-cases 40] [--letters 200] [--register-letters 10000]
 
 (a) SKM submissions/s through the gateway vs. the same command on the application directly;
-(b) commit-to-visible latency of each read model; (c) rebuild rate vs. raw log read+decode rate;
+(b) commit-to-visible latency of each read model; (c) rebuilds and checks vs. raw log read+decode, with peak
+memory, on SQLite and PostgreSQL (bench/rebuilds.py: `--rebuild-cases`, `--postgres`);
 (d) letters rendered per second vs. a raw typst compile of the same letters (bench/letters.py);
 (e) the reminders' sweep over 150,000 organisations × 2 periods vs. the raw read of the same directory
 rows (`--organisations`); (f) approval latency with `--register-letters` already in the year's letter
@@ -29,11 +30,11 @@ from bench import approvals, request_path
 from bench.letters import letter_rates
 from bench.letters import report as letters_report
 from bench.measure import Rate, summary_ms, timed
+from bench.rebuilds import PG_ADMIN_URL, rebuild_section
 from bench.reminders import reminder_rates
 from bench.scenarios import (
     gateway_session,
     read_model_latency,
-    rebuild_rates,
     rpc_submitter,
     start_system,
 )
@@ -83,6 +84,8 @@ def main() -> None:
     parser.add_argument("--register-letters", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=8, help="concurrency of the request-path section (g)")
     parser.add_argument("--path-filings", type=int, default=400, help="filings per measurement in (g)")
+    parser.add_argument("--rebuild-cases", type=int, default=6000)
+    parser.add_argument("--postgres", default=PG_ADMIN_URL, help="an administrator's URL for (c) ('' skips it)")
     args = parser.parse_args()
     amqp_uri = os.environ.get("SATU_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
     lines: list[str] = []
@@ -108,8 +111,7 @@ def main() -> None:
                 gateway_four = Rate(args.cases, (dt.datetime.now() - started).total_seconds())
             print("(b) commit-to-visible latency …", flush=True)
             latencies = read_model_latency(settings, session, args.latency_cases)
-        print("(c) rebuild vs raw log read …", flush=True)
-        rebuild, raw = rebuild_rates(settings)
+        rebuilds = rebuild_section(args.rebuild_cases, args.postgres or None)
         print("(d) letters …", flush=True)
         letters = letter_rates(args.letters)
         print(f"(e) reminders' sweep over {args.organisations} organisations …", flush=True)
@@ -153,13 +155,7 @@ def main() -> None:
         "|---|---|",
         *[f"| {name} | {summary_ms(samples)} |" for name, samples in latencies.items()],
         "",
-        "## (c) Read-model rebuild rate",
-        "",
-        "| what | events | seconds | events per second |",
-        "|---|---:|---:|---:|",
-        rate_row("raw: read and decode the notification log (baseline)", raw),
-        *[rate_row(f"rebuild into a shadow and compare: {name}", rate) for name, rate in rebuild.items()],
-        "",
+        *rebuilds,
         "## (d) Letters generated per second",
         "",
         *letters_report(*letters),

@@ -1,4 +1,4 @@
-"""What the benchmarks drive: a running system through the gateway, read models, rebuilds."""
+"""What the benchmarks drive: a running system through the gateway, read models."""
 
 from __future__ import annotations
 
@@ -12,17 +12,13 @@ from typing import Any
 import httpx
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from bench.measure import Rate
 from contracts.events import stable_event_id
 from contracts.identity import Caller, Role
 from infra.keys import load_signer
 from infra.nameko_support import SigningProxy
 from infra.settings import Settings
 from ops.launcher import System
-from ops.rebuild import READ_MODELS
-from ops.rebuild import run as rebuild
 from ops.seed import APPLICANT, seed
-from ops.sources import open_source
 from tests.support.factories import attachment, pdf_bytes
 from tests.support.field_visit import record_field_visit
 from tests.support.system import running_system
@@ -130,25 +126,3 @@ def read_model_latency(settings: Settings, session: GatewaySession, count: int) 
     return samples
 
 
-def rebuild_rates(settings: Settings) -> tuple[dict[str, Rate], Rate]:
-    source = open_source("submissions", settings)
-    started = time.perf_counter()
-    decoded = 0
-    position = 0
-    while notifications := source.application.recorder.select_notifications(
-        start=position, limit=500, inclusive_of_start=False
-    ):
-        for notification in notifications:
-            source.application.mapper.to_domain_event(notification)
-            decoded += 1
-        position = notifications[-1].id
-    raw = Rate(decoded, time.perf_counter() - started)
-    source.close()
-    rates = {}
-    for spec in READ_MODELS:
-        started = time.perf_counter()
-        outcome = rebuild(spec, settings, apply=False, progress_factory=lambda _n, _t: lambda _p: None)
-        rates[spec.name] = Rate(decoded, time.perf_counter() - started)
-        if outcome.differences:
-            raise SystemExit(f"{spec.name}: live model differs from the rebuild: {outcome.differences[:3]}")
-    return rates, raw
