@@ -111,23 +111,22 @@ class _Compiled:
         pick = itemgetter(*self.names)
         rows: list[Any] = [pick(row) for row in values] if len(self.names) > 1 else [(pick(row),) for row in values]
         if self.convert:
-            # The same value often comes again (an event's time in several columns, a batch's time in every
-            # row): converted once. Keyed by identity, so the values must stay alive meanwhile (they do).
-            done: dict[tuple[Callable[[Any], Any], int], Any] = {}
-            converted = []
-            for row in rows:
-                row = list(row)
-                for position, convert in self.convert:
-                    value = row[position]
-                    key = (convert, id(value))
-                    if key not in done:
-                        done[key] = convert(value)
-                    row[position] = done[key]
-                converted.append(tuple(row))
-            rows = converted
+            # Column by column: only the few columns whose type converts cost a Python call per value.
+            columns = list(zip(*rows, strict=True))
+            for position, convert in self.convert:
+                columns[position] = _converted(columns[position], convert)
+            rows = list(zip(*columns, strict=True))
         if self.named if named is None else named:
             return [dict(zip(self.names, row, strict=True)) for row in rows]
         return rows
+
+
+def _converted(column: tuple[Any, ...], convert: Callable[[Any], Any]) -> list[Any]:
+    # The same value often comes again (a batch's time in every row): converted once. Keyed by identity, so
+    # unhashable values (JSON documents) count too; they stay alive meanwhile, so an id is not reused.
+    unique = {id(value): value for value in column}
+    done = {key: convert(value) for key, value in unique.items()}
+    return [done[id(value)] for value in column]
 
 
 @functools.lru_cache(maxsize=256)

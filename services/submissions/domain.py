@@ -72,6 +72,7 @@ class Case(Aggregate):
         emits: str  # the integration event type (recorded, so a changed definition never renames the past)
         actor: dict[str, str]
         command_id: str | None = None  # the command that made it (none on events from before command ids)
+        case_facts: dict[str, Any] | None = None  # see Case.facts (none on events from before they were carried)
 
         def apply(self, aggregate: Any) -> None:
             aggregate.apply_move(self)
@@ -84,6 +85,7 @@ class Case(Aggregate):
         sla_days: int
         emits: str
         actor: dict[str, str]
+        case_facts: dict[str, Any] | None = None  # see Case.facts (none on events from before they were carried)
 
         def apply(self, aggregate: Any) -> None:
             aggregate.overdue_announced = True
@@ -167,7 +169,21 @@ class Case(Aggregate):
             emits=emits,
             actor=actor,
             command_id=command_id,
+            case_facts=self.facts(issuing=output is not None),
         )
+
+    def facts(self, issuing: bool = False) -> dict[str, Any]:
+        """What the case was filed as — reference, workflow, organisation, subject — carried on each later
+        event, so that whoever maps it outward (a relay, a rebuild) need not look up the case's first event;
+        a move that issues an output carries the organisation's snapshot too (the document prints it)."""
+        facts = {
+            "reference": self.reference,
+            "workflow": self.workflow,
+            "organisation_id": self.organisation_id,
+            "organisation_name": self.organisation["name"],
+            "subject": self.subject,
+        }
+        return {**facts, "organisation": self.organisation} if issuing else facts
 
     def done_by(self, command_id: str | None) -> str | None:
         """The action of the recent move the command with this id made, if it made one."""
@@ -179,7 +195,7 @@ class Case(Aggregate):
             return False
         self.trigger_event(
             self.Overdue, state=self.state, days_used=round(days_used, 2), sla_days=sla_days,
-            emits="case.overdue.v1", actor=actor,
+            emits="case.overdue.v1", actor=actor, case_facts=self.facts(),
         )  # fmt: skip
         return True
 

@@ -9,10 +9,11 @@ from typing import Any
 from contracts.errors import InvalidInput
 
 _ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic"}
+_CARRIED = {"case_facts"}  # the case's own facts, repeated on each event for its consumers: not part of a step
 
 
 def event_record(domain_event: Any) -> dict[str, Any]:
-    data = {key: value for key, value in vars(domain_event).items() if key not in _ENVELOPE}
+    data = {key: value for key, value in vars(domain_event).items() if key not in _ENVELOPE | _CARRIED}
     actor = data.pop("actor", None)
     return {
         "version": domain_event.originator_version,

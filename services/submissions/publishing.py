@@ -19,11 +19,11 @@ LEGACY_MOVES = (Case.RevisionRequested, Case.Resubmitted, Case.Forwarded, Case.A
 
 
 class CaseFacts:
-    """Facts recorded only on a case's first event (reference, organisation), remembered per case so
-    later events can carry them. The relay reads the log in order, so the first event comes first."""
+    """What a case was filed as (Case.facts), for its events from before each event carried it: remembered
+    from each case's first event, or looked that event up (the relay reads the log in order, so the first
+    event comes first, unless it was long ago). Bounded: a long-running relay sees every case ever filed."""
 
     def __init__(self, load_case: Any, capacity: int = 10_000) -> None:
-        # Bounded: a long-running relay sees every case ever filed; forgotten ones are reloaded.
         self._facts: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._load_case = load_case
         self._capacity = capacity
@@ -39,11 +39,11 @@ class CaseFacts:
             str(opening.originator_id),
             {
                 "reference": opening.reference,
-                "service": getattr(opening, "workflow", None) or opening.service,
+                "workflow": getattr(opening, "workflow", None) or opening.service,
                 "organisation_id": opening.organisation_id,
-                "organisation": opening.organisation,
-                "state": getattr(opening, "state", "submitted"),
+                "organisation_name": opening.organisation["name"],
                 "subject": getattr(opening, "subject", None),
+                "organisation": opening.organisation,
             },
         )
 
@@ -85,16 +85,17 @@ class CaseEventMapper:
         if wanted is not None and not wanted(event_type):
             return None
         case_id = str(domain_event.originator_id)
-        facts = self.facts.of(case_id)
+        facts = getattr(domain_event, "case_facts", None) or self.facts.of(case_id)  # carried since they were
         actor = domain_event.actor
         letter = move.output if move is not None else None
         data = {
             "case_id": case_id,
             "reference": facts["reference"],
-            "service": facts["service"],
+            "service": facts["workflow"],
             "organisation_id": facts["organisation_id"],
-            "organisation_name": facts["organisation"]["name"],
-            "status": move.state if move is not None else facts["state"],
+            "organisation_name": facts["organisation_name"],
+            # An opening is the state it opens in (the walking skeleton's filings: submitted).
+            "status": move.state if move is not None else getattr(domain_event, "state", "submitted"),
             "actor_id": actor["id"],
             "actor_role": actor["role"],
             "reason": move.reason if move is not None else None,

@@ -176,6 +176,18 @@ def test_cases_stored_before_the_kernel_replay_with_the_same_state(app: Submissi
     ]  # fmt: skip
 
 
+def test_events_of_old_cases_map_with_their_case_looked_up(app: SubmissionsApplication) -> None:
+    """Events stored before each carried its case's facts: a mapper that missed the filing looks it up."""
+    fixture = load_walking_skeleton_events(app)
+    approved = next(view for view in fixture["views"].values() if view["status"] == "approved")
+    notifications = app.recorder.select_notifications(start=1, limit=100)
+    approval = next(n for n in notifications if n.originator_id == uuid.UUID(approved["id"]) and "Approved" in n.topic)
+    event = mapper_for(app)(app.mapper.to_domain_event(approval))
+    assert event is not None and event.event_type == "case.approved.v1"
+    assert event.case().reference == approved["reference"] and event.case().letter is not None
+    assert event.case().organisation and event.case().organisation["name"] == approved["organisation_name"]
+
+
 def test_an_old_case_waiting_for_revision_goes_on_under_todays_definition(app: SubmissionsApplication) -> None:
     fixture = load_walking_skeleton_events(app)
     waiting = next(view for view in fixture["views"].values() if view["status"] == "revision_requested")

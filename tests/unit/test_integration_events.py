@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+import uuid
 
-from contracts.events import CASE_EVENT_TYPES, stable_event_id
+from contracts.events import CASE_EVENT_TYPES, EVENT_ID_NAMESPACE, IntegrationEvent, stable_event_id
 from contracts.identity import Caller, Role
 from contracts.keys import Keyring, Signer
 from infra.readmodel import decode
 from services.registry.application import RegistryApplication
 from services.registry.publishing import to_integration
 from services.submissions.application import SubmissionsApplication
-from services.submissions.publishing import mapper_for
+from services.submissions.publishing import CaseEventMapper, CaseFacts, mapper_for
 from tests.support.factories import attachment, organisation_payload
 from tests.support.scenario import APPLICANT, APPROVER, approved_case, forward, submit
 
@@ -41,13 +42,21 @@ def test_every_step_of_a_case_becomes_a_versioned_integration_event() -> None:
 
 
 def test_a_mapper_started_mid_log_still_knows_each_case() -> None:
-    """A restarted relay begins after its saved position, past the cases' first events."""
+    """A restarted relay, or a rebuild, begins past the cases' first events: each later event carries what
+    its case was filed as, so nothing is looked up (a look-up per event once cost a rebuild half its time)."""
     app = SubmissionsApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     case = submit(app)
     forward(app, case["id"])
-    fresh_mapper = mapper_for(app)
-    forwarded = fresh_mapper(app.mapper.to_domain_event(app.recorder.select_notifications(start=2, limit=1)[0]))
-    assert forwarded is not None and forwarded.case().reference == case["reference"]
+    approved = app.act(APPROVER, case["id"], "approve", {})
+    loads: list[str] = []
+    fresh_mapper = CaseEventMapper(CaseFacts(loads.append))
+    notifications = app.recorder.select_notifications(start=2, limit=9)  # all but the filing
+    later = [event for n in notifications if (event := fresh_mapper(app.mapper.to_domain_event(n)))]
+    assert [event.case().reference for event in later] == [case["reference"]] * 3 and loads == []
+    approval = later[-1].case()
+    assert approval.letter is not None and approval.letter.number == approved["letter"]["number"]
+    assert approval.organisation and approval.organisation["name"] == approved["organisation_name"]
+    assert later == case_events(app)[1:]  # as a mapper that saw the filing makes them
 
 
 def test_registry_events_carry_no_personal_data() -> None:
@@ -77,3 +86,29 @@ def test_a_malformed_or_forged_delivery_is_dropped_not_retried_forever() -> None
     assert decode(event.signed(Signer.generate("relay-submissions")).model_dump(mode="json"), keyring) is None
     tampered = {**wire, "data": {**wire["data"], "organisation_name": "Ormas Palsu"}}
     assert decode(tampered, keyring) is None
+
+
+def test_an_event_id_is_the_uuid5_of_its_aggregate_and_version() -> None:
+    """Stored events are forever: the spelt-out hash must name every event as uuid5 always has."""
+    for version in (1, 2, 17, 1000):
+        aggregate = uuid.uuid4()
+        expected = str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{aggregate}:{version}"))
+        assert stable_event_id(aggregate, version) == stable_event_id(str(aggregate), version) == expected
+
+
+def test_a_rebuild_makes_only_the_events_it_wants_and_still_knows_each_case() -> None:
+    """A letters rebuild wants approvals only: the filings it skips still tell the approvals their case."""
+    app = SubmissionsApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    approved = approved_case(app)
+    loads: list[str] = []  # a look-up of a case's first event would show here
+    mapper = CaseEventMapper(CaseFacts(loads.append), IntegrationEvent.replayed)
+    notifications = app.recorder.select_notifications(start=1, limit=100)
+    wanted = [
+        event
+        for n in notifications
+        if (event := mapper(app.mapper.to_domain_event(n), lambda event_type: event_type == "case.approved.v1"))
+    ]
+    assert [event.event_type for event in wanted] == ["case.approved.v1"] and loads == []
+    assert wanted[0].case().reference == approved["reference"]
+    checked = next(event for event in case_events(app) if event.event_type == "case.approved.v1")
+    assert wanted[0].case() == checked.case() and wanted[0].event_id == checked.event_id
