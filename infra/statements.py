@@ -112,7 +112,7 @@ class _Compiled:
         rows: list[Any] = [pick(row) for row in values] if len(self.names) > 1 else [(pick(row),) for row in values]
         if self.convert:
             # Column by column: only the few columns whose type converts cost a Python call per value.
-            columns = list(zip(*rows, strict=True))
+            columns: list[Any] = list(zip(*rows, strict=True))
             for position, convert in self.convert:
                 columns[position] = _converted(columns[position], convert)
             rows = list(zip(*columns, strict=True))
