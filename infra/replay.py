@@ -21,7 +21,7 @@ from contracts.events import IntegrationEvent
 from infra.readmodel import Projection, processed_row
 from infra.statements import Insert, Statement, Values, run
 
-BATCH_EVENTS = 5000  # per transaction: enough to amortise a commit, little enough to keep in memory
+BATCH_EVENTS = 2000  # per transaction: enough to amortise a commit and a statement, little to keep in memory
 
 Progress = Callable[[int], None]  # told the log position reached
 
