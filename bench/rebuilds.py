@@ -8,7 +8,7 @@ The log is written through the applications on SQLite: organisations recorded in
 late with a report), cases filed for them, then moved along (field visits, forwards, a revision for one in four,
 an approval for one in ten) once all are filed, as cases wait in queues, so a case's events lie far apart.
 Its stored events are then copied as they are into a fresh PostgreSQL database. Each measurement runs in a
-process of its own, so its peak RSS (os.wait4) is that run's alone; a log a quarter the size is rebuilt too,
+process of its own, so its peak RSS (VmHWM) is that run's alone; a log a quarter the size is rebuilt too,
 so memory that grew with the log would show.
 """
 
@@ -155,13 +155,19 @@ def measured(what: str, name: str, settings: Settings, log_events: int | None = 
     command = [sys.executable, "-m", "bench.rebuilds", "--child", what, name, "--var-dir", str(settings.var_dir)]
     if settings.database_url:
         command += ["--database-url", settings.database_url]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    output = process.stdout.read() if process.stdout else ""
-    _pid, status, usage = os.wait4(process.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
+    finished = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
+    if finished.returncode != 0:
         raise SystemExit(f"{what} {name} failed")
-    result = json.loads(output.strip().splitlines()[-1])
-    return Run(log_events or int(result["events"]), float(result["seconds"]), usage.ru_maxrss / 1024)
+    result = json.loads(finished.stdout.strip().splitlines()[-1])
+    return Run(log_events or int(result["events"]), float(result["seconds"]), float(result["peak_rss_mb"]))
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory since it started its program. Not getrusage's ru_maxrss: Linux
+    carries that across exec, so a child would show the size of the (large) parent it was forked from."""
+    status = Path("/proc/self/status").read_text()
+    kilobytes = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
+    return kilobytes / 1024
 
 
 # --- the section -----------------------------------------------------------------------------------------
@@ -262,7 +268,7 @@ def main() -> None:
     if args.child:
         settings = Settings(env="test", var_dir=Path(args.var_dir), database_url=args.database_url)
         what, name = args.child
-        print(json.dumps(child(what, name, settings)))
+        print(json.dumps({**child(what, name, settings), "peak_rss_mb": peak_rss_mb()}))
         return
     print("\n".join(rebuild_section(args.cases, args.postgres or None)))
 
