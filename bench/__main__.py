@@ -4,14 +4,14 @@
 
 (a) SKM submissions/s through the gateway vs. the same command on the application directly;
 (b) commit-to-visible latency of each read model; (c) rebuilds and checks vs. raw log read+decode, with peak
-memory, on SQLite and PostgreSQL (bench/rebuilds.py: `--rebuild-cases`, `--postgres`);
+memory, on SQLite and PostgreSQL (bench/rebuilds.py, `--rebuild-cases`);
 (d) letters rendered per second vs. a raw typst compile of the same letters (bench/letters.py);
 (e) the reminders' sweep over 150,000 organisations × 2 periods vs. the raw read of the same directory
 rows (`--organisations`); (f) approval latency with `--register-letters` already in the year's letter
 register vs. with 100, SQLite and PostgreSQL (bench/approvals.py; national scale: 100000); (g) the
 request path against its ceilings (an empty RPC hop, direct calls) at `--clients` concurrency, with CPU
 per filing (bench/request_path.py). Needs RabbitMQ on 127.0.0.1 (or SATU_AMQP_URI) and PostgreSQL
-(SATU_TEST_PG_ADMIN_URL) for (f) and (g). Writes docs/benchmarks.md. The load test: `python -m bench.load`.
+(SATU_TEST_PG_ADMIN_URL) for (c), (f) and (g). Writes docs/benchmarks.md. The load test: `python -m bench.load`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from bench import approvals, request_path
 from bench.letters import letter_rates
 from bench.letters import report as letters_report
 from bench.measure import Rate, summary_ms, timed
-from bench.rebuilds import PG_ADMIN_URL, rebuild_section
+from bench.rebuilds import rebuild_section
 from bench.reminders import reminder_rates
 from bench.scenarios import (
     gateway_session,
@@ -85,7 +85,6 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8, help="concurrency of the request-path section (g)")
     parser.add_argument("--path-filings", type=int, default=400, help="filings per measurement in (g)")
     parser.add_argument("--rebuild-cases", type=int, default=6000)
-    parser.add_argument("--postgres", default=PG_ADMIN_URL, help="an administrator's URL for (c) ('' skips it)")
     args = parser.parse_args()
     amqp_uri = os.environ.get("SATU_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
     lines: list[str] = []
@@ -111,7 +110,7 @@ def main() -> None:
                 gateway_four = Rate(args.cases, (dt.datetime.now() - started).total_seconds())
             print("(b) commit-to-visible latency …", flush=True)
             latencies = read_model_latency(settings, session, args.latency_cases)
-        rebuilds = rebuild_section(args.rebuild_cases, args.postgres or None)
+        rebuilds = rebuild_section(args.rebuild_cases)
         print("(d) letters …", flush=True)
         letters = letter_rates(args.letters)
         print(f"(e) reminders' sweep over {args.organisations} organisations …", flush=True)

@@ -2,7 +2,7 @@
 against the live model (`satu check`), against the raw read+decode of the same log in the same run, with the
 peak memory of each run, on SQLite and PostgreSQL.
 
-    .venv/bin/python -m bench.rebuilds [--cases 6000] [--postgres URL]
+    .venv/bin/python -m bench.rebuilds [--cases 6000] [--sqlite-only]
 
 The log is written through the applications on SQLite: organisations recorded in the registry (some of them
 late with a report), cases filed for them, then moved along (field visits, forwards, a revision for one in four,
@@ -16,18 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
 from eventsourcing.persistence import StoredEvent
 
 from contracts.identity import Caller, Role
@@ -37,9 +32,8 @@ from ops.rebuild import run as rebuild
 from ops.sources import open_source
 from services.registry.domain import Organisation
 from tests.support.factories import attachment, organisation_payload
+from tests.support.postgres import scratch_database
 from tests.support.scenario import APPROVER, VERIFIER, forward, submit
-
-PG_ADMIN_URL = os.environ.get("SATU_BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 @dataclass
@@ -112,18 +106,6 @@ def copy_log(source: Settings, target: Settings) -> None:
             position = notifications[-1].id
         reader.close()
         writer.close()
-
-
-@contextmanager
-def postgres_database(admin_url: str) -> Iterator[str]:
-    name = f"satu_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # --- one measurement, in a process of its own ------------------------------------------------------------
@@ -203,16 +185,17 @@ def _log_size(settings: Settings, store: str) -> int:
         source.close()
 
 
-def rebuild_section(cases: int, postgres_admin_url: str | None) -> list[str]:
-    """Fill the logs, measure on SQLite (and PostgreSQL), return the section's markdown lines."""
+def rebuild_section(cases: int, postgres: bool = True) -> list[str]:
+    """Fill the logs, measure on SQLite (and PostgreSQL: SATU_TEST_PG_ADMIN_URL's server), return the
+    section's markdown lines."""
     with tempfile.TemporaryDirectory(prefix="satu-bench-rebuild-") as scratch:
         large, small = _settings(Path(scratch, "large")), _settings(Path(scratch, "small"))
         print(f"(c) writing a log of {cases} cases (and one of {cases // 4}) through the applications …", flush=True)
         fill(large, cases)
         fill(small, max(4, cases // 4))
         results = [measure(large, small, "SQLite")]
-        if postgres_admin_url:
-            with postgres_database(postgres_admin_url) as url, postgres_database(postgres_admin_url) as small_url:
+        if postgres:
+            with scratch_database("satu_bench") as url, scratch_database("satu_bench") as small_url:
                 on_postgres = _settings(large.var_dir, url)
                 small_on_postgres = _settings(small.var_dir, small_url)
                 copy_log(large, on_postgres)
@@ -260,7 +243,7 @@ def _row(backend: str, what: str, run: Run, raw: Run, small: Run | None = None) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=6000)
-    parser.add_argument("--postgres", default=PG_ADMIN_URL, help="an administrator's URL ('' for SQLite only)")
+    parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL")
     parser.add_argument("--child", nargs=2, metavar=("WHAT", "NAME"), help=argparse.SUPPRESS)
     parser.add_argument("--var-dir", help=argparse.SUPPRESS)
     parser.add_argument("--database-url", default="", help=argparse.SUPPRESS)
@@ -270,7 +253,7 @@ def main() -> None:
         what, name = args.child
         print(json.dumps({**child(what, name, settings), "peak_rss_mb": peak_rss_mb()}))
         return
-    print("\n".join(rebuild_section(args.cases, args.postgres or None)))
+    print("\n".join(rebuild_section(args.cases, postgres=not args.sqlite_only)))
 
 
 if __name__ == "__main__":

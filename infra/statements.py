@@ -34,10 +34,12 @@ class Insert:
 
 
 class Upsert:
-    """``INSERT … ON CONFLICT (key) DO UPDATE SET … [WHERE …]`` on one table. SQLite and PostgreSQL spell it
-    alike, but SQLAlchemy builds it per dialect, so it is built on first use for each dialect met.
+    """``INSERT … ON CONFLICT (key) DO UPDATE SET … [WHERE …]`` (or ``DO NOTHING``) on one table. SQLite and
+    PostgreSQL spell it alike, but SQLAlchemy builds it per dialect, so it is built on first use for each
+    dialect met.
 
-    ``update`` and ``where`` receive the row that was refused (``excluded``) and say what changes, and when.
+    ``update`` and ``where`` receive the row that was refused (``excluded``) and say what changes, and when;
+    without ``update`` the row already there stays as it is.
     """
 
     _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
@@ -46,7 +48,7 @@ class Upsert:
         self,
         table: sa.Table,
         key: list[sa.Column[Any]],
-        update: Callable[[Any], dict[str, Any]],
+        update: Callable[[Any], dict[str, Any]] | None = None,
         where: Callable[[Any], sa.ColumnElement[bool]] | None = None,
     ) -> None:
         self.table, self.key, self.update, self.where = table, key, update, where
@@ -62,6 +64,8 @@ class Upsert:
         return self._on_conflict(self._INSERTS[dialect](self.table).from_select(names, rows))
 
     def _on_conflict(self, insert: Any) -> sa.Executable:
+        if self.update is None:
+            return insert.on_conflict_do_nothing(index_elements=self.key)
         refused = insert.excluded
         return insert.on_conflict_do_update(
             index_elements=self.key,

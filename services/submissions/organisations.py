@@ -13,10 +13,10 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from contracts.events import IntegrationEvent
 from infra.readmodel import ReadModel, processed_events_table
+from infra.statements import Upsert, Write
 
 RECORDED = "organisation.recorded.v1"
 
@@ -42,11 +42,13 @@ class OrganisationProjection:
             sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         )
 
+        # A recording is made once; its event delivered again carries the same facts.
+        self._record = Upsert(self.organisations, [self.organisations.c.organisation_id])
+
     def handles(self, event_type: str) -> bool:
         return event_type == RECORDED
 
-    def apply(self, connection: sa.Connection, event: IntegrationEvent) -> None:
-        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    def writes(self, event: IntegrationEvent) -> list[Write]:
         data = event.data
         row = {
             "organisation_id": event.aggregate_id,
@@ -59,8 +61,7 @@ class OrganisationProjection:
             "chair_name": data.get("chair_name"),
             "recorded_at": event.occurred_at,
         }
-        # A recording is made once; its event delivered again carries the same facts.
-        connection.execute(insert(self.organisations).values(**row).on_conflict_do_nothing())
+        return [(self._record, row)]
 
 
 def organisation(read_model: ReadModel, organisation_id: str) -> dict[str, Any] | None:
