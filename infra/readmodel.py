@@ -80,9 +80,9 @@ class Projection(Protocol):
     per transaction, after the dedup check) and by a rebuild (infra/replay.py: a batch of events per
     transaction, each statement run once for the whole batch with every event's values, in log order).
 
-    For the two to agree, a statement may rely on an earlier statement of the same event (it has run) but
-    not on a later one; and since live deliveries come in any order, events must commute anyway (version
-    guards, rows keyed by event).
+    For the two to agree: a batch runs each statement for all its events before the next statement (in the
+    order the statements first come), so a statement may rely on what an earlier one did for the same event,
+    and must not be affected by what an earlier one does for a later event (another table, other columns).
 
     A projection may declare ``version = N`` (default 1): raise it for a schema change that is not purely
     additive, and ``satu upgrade`` rebuilds the tables beside the old ones and switches (infra/schema.py).
