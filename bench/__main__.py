@@ -20,6 +20,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from bench import lag
 from bench.measure import Rate, summary_ms, timed
 from bench.reminders import reminder_rates
 from bench.scenarios import (
@@ -71,6 +72,7 @@ def main() -> None:
     parser.add_argument("--latency-cases", type=int, default=40)
     parser.add_argument("--letters", type=int, default=40)
     parser.add_argument("--organisations", type=int, default=150_000)
+    parser.add_argument("--lag-seconds", type=float, default=15.0, help="(b) steady load per backend and mode")
     args = parser.parse_args()
     amqp_uri = os.environ.get("SATU_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
     lines: list[str] = []
@@ -96,6 +98,8 @@ def main() -> None:
                 gateway_four = Rate(args.cases, (dt.datetime.now() - started).total_seconds())
             print("(b) commit-to-visible latency …", flush=True)
             latencies = read_model_latency(settings, session, args.latency_cases)
+        print("(b) lag at a steady 100 events/s, relays polling vs woken on commit …", flush=True)
+        steady_lag = lag.run(amqp_uri, 100, args.lag_seconds, 10, ["sqlite", "postgres"])
         print("(c) rebuild vs raw log read …", flush=True)
         rebuild, raw = rebuild_rates(settings)
         print("(d) letters …", flush=True)
@@ -112,7 +116,7 @@ def main() -> None:
         "",
         f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {machine()}; commit "
         f"{subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True).stdout.strip()}.",
-        "Storage: SQLite files (the embedded default); RabbitMQ on loopback; relay poll interval 50 ms.",
+        "Storage: SQLite files (the embedded default); RabbitMQ on loopback; relays woken on commit (1 s safety poll).",
         "This machine is shared and noisy: compare numbers within one run, not across runs.",
         "Re-run: `.venv/bin/python -m bench` (options: `--cases`, `--latency-cases`, `--letters`).",
         "",
@@ -139,6 +143,7 @@ def main() -> None:
         "|---|---|",
         *[f"| {name} | {summary_ms(samples)} |" for name, samples in latencies.items()],
         "",
+        *steady_lag,
         "## (c) Read-model rebuild rate",
         "",
         "| what | events | seconds | events per second |",
