@@ -115,7 +115,7 @@ class ReadModels:
             sqlite = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
             return lambda query, key: sqlite.execute(query, key).fetchone()
         postgres = psycopg.connect(self.settings.database_url, autocommit=True, options=f"-csearch_path={service}")
-        return lambda query, key: postgres.execute(query.replace("?", "%s"), key).fetchone()  # type: ignore[arg-type]
+        return lambda query, key: postgres.execute(query.replace("?", "%s"), key).fetchone()
 
     def shows_forwarded(self, case_id: str) -> bool:
         """The prepared case's last step before the approval is in the case list (the system caught up)."""
