@@ -65,12 +65,18 @@ class Lag:
     idle_cpu: dict[str, float] = field(default_factory=dict)  # relay: share of one core
 
 
+def store_env(settings: Settings, store: str) -> dict[str, str]:
+    # One writer at a time in each bench process: one connection, not a pool of five (the shared
+    # PostgreSQL server has a hundred for everyone).
+    return event_store_env(settings, store) | {"POSTGRES_POOL_SIZE": "1"}
+
+
 # --- the applicant, the load and the probes ------------------------------------------------------------
 
 
 def applicant(settings: Settings) -> tuple[Caller, dict[str, Any]]:
     """An applicant with a recorded organisation (the snapshot the service passes with each filing)."""
-    registry = RegistryApplication(env=event_store_env(settings, "registry"))
+    registry = RegistryApplication(env=store_env(settings, "registry"))
     email = f"lag-{uuid.uuid4().hex[:8]}@ormas.or.id"
     account = registry.register_applicant({"email": email, "password": "rahasia-12345", "full_name": "Siti"})
     registry.confirm_directly(account["id"])
@@ -90,7 +96,7 @@ def write_steadily(
     ready: Any,  # multiprocessing.Event
 ) -> None:
     """Commit one filing (one event) every 1/rate seconds for ``seconds`` (run in a process of its own)."""
-    app = build_application(event_store_env(settings, "submissions"), settings)
+    app = build_application(store_env(settings, "submissions"), settings)
     files = {"attachments": [attachment()]}
     ready.set()
     started = time.monotonic()
@@ -200,7 +206,7 @@ def restart_relays(system: System, env: dict[str, str]) -> None:
 
 
 def measure_mode(settings: Settings, system: System, rate: float, seconds: float, idle_seconds: float) -> Lag:
-    app = build_application(event_store_env(settings, "submissions"), settings)
+    app = build_application(store_env(settings, "submissions"), settings)
     who, organisation = applicant(settings)
     probes = int(seconds / PROBE_EVERY)
     prepared = [app.submit_case(who, organisation, {"attachments": [attachment()]})["id"] for _ in range(probes)]
@@ -311,10 +317,11 @@ def lag_lines(results: dict[str, dict[str, Lag]], rate: float) -> list[str]:
 
 def run(amqp_uri: str, rate: float, seconds: float, idle_seconds: float, backends: list[str]) -> list[str]:
     """Measure on each backend; the report's lines (Markdown)."""
+    results = {}
     with tempfile.TemporaryDirectory(prefix="satu-bench-lag-") as scratch:
-        results = {
-            backend: lag_on(backend, Path(scratch), amqp_uri, rate, seconds, idle_seconds) for backend in backends
-        }
+        for backend in backends:
+            results[backend] = lag_on(backend, Path(scratch), amqp_uri, rate, seconds, idle_seconds)
+            print("\n".join(lag_lines({backend: results[backend]}, rate)), flush=True)  # kept if a later one fails
     return lag_lines(results, rate)
 
 
@@ -326,8 +333,7 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgres")
     args = parser.parse_args()
     amqp_uri = os.environ.get("SATU_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
-    lines = run(amqp_uri, args.rate, args.seconds, args.idle_seconds, args.backends.split(","))
-    print("\n".join(lines))
+    run(amqp_uri, args.rate, args.seconds, args.idle_seconds, args.backends.split(","))
 
 
 if __name__ == "__main__":

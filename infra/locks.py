@@ -80,7 +80,11 @@ class SingleInstanceLock:
         self.release()
         started = self.clock()
         connection = postgres_session(self.database_url)
-        row = connection.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
+        try:
+            row = connection.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
+        except psycopg.Error:
+            connection.close()
+            raise
         if not (row and row[0]):
             connection.close()
             return False

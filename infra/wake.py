@@ -74,7 +74,11 @@ class PostgresCommits:
 
     def listen(self) -> None:
         connection = postgres_session(self.conninfo)
-        connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
+        try:
+            connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
+        except psycopg.Error:
+            connection.close()
+            raise
         self._connection = connection
 
     def wait(self, seconds: float) -> bool:
