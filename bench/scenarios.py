@@ -87,13 +87,15 @@ def gateway_session(settings: Settings, system: System) -> GatewaySession:
     )
 
 
+# The approval is a case's 4th event (opened, field visit, forwarded, approved): its timeline row and its mail.
+APPROVAL_VERSION = 4
 APPROVED_CASE = "SELECT 1 FROM cases WHERE case_id = ? AND status = 'approved'"
 MAIL_RECORDED = "SELECT 1 FROM mail_outbox WHERE event_id = ?"
 VISIBILITY_QUERIES = {
     "submissions.cases (case list, work queue)": ("submissions", APPROVED_CASE, "case"),
     "submissions.case_timeline": (
         "submissions",
-        "SELECT 1 FROM case_timeline WHERE case_id = ? AND version = 3",
+        f"SELECT 1 FROM case_timeline WHERE case_id = ? AND version = {APPROVAL_VERSION}",
         "case",
     ),
     "documents.letters": ("documents", "SELECT 1 FROM letters WHERE case_id = ?", "case"),
@@ -112,7 +114,7 @@ def read_model_latency(settings: Settings, session: GatewaySession, count: int) 
         case_id = session.submit()["id"]
         session.forward_and_approve(case_id)
         committed = time.perf_counter()
-        keys = {"case": case_id, "event": stable_event_id(case_id, 3)}
+        keys = {"case": case_id, "event": stable_event_id(case_id, APPROVAL_VERSION)}
         pending = dict(VISIBILITY_QUERIES)
         deadline = committed + 30
         while pending and time.perf_counter() < deadline:

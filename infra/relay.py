@@ -1,8 +1,14 @@
 """Outbox relay: follows an event store's notification log and publishes integration events.
 
 Order of work per batch: read notifications after the saved position, publish each mapped event
-with publisher confirms and persistent delivery, and only then save the new position. A crash
-between publishing and saving republishes the batch; consumers skip what they have seen.
+(persistent delivery), wait once for the broker's confirms of the whole batch, and only then save the new
+position. A crash between publishing and saving republishes the batch; consumers skip what they have seen.
+
+Between batches the relay sleeps until the store commits (infra/wake.py: LISTEN/NOTIFY on PostgreSQL, a
+datagram from the writer on SQLite), or at the latest ``poll_seconds``: the slow poll is the safety net.
+
+Outages are waited out, one log line each (infra/outages.py): a database or broker that goes away, and
+the single-instance lock lost with its database session, which is taken again (infra/locks.py).
 """
 
 from __future__ import annotations
@@ -11,19 +17,27 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 
 import amqp.exceptions
+import eventsourcing.persistence
 import kombu
 import kombu.exceptions
+import psycopg
 import sqlalchemy as sa
 from eventsourcing.application import Application
 from eventsourcing.domain import DomainEventProtocol
 
 from contracts.events import IntegrationEvent
 from contracts.keys import Signer
-from infra.locks import SingleInstanceLock
+from infra.locks import LEASE_SECONDS, AlreadyRunningError, LockLostError, SingleInstanceLock
+from infra.outages import Outage
+from infra.publisher import ConfirmedPublisher, Publisher, event_exchange
 from infra.storage import create_tables
+from infra.wake import CommitSignal, Polling
+
+__all__ = ["DATABASE_ERRORS", "KILL_AFTER_PUBLISH_ENV", "Relay", "event_exchange"]
 
 log = logging.getLogger(__name__)
 
@@ -37,18 +51,26 @@ relay_positions = sa.Table(
     sa.Column("position", sa.BigInteger, nullable=False),
 )
 
-# Fault injection for the crash tests: SIGKILL this process after publishing N events, before the
-# position is saved. Unset in normal runs.
+# Fault injection for the crash tests: SIGKILL this process after publishing N events (confirmed by the
+# broker), before the position is saved. Unset in normal runs.
 KILL_AFTER_PUBLISH_ENV = "SATU_RELAY_FAULT_KILL_AFTER_PUBLISH"
 
-
-# What a relay survives by waiting: broker and database outages.
-TRANSIENT = (OSError, kombu.exceptions.OperationalError, amqp.exceptions.ConnectionError, sa.exc.OperationalError)
-
-
-def event_exchange(source: str) -> kombu.Exchange:
-    # Same declaration as nameko's event dispatcher, so nameko @event_handler consumers bind to it.
-    return kombu.Exchange(f"{source}.events", type="topic", durable=True, auto_delete=False)
+# What a relay survives by waiting: the database (positions, the event store, the lock, LISTEN) and the
+# broker going away.
+DATABASE_ERRORS = (
+    sa.exc.OperationalError,
+    sa.exc.InterfaceError,
+    psycopg.OperationalError,
+    eventsourcing.persistence.OperationalError,
+    eventsourcing.persistence.InterfaceError,
+)
+BROKER_ERRORS = (
+    OSError,
+    kombu.exceptions.OperationalError,
+    amqp.exceptions.ConnectionError,
+    amqp.exceptions.RecoverableChannelError,
+    amqp.exceptions.MessageNacked,
+)
 
 
 class Relay:
@@ -63,6 +85,7 @@ class Relay:
         signer: Signer,
         amqp_ssl: dict[str, object] | None = None,
         batch_size: int = 200,
+        commits: CommitSignal | None = None,
     ) -> None:
         self.source = source
         self.application = application
@@ -73,8 +96,10 @@ class Relay:
         self.signer = signer
         self.amqp_ssl = amqp_ssl
         self.batch_size = batch_size
-        self.exchange = event_exchange(source)
+        self.commits = commits or Polling()
         self.published = 0
+        self.database = Outage(f"relay {source}: the database", log)
+        self.broker = Outage(f"relay {source}: the broker", log)
         self._kill_after = int(os.environ.get(KILL_AFTER_PUBLISH_ENV, "0") or 0)
         create_tables(_metadata, position_engine)
 
@@ -93,7 +118,7 @@ class Relay:
             if not updated:
                 connection.execute(relay_positions.insert().values(source=self.source, position=position))
 
-    def pump_once(self, producer: kombu.messaging.Producer) -> int:
+    def pump_once(self, publisher: Publisher) -> int:
         """Publish the next batch; returns how many notifications were consumed from the log."""
         start = self.position()
         notifications = self.application.recorder.select_notifications(
@@ -103,53 +128,85 @@ class Relay:
             domain_event = self.application.mapper.to_domain_event(notification)
             integration_event = self.to_integration(domain_event)
             if integration_event is not None:
-                self._publish(producer, integration_event.signed(self.signer))
+                self.lock.confirm_if_due()  # never publish on a lock another relay may hold by now
+                publisher.publish(integration_event.signed(self.signer))
+                self._count_published(publisher)
         if notifications:
+            publisher.confirm()
             self._save_position(notifications[-1].id)
         return len(notifications)
 
-    def _publish(self, producer: kombu.messaging.Producer, event: IntegrationEvent) -> None:
-        producer.publish(
-            event.model_dump(mode="json"),
-            exchange=self.exchange,
-            routing_key=event.event_type,
-            serializer="json",
-            delivery_mode=2,
-            declare=[self.exchange],
-            retry=True,
-            retry_policy={"max_retries": 5, "interval_start": 0.2, "interval_step": 0.5},
-            message_id=event.event_id,
-        )
+    def _count_published(self, publisher: Publisher) -> None:
         self.published += 1
         if self._kill_after and self.published >= self._kill_after:
+            publisher.confirm()
             log.warning("fault injection: killing relay after %d published events", self.published)
             os.kill(os.getpid(), signal.SIGKILL)
 
     def run(self, stop: threading.Event, poll_seconds: float) -> None:
-        self.lock.acquire()
-        log.info("relay %s started at position %d", self.source, self.position())
-        backoff = 0.5
+        """Publish until ``stop`` is set. Takes the lock first (AlreadyRunningError if another relay has
+        it); ``poll_seconds``: the longest sleep without a commit signal (the safety net)."""
         try:
+            self._take_lock(stop, wait_for_another=False)
+            started = False
             while not stop.is_set():
                 try:
+                    if not started:
+                        log.info("relay %s started at position %d", self.source, self.position())
+                        started = True
                     self._pump_until(stop, poll_seconds)
-                except TRANSIENT as error:
-                    # A broker or database outage: nothing after the saved position is lost, so wait
-                    # and carry on from there once it is back.
-                    log.warning("relay %s: %s; retrying in %.1fs", self.source, error.__class__.__name__, backoff)
-                    stop.wait(backoff)
-                    backoff = min(backoff * 2, 30.0)
-                    continue
-                backoff = 0.5
+                except LockLostError as error:
+                    log.warning("relay %s: %s; taking it again", self.source, error)
+                    self._take_lock(stop, wait_for_another=True)
+                except DATABASE_ERRORS as error:
+                    # Nothing after the saved position is lost: wait, and carry on from there once it is back.
+                    stop.wait(self.database.failed(error))
+                except BROKER_ERRORS as error:
+                    stop.wait(self.broker.failed(error))
         finally:
+            self.commits.close()
             self.lock.release()
 
     def _pump_until(self, stop: threading.Event, poll_seconds: float) -> None:
-        options = {"confirm_publish": True}
-        with kombu.Connection(self.amqp_uri, ssl=self.amqp_ssl, transport_options=options) as connection:
-            connection.ensure_connection(max_retries=3)
-            producer = connection.Producer()
+        with kombu.Connection(self.amqp_uri, ssl=self.amqp_ssl, connect_timeout=10) as connection:
+            connection.connect()  # fails at once when the broker is away: the pauses are run()'s
+            publisher = ConfirmedPublisher(connection, self.source)
             while not stop.is_set():
-                self.lock.check()
-                if self.pump_once(producer) == 0:
-                    stop.wait(poll_seconds)
+                self.lock.confirm_if_due()
+                moved = self.pump_once(publisher)
+                self.database.succeeded()
+                self.broker.succeeded()
+                if moved < self.batch_size:  # caught up
+                    self._sleep_until_commit(stop, poll_seconds)
+
+    def _sleep_until_commit(self, stop: threading.Event, poll_seconds: float) -> None:
+        """Until the store commits or ``poll_seconds`` pass; looks at ``stop`` every second meanwhile."""
+        deadline = time.monotonic() + poll_seconds
+        while not stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0 or self.commits.wait(min(left, 1.0)):
+                return
+
+    def _take_lock(self, stop: threading.Event, wait_for_another: bool) -> None:
+        """Return holding the lock, through database outages. Another relay holding it: AlreadyRunningError
+        at start; after this relay lost it (the other took it meanwhile), wait until it is free."""
+        said_waiting = False
+        while not stop.is_set():
+            try:
+                taken = self.lock.try_acquire()
+            except DATABASE_ERRORS as error:
+                stop.wait(self.database.failed(error))
+                continue
+            self.database.succeeded()
+            if taken:
+                # A relay that lost this lock may not know yet: give it time to stop (infra/locks.py).
+                stop.wait(self.lock.takeover_seconds)
+                if wait_for_another:
+                    log.warning("relay %s: holds its lock again", self.source)
+                return
+            if not wait_for_another:
+                raise AlreadyRunningError(f"another process holds the lock '{self.lock.name}'")
+            if not said_waiting:
+                log.warning("relay %s: another relay holds the lock; waiting", self.source)
+                said_waiting = True
+            stop.wait(LEASE_SECONDS)

@@ -143,7 +143,10 @@ class Settings(BaseSettings):
     upload_window_seconds: int = Field(default=600, ge=1)
     # A virus scanner run on each upload, e.g. "clamdscan --no-summary --fdpass" (exit 1: infected).
     upload_scanner: str = ""
-    relay_poll_seconds: float = Field(default=0.05, gt=0, le=60)
+    # A relay wakes when its store commits (infra/wake.py) and looks anyway after this long: the safety net.
+    relay_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    # Off: the relay only polls (every relay_poll_seconds), e.g. behind a pooler that cannot LISTEN.
+    relay_wake_on_commit: bool = True
     # Local/test only: the date the reminders' sweep takes for today (time advanced by configuration).
     today: dt.date | None = None
     # The region's profile and workflow definitions (regions/balikpapan when empty): see infra/catalogue.py.

@@ -9,8 +9,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 from urllib.parse import urlsplit
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 
@@ -24,6 +26,8 @@ def event_store_env(settings: Settings, service: str) -> dict[str, str]:
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(settings.var_dir / f"{service}-events.sqlite"),
             "SQLITE_LOCK_TIMEOUT": "10",
+            # Tells the store's relay after each commit (infra/wake.py); PostgreSQL's recorder NOTIFYs itself.
+            "APPLICATION_RECORDER_TOPIC": "infra.wake:WakingSQLiteApplicationRecorder",
         }
     url = urlsplit(settings.database_url)
     ensure_postgres_schema(settings, service)
@@ -52,6 +56,20 @@ def sqlalchemy_url(settings: Settings, service: str) -> str:
 # Services, replicas and relays start at the same moment and create the same schemas and tables.
 # PostgreSQL's IF NOT EXISTS is not safe against that race, so all DDL is serialised on one lock.
 DDL_LOCK_KEY = 7_361_104_213
+
+
+def postgres_session(database_url: str) -> psycopg.Connection[Any]:
+    """A long-lived connection of its own (a relay's lock, its LISTEN), in autocommit. TCP keepalives find a
+    peer that vanished without a word (a network cut) dead in about 5 + 2 x 3 seconds."""
+    return psycopg.connect(
+        database_url,
+        autocommit=True,
+        connect_timeout=5,
+        keepalives=1,
+        keepalives_idle=5,
+        keepalives_interval=2,
+        keepalives_count=3,
+    )
 
 
 def ensure_postgres_schema(settings: Settings, schema: str) -> None:

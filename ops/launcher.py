@@ -16,12 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from amqp.exceptions import AccessRefused
-from nameko.exceptions import RpcTimeout
+from nameko.exceptions import RpcTimeout, UnknownService
 
 from infra.nameko_support import PartRpcProxy
+from infra.outages import Outage
 from infra.settings import PUBLIC_BASE_URL_VARIABLE, amqp_config, local_url, resolve_public_base_url
 from infra.topology import EVENT_STORES, SERVICE_NAMES
 from ops.supervisor import Part, Supervisor
+
+log = logging.getLogger(__name__)
 
 # A ping that timed out leaves late replies on a closing channel; py-amqp warns about each one.
 logging.getLogger("amqp").setLevel(logging.ERROR)
@@ -53,10 +56,12 @@ def wait_for_services(
     ``amqp``: the nameko configuration of the broker (``Settings.amqp_config``).
     ``part`` names the waiting part (its broker user may consume only reply queues of its name).
 
-    A connection the broker drops meanwhile (a restart) is opened again, not polled while dead."""
+    A connection the broker drops meanwhile (a restart) is opened again, not polled while dead; while the
+    broker is away, one log line and growing pauses."""
     deadline = None if seconds is None else time.monotonic() + seconds
     pending = list(names)
     runner: PartRpcProxy | None = None
+    broker = Outage(f"{part}: RabbitMQ", log)
     try:
         while pending:
             if on_wait is not None:
@@ -68,17 +73,23 @@ def wait_for_services(
                     runner = PartRpcProxy(amqp, part, timeout=2)
                     rpc = runner.start()
                 getattr(rpc, pending[0]).ping()
+                broker.succeeded()
                 pending.pop(0)
             except AccessRefused as error:  # the credentials: waiting will not change them
                 raise RuntimeError(
                     f"RabbitMQ refused the connection in SATU_AMQP_URI ({error.__class__.__name__})"
                 ) from None
-            except RpcTimeout:
-                time.sleep(0.5)  # the service is not consuming yet
-            except Exception:  # noqa: BLE001 - the broker is unreachable or dropped us: connect again
+            except (RpcTimeout, UnknownService) as error:
+                broker.succeeded()  # the broker answered; the service has no queue, or is not consuming, yet
+                if isinstance(error, UnknownService):  # a returned request may leave the client unusable
+                    _stop_quietly(runner)
+                    runner = None
+                time.sleep(0.5)
+            except Exception as error:  # noqa: BLE001 - the broker is unreachable or dropped us: connect again
                 _stop_quietly(runner)
                 runner = None
-                time.sleep(0.5)
+                left = float("inf") if deadline is None else max(0.0, deadline - time.monotonic())
+                time.sleep(min(broker.failed(error), left))
     finally:
         _stop_quietly(runner)
 

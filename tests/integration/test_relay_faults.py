@@ -13,7 +13,6 @@ import time
 
 import kombu
 import pytest
-import sqlalchemy as sa
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from contracts.errors import NotAuthenticated, PermissionDenied
@@ -24,68 +23,11 @@ from infra.nameko_support import SigningProxy
 from infra.part_status import STATUS_FILE, read_status
 from infra.relay import KILL_AFTER_PUBLISH_ENV, event_exchange
 from infra.settings import Settings
-from infra.storage import event_store_env, read_model_engine
 from ops.launcher import relay_command, service_command
 from ops.sources import open_source
-from services.registry.application import RegistryApplication
-from services.submissions.application import build_application
-from tests.support.factories import attachment, organisation_payload
-from tests.support.scenario import APPROVER, VERIFIER, forward
+from tests.support.recorded import CASE_EVENTS, MAILS, all_applied, count, record_cases, relay_position
 from tests.support.smtp import SmtpSink
 from tests.support.system import eventually, running_system
-
-CASE_EVENTS = 14  # 6 + 4 + 4 below (each case has its field visit)
-MAILS = CASE_EVENTS - 3  # a field visit is no news for the applicant: no mail
-
-
-def record_cases(settings: Settings) -> None:
-    registry = RegistryApplication(env=event_store_env(settings, "registry"))
-    account = registry.register_applicant(
-        {"email": "sekretaris@ormas.or.id", "password": "rahasia-12345", "full_name": "Siti"}
-    )
-    registry.confirm_directly(account["id"])
-    organisation = registry.record_organisation(
-        Caller(user_id=account["id"], role=Role.APPLICANT), organisation_payload()
-    )
-    applicant = Caller(user_id=account["id"], role=Role.APPLICANT, organisation_id=organisation["id"])
-    registry.close()
-    app = build_application(event_store_env(settings, "submissions"), settings)
-    files = {"attachments": [attachment()]}
-    first, second, third = (app.submit_case(applicant, organisation, files) for _ in range(3))
-    app.act(VERIFIER, first["id"], "request_revision", {"reason": "Surat domisili kedaluwarsa"})
-    app.act(applicant, first["id"], "resubmit", files)
-    for case in (first, second, third):
-        forward(app, case["id"])
-    app.act(APPROVER, first["id"], "approve", {})
-    app.act(APPROVER, second["id"], "approve", {})
-    app.act(APPROVER, third["id"], "reject", {"reason": "Ormas sedang dalam evaluasi"})
-    app.close()
-
-
-def count(settings: Settings, service: str, table: str) -> int:
-    engine = read_model_engine(settings, service)
-    with engine.connect() as connection:
-        value = connection.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar()
-    engine.dispose()
-    return int(value or 0)
-
-
-def relay_position(settings: Settings, source: str) -> int:
-    engine = read_model_engine(settings, source)
-    with engine.connect() as connection:
-        value = connection.execute(
-            sa.text("SELECT position FROM relay_positions WHERE source = :s"), {"s": source}
-        ).scalar()
-    engine.dispose()
-    return int(value or 0)
-
-
-def all_applied(settings: Settings) -> bool:
-    return (
-        count(settings, "submissions", "case_timeline") == CASE_EVENTS
-        and count(settings, "documents", "letters") == 2
-        and count(settings, "notifications", "processed_events WHERE event_type LIKE 'case.%'") == CASE_EVENTS
-    )
 
 
 def test_killed_relay_and_duplicate_deliveries_lose_nothing_and_apply_nothing_twice(

@@ -42,6 +42,7 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc
 from nameko.testing.services import worker_factory
 
+from contracts.events import IntegrationEvent
 from contracts.identity import Caller, sign_arguments, vouched
 from contracts.keys import Keyring, Signer
 from infra.keys import load_keyring, load_signer
@@ -144,14 +145,18 @@ class ServiceProxy:
         return call
 
 
-class _Producer:
+class _Publisher:
     """Where the real relay publishes: straight to the cluster's handlers instead of RabbitMQ."""
 
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: Cluster, source: str) -> None:
         self.cluster = cluster
+        self.source = source
 
-    def publish(self, body: dict[str, Any], exchange: kombu.Exchange, routing_key: str, **_options: Any) -> None:
-        self.cluster.deliver(exchange.name.removesuffix(".events"), routing_key, body)
+    def publish(self, event: IntegrationEvent) -> None:
+        self.cluster.deliver(self.source, event.event_type, event.model_dump(mode="json"))
+
+    def confirm(self) -> None:
+        pass  # delivered synchronously
 
 
 class Cluster:
@@ -265,7 +270,7 @@ class Cluster:
         newest = relay.application.recorder.max_notification_id() or 0
         if self._caught_up.get(relay.source) == newest:
             return 0
-        moved = relay.pump_once(_Producer(self))  # type: ignore[arg-type]  # the relay only calls publish()
+        moved = relay.pump_once(_Publisher(self, relay.source))
         if moved == 0:
             self._caught_up[relay.source] = newest
         return moved

@@ -26,7 +26,6 @@ def system_env(settings: Settings, amqp_uri: str, smtp: SmtpSink | None, port: i
         "SATU_DATABASE_URL": settings.database_url,
         "SATU_SECRET_KEY": settings.secret_key,
         "SATU_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-        "SATU_RELAY_POLL_SECONDS": "0.05",
     }
     if smtp is not None:
         env |= {"SATU_SMTP_HOST": smtp.host, "SATU_SMTP_PORT": str(smtp.port)}

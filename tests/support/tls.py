@@ -62,14 +62,12 @@ class Forwarder:
         """Drop every connection open now; returns how many there were."""
         live, self.live = self.live, []
         for end in live:
-            with contextlib.suppress(OSError):
-                end.shutdown(socket.SHUT_RDWR)
-                end.close()
+            _hang_up(end)
         return len(live) // 2
 
     def close(self) -> None:
         self._closed = True
-        self.listener.close()
+        _hang_up(self.listener)  # shut down too: a listener closed while _accept waits in accept() goes on listening
         self.cut()
 
 
@@ -86,5 +84,14 @@ def _pipe(source: socket.socket, target: socket.socket) -> None:
         pass
     finally:
         for end in (source, target):
-            with contextlib.suppress(OSError):
-                end.close()
+            _hang_up(end)
+
+
+def _hang_up(end: socket.socket) -> None:
+    # Shut down before closing: the peer hears the end (FIN), and the thread piping the other way wakes from
+    # its recv. A close alone while that thread is in recv leaves the connection open with no owner (the
+    # database kept the session, and its locks, of a connection "cut" that way).
+    with contextlib.suppress(OSError):
+        end.shutdown(socket.SHUT_RDWR)
+    with contextlib.suppress(OSError):
+        end.close()
