@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 
-from bench import approvals, request_path
+from bench import approvals, national, request_path
 from bench.letters import letter_rates
 from bench.letters import report as letters_report
 from bench.measure import Rate, summary_ms, timed
@@ -83,6 +83,7 @@ def main() -> None:
     parser.add_argument("--register-letters", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=8, help="concurrency of the request-path section (g)")
     parser.add_argument("--path-filings", type=int, default=400, help="filings per measurement in (g)")
+    parser.add_argument("--national", default="", help="(h) organisations:cases sizes, e.g. 1500:20000 (default: skip)")
     args = parser.parse_args()
     amqp_uri = os.environ.get("SATU_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
     lines: list[str] = []
@@ -184,6 +185,7 @@ def main() -> None:
         "",
     ]
     lines += request_path_section(amqp_uri, args.clients, args.path_filings)
+    lines += national.section(args.national, http=True) if args.national else []
     OUTPUT.parent.mkdir(exist_ok=True)
     OUTPUT.write_text("\n".join(lines))
     print("\n".join(lines))

@@ -1,4 +1,4 @@
-"""(f) National scale on PostgreSQL: generate organisations and cases through the applications (`satu
+"""(h) National scale on PostgreSQL: generate organisations and cases through the applications (`satu
 demo-data`) into a fresh database, then time every list query over many random filters and page depths.
 
     .venv/bin/python -m bench.national [--sizes 1500:20000,15000:200000] [--samples 300] [--keep]
@@ -8,7 +8,8 @@ second, split into commands, storing and read models); each list query's p50/p99
 random deep pages (a cursor made from a random row), per filter — against two raw baselines of the same
 database: one case read by its primary key (the floor), and the same deep pages read with OFFSET (what
 keyset paging replaces); and the first pages again with this release's list indexes dropped (as on main
-before them). Each size gets its own database, dropped afterwards unless ``--keep``.
+before them). With ``--http``, the gateway's list endpoints too, the whole system running on the dataset
+(RabbitMQ needed). Each size gets its own database, dropped afterwards unless ``--keep``.
 """
 
 from __future__ import annotations
@@ -18,13 +19,12 @@ import datetime as dt
 import random
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import sqlalchemy as sa
 
 from bench.measure import percentile
@@ -38,28 +38,13 @@ from services.registry.projections import DirectoryProjection
 from services.registry.queries import list_organisations
 from services.submissions.projections import RUNNING_NOT_ANNOUNCED, CaseProjection
 from services.submissions.readmodels import list_cases, queue_states, running_cases, work_queue
+from tests.support.broker import private_vhost
+from tests.support.postgres import scratch_database
+from tests.support.system import running_system
 
-ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 UNTIL = dt.datetime(2026, 6, 30, 8, 0, tzinfo=dt.UTC)  # the datasets' present moment (16:00 WITA)
+PASSWORD = "bench-national-password"
 LIST_INDEXES = ("ix_cases_newest", "ix_cases_status_newest", "ix_cases_organisation_newest", "ix_cases_waiting")
-
-
-@contextmanager
-def fresh_database(keep: bool) -> Iterator[str]:
-    """A new empty PostgreSQL database (its URL), dropped afterwards unless ``keep``."""
-    name = f"satu_national_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield ADMIN_URL.rsplit("/", 1)[0].replace("+psycopg", "") + f"/{name}"
-    finally:
-        if keep:
-            print(f"kept database {name}", flush=True)
-        else:
-            with admin.connect() as connection:
-                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @dataclass
@@ -257,19 +242,74 @@ def _all(engine: sa.Engine, sql: str) -> object:
         return connection.execute(sa.text(sql)).all()
 
 
-def run_size(organisations: int, cases: int, samples: int, keep: bool) -> tuple[Summary, list[Timed], int]:
-    with fresh_database(keep) as url, tempfile.TemporaryDirectory(prefix="satu-national-") as scratch:
+def through_http(settings: Settings, summary: Summary, lists: Lists, samples: int) -> list[Timed]:
+    """The gateway's list endpoints on the generated dataset, the whole system running (its own vhost)."""
+    with private_vhost("satu_national") as amqp_uri:
+        running = settings.model_copy(update={"amqp_uri": amqp_uri})
+        with (
+            running_system(running, amqp_uri) as system,
+            httpx.Client(base_url=f"http://127.0.0.1:{system.port}", timeout=60) as client,
+        ):
+
+            def bearer(role: str) -> dict[str, str]:
+                answer = client.post("/api/session", json={"email": summary.sign_in[role], "password": PASSWORD})
+                answer.raise_for_status()
+                return {"Authorization": f"Bearer {answer.json()['token']}"}
+
+            verifier, applicant = bearer("verifier"), bearer("applicant")
+
+            def get(path: str, headers: dict[str, str], **params: str) -> Callable[[random.Random], object]:
+                return lambda _r: client.get(path, headers=headers, params=params).raise_for_status()
+
+            def deep(path: str, rows: list[dict[str, Any]], key: Callable[[dict[str, Any]], str], **params: str):
+                return lambda r: client.get(
+                    path, headers=verifier, params={**params, "cursor": key(r.choice(rows))}
+                ).raise_for_status()
+
+            waiting = lists.waiting[Role.VERIFIER] or lists.rows
+            ids = [{"organisation_id": organisation_id} for organisation_id in lists.organisation_ids]
+            return [
+                timed("HTTP GET /api/cases, staff, first page", samples, get("/api/cases", verifier)),
+                timed(
+                    "HTTP GET /api/cases, staff, a random page",
+                    samples,
+                    deep("/api/cases", lists.rows, Lists.newest_cursor),
+                ),
+                timed("HTTP GET /api/cases, an applicant's own", samples, get("/api/cases", applicant)),
+                timed(
+                    "HTTP GET /api/queue, verifier, a random page",
+                    samples,
+                    deep("/api/queue", waiting, Lists.waiting_cursor),
+                ),
+                timed(
+                    "HTTP GET /api/organisations, a random page",
+                    samples,
+                    deep("/api/organisations", ids, lambda row: encode_cursor([row["organisation_id"]])),
+                ),
+                timed("HTTP GET /api/me (baseline: one RPC, no list)", samples, get("/api/me", verifier)),
+            ]
+
+
+def run_size(organisations: int, cases: int, samples: int, keep: bool, http: bool) -> tuple[Summary, list[Timed], int]:
+    with (
+        scratch_database("satu_national", keep) as url,
+        tempfile.TemporaryDirectory(prefix="satu-national-") as scratch,
+    ):
         settings = Settings(env="test", var_dir=Path(scratch), database_url=url)
         print(f"generating {organisations} organisations / {cases} cases …", flush=True)
         summary = generate(
-            settings, organisations, cases, seed=1, until=UNTIL, password="bench-national-password",
+            settings, organisations, cases, seed=1, until=UNTIL, password=PASSWORD,
             progress=lambda done: print(f"  {done} organisations", flush=True),
         )  # fmt: skip
         print(f"  {sum(summary.events.values())} events in {summary.seconds:.0f} s ({summary.phases})", flush=True)
         lists = Lists(settings)
         try:
             print("timing the list queries …", flush=True)
-            measured = lists.measurements(samples) + lists.without_list_indexes(samples)
+            measured = lists.measurements(samples)
+            if http:
+                print("timing the list endpoints through HTTP …", flush=True)
+                measured += through_http(settings, summary, lists, samples)
+            measured += lists.without_list_indexes(samples)
             return summary, measured, lists.total
         finally:
             lists.close()
@@ -277,7 +317,7 @@ def run_size(organisations: int, cases: int, samples: int, keep: bool) -> tuple[
 
 def report(sizes: list[tuple[int, int]], results: list[tuple[Summary, list[Timed], int]]) -> list[str]:
     lines = [
-        "## (f) National scale (PostgreSQL)",
+        "## (h) National scale (PostgreSQL)",
         "",
         "Generated by `satu demo-data` through the registry's and submissions' applications (every command with",
         "its checks), stored in batches, read models built by their projections. Query times are one query each",
@@ -310,10 +350,15 @@ def main() -> None:
     parser.add_argument("--sizes", default="200:1000", help="organisations:cases, comma-separated")
     parser.add_argument("--samples", type=int, default=300)
     parser.add_argument("--keep", action="store_true", help="keep the generated databases")
+    parser.add_argument("--http", action="store_true", help="also through the gateway, the system running")
     args = parser.parse_args()
-    sizes = [(int(n), int(m)) for n, m in (size.split(":") for size in args.sizes.split(","))]
-    results = [run_size(organisations, cases, args.samples, args.keep) for organisations, cases in sizes]
-    print("\n".join(report(sizes, results)))
+    print("\n".join(section(args.sizes, args.samples, args.keep, args.http)))
+
+
+def section(sizes_text: str, samples: int = 300, keep: bool = False, http: bool = False) -> list[str]:
+    """The report's lines for sizes given as "organisations:cases,…" (e.g. "200:1000")."""
+    sizes = [(int(n), int(m)) for n, m in (size.split(":") for size in sizes_text.split(","))]
+    return report(sizes, [run_size(organisations, cases, samples, keep, http) for organisations, cases in sizes])
 
 
 if __name__ == "__main__":

@@ -334,7 +334,9 @@ def demo_data(
         f"{summary.events_per_second:.0f} events/s, read models built "
         f"({', '.join(f'{phase} {seconds:.0f} s' for phase, seconds in summary.phases.items())})"
     )
-    console.print(f"every generated account's password is in {password_file}")
+    console.print(f"every generated account's password is in {password_file}; for example:")
+    for role, email in summary.sign_in.items():
+        console.print(f"  {role:<10} {email}")
 
 
 @app.command()

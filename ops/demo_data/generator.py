@@ -62,6 +62,7 @@ class Summary:
     seconds: float
     phases: dict[str, float] = field(default_factory=dict)  # seconds: commands, store, read models
     states: Counter[tuple[str, str]] = field(default_factory=Counter)
+    sign_in: dict[str, str] = field(default_factory=dict)  # role -> an e-mail to sign in with, for each role
 
     @property
     def events_per_second(self) -> float:
@@ -107,10 +108,12 @@ def generate(
         wanted = {(key, state) for key, workflow in catalogue.workflows.items() for state in reachable_states(workflow)}
         steered_from = organisations - max(64, organisations // STEERED_SHARE)
         states: Counter[tuple[str, str]] = Counter()
+        sign_in = {role.value: members[0]["email"] for role, members in roster.items()}
         run = Run(stores, clock, roster, password or "demo-data-password", zone)
         for index in range(organisations):
             plan = planner.organisation(index, counts[index], wanted - set(states) if index >= steered_from else None)
             run.organisation(plan)
+            sign_in.setdefault(Role.APPLICANT.value, plan.email)
             states.update(plan.resting)
             if stores.pending >= BATCH_EVENTS:
                 stores.write()
@@ -119,7 +122,7 @@ def generate(
         progress(organisations)
         seconds = time.perf_counter() - started
         phases = {"commands": seconds - sum(stores.seconds.values()), **stores.seconds}
-        return Summary(organisations, sum(counts), dict(stores.events), seconds, phases, states)
+        return Summary(organisations, sum(counts), dict(stores.events), seconds, phases, states, sign_in)
 
 
 def _office(stores: Stores, seed: int, organisations: int, password: str) -> dict[Role, list[dict[str, str]]]:
@@ -139,7 +142,7 @@ def _office(stores: Stores, seed: int, organisations: int, password: str) -> dic
                 raise GenerationError(
                     f"staff account {email}: {error} (does this database hold demo data already?)"
                 ) from None
-            members.append({"id": account["id"], "role": role.value, "name": name})
+            members.append({"id": account["id"], "role": role.value, "name": name, "email": email})
         roster[role] = members
     return roster
 

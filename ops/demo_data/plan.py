@@ -360,10 +360,10 @@ class CaseContext:
         members = self.planner.roster.get(move.role, [])
         if Need.ASSIGNEE in action.needs and members:
             colleague = (self.staff.get(move.role, 0) + 1 + rng.randrange(max(len(members) - 1, 1))) % len(members)
-            body["assignee"] = members[colleague]
+            body["assignee"] = _colleague(members[colleague])
             self.staff[move.role] = colleague  # the colleague works on from here
         elif action.takes and members:
-            body["assignee"] = members[self.staff.get(move.role, 0)]  # whoever takes a case holds it
+            body["assignee"] = _colleague(members[self.staff.get(move.role, 0)])  # whoever takes a case holds it
         return body
 
     def form(self, name: str, at: dt.datetime) -> dict[str, Any]:
@@ -398,6 +398,11 @@ class CaseContext:
             "signed_by_chair": self.board["ketua"],
             "signed_by_secretary": self.board["sekretaris"],
         }
+
+
+def _colleague(member: dict[str, str]) -> dict[str, str]:
+    """A colleague as the submissions service names one in a step (id, role and name, as the registry has them)."""
+    return {"id": member["id"], "role": member["role"], "name": member["name"]}
 
 
 FORMS = {"field_visit": CaseContext._field_visit, "half_year_report": CaseContext._half_year_report}
