@@ -323,15 +323,15 @@ def report(sizes: list[tuple[int, int]], results: list[tuple[Summary, list[Timed
         "its checks), stored in batches, read models built by their projections. Query times are one query each",
         "from Python (no HTTP), p50/p99 over random filters and random page depths (a cursor from a random row).",
         "",
-        "| organisations | cases | events | seconds | events/s | commands s | store s | read models s |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| organisations | cases | events | seconds | events/s | CPU s | commands s | store s | read models s |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for (organisations, cases), (summary, _measured, _total) in zip(sizes, results, strict=True):
         phases = summary.phases
         lines.append(
             f"| {organisations} | {cases} | {sum(summary.events.values())} | {summary.seconds:.0f} | "
-            f"{summary.events_per_second:.0f} | {phases['commands']:.0f} | {phases['store']:.0f} | "
-            f"{phases['read models']:.0f} |"
+            f"{summary.events_per_second:.0f} | {summary.cpu_seconds:.0f} | {phases['commands']:.0f} | "
+            f"{phases['store']:.0f} | {phases['read models']:.0f} |"
         )
     for (organisations, cases), (_summary, measured, total) in zip(sizes, results, strict=True):
         lines += [

@@ -332,7 +332,8 @@ def demo_data(
         f"{summary.organisations} organisations, {summary.cases} cases, {events} events "
         f"({', '.join(f'{name} {count}' for name, count in summary.events.items())}) in {summary.seconds:.0f} s: "
         f"{summary.events_per_second:.0f} events/s, read models built "
-        f"({', '.join(f'{phase} {seconds:.0f} s' for phase, seconds in summary.phases.items())})"
+        f"({', '.join(f'{phase} {seconds:.0f} s' for phase, seconds in summary.phases.items())}; "
+        f"{summary.cpu_seconds:.0f} s of CPU)"
     )
     console.print(f"every generated account's password is in {password_file}; for example:")
     for role, email in summary.sign_in.items():
