@@ -118,6 +118,15 @@ def abbreviation(name: str) -> str:
     return "".join(word[0] for word in name.split() if word[0].isupper())[:30] or name[:3].upper()
 
 
+def legal_form_of(rng: random.Random, name: str) -> str:
+    """A yayasan or a perkumpulan says so in its name; any other ormas is one or is not a legal entity."""
+    if name.startswith("Yayasan"):
+        return "badan_hukum_yayasan"
+    if name.startswith("Perkumpulan"):
+        return "badan_hukum_perkumpulan"
+    return rng.choices(("badan_hukum_perkumpulan", "tidak_berbadan_hukum"), weights=(4, 5))[0]
+
+
 def nik(rng: random.Random, born: dt.date, woman: bool) -> str:
     day = born.day + (40 if woman else 0)
     birth = f"{day:02d}{born.month:02d}{born.year % 100:02d}"
@@ -159,9 +168,7 @@ def organisation_profile(
     village = rng.choice(kecamatan[district])
     place = village if rng.random() < 0.4 else region_name.removeprefix("Kota ").removeprefix("Kabupaten ")
     name = organisation_name(rng, place)
-    legal_form = rng.choices(
-        ("badan_hukum_perkumpulan", "badan_hukum_yayasan", "tidak_berbadan_hukum"), weights=(5, 3, 4)
-    )[0]
+    legal_form = legal_form_of(rng, name)
     founded_on = recorded_on - dt.timedelta(days=rng.randint(30, 25 * 365))
     term_start = max(founded_on, recorded_on - dt.timedelta(days=rng.randint(0, 4 * 365)))
     return {
