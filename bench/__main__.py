@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 
-from bench import approvals, lag, request_path
+from bench import approvals, lag, national, request_path
 from bench.letters import letter_rates
 from bench.letters import report as letters_report
 from bench.measure import Rate, summary_ms, timed
@@ -86,6 +86,7 @@ def main() -> None:
     parser.add_argument("--path-filings", type=int, default=400, help="filings per measurement in (g)")
     parser.add_argument("--rebuild-cases", type=int, default=6000)
     parser.add_argument("--lag-seconds", type=float, default=15.0, help="(b) steady load per backend and mode")
+    parser.add_argument("--national", default="", help="(h) organisations:cases sizes, e.g. 1500:20000 (default: skip)")
     args = parser.parse_args()
     amqp_uri = os.environ.get("SATU_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
     lines: list[str] = []
@@ -183,6 +184,7 @@ def main() -> None:
         "",
     ]
     lines += request_path_section(amqp_uri, args.clients, args.path_filings)
+    lines += national.section(args.national, http=True) if args.national else []
     OUTPUT.parent.mkdir(exist_ok=True)
     OUTPUT.write_text("\n".join(lines))
     print("\n".join(lines))

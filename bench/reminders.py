@@ -66,18 +66,24 @@ def reminder_rates(settings: Settings, organisations: int = 150_000) -> tuple[Ra
     directory, cases = DirectoryProjection(), CaseProjection()
     registry, submissions = read_model_engine(settings, "registry"), read_model_engine(settings, "submissions")
 
-    started, after, rows = time.perf_counter(), None, 0
-    while page := list_organisations(registry, directory, None, after, SWEEP_PAGE):
-        rows, after = rows + len(page), page[-1]["organisation_id"]
+    started, cursor, rows = time.perf_counter(), None, 0
+    while True:
+        page = list_organisations(registry, directory, None, cursor, SWEEP_PAGE)
+        rows, cursor = rows + len(page["items"]), page["next_cursor"]
+        if cursor is None:
+            break
     raw = Rate(rows, time.perf_counter() - started)
 
     filed = filed_in_read_model(submissions, cases.cases, workflow)
     zone = dt.timezone(dt.timedelta(hours=8))
-    started, after, evaluated, due = time.perf_counter(), None, 0, 0
-    while page := list_organisations(registry, directory, None, after, SWEEP_PAGE):
-        entries = [directory_entry(row, zone) for row in page]
+    started, cursor, evaluated, due = time.perf_counter(), None, 0, 0
+    while True:
+        page = list_organisations(registry, directory, None, cursor, SWEEP_PAGE)
+        entries = [directory_entry(row, zone) for row in page["items"]]
         due += sum(1 for _ in due_reminders(workflow.deadline, DAY, entries, filed))
-        evaluated, after = evaluated + len(page), page[-1]["organisation_id"]
+        evaluated, cursor = evaluated + len(entries), page["next_cursor"]
+        if cursor is None:
+            break
     evaluation = Rate(evaluated, time.perf_counter() - started)
     registry.dispose()
     submissions.dispose()

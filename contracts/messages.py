@@ -189,6 +189,8 @@ _TEXTS = {
     "too many requests ({rule}: at most {limit}); try again later":
         "Terlalu banyak permintaan ({rule}: paling banyak {limit}); silakan coba lagi nanti.",
     "{method} is not allowed here; use {allowed}": "Metode {method} tidak diizinkan di alamat ini; gunakan {allowed}.",
+    "this page cursor is not valid; start again from the first page":
+        "Penanda halaman (cursor) tidak valid; mulai lagi dari halaman pertama.",
     # confirming the address
     "only the notifications service writes to accounts": "Hanya layanan notifikasi yang mengirim e-mail ke akun.",
     "this confirmation link is not valid or has expired; ask for a new one":

@@ -217,3 +217,17 @@ class Verification(BaseModel):
     organisation_name: str
     issued_on: dt.date
     issuer: str
+
+
+class CasePage(BaseModel):
+    """One page of cases; pass ``next_cursor`` as ``cursor`` for the next (null: this is the last page)."""
+
+    items: list[CaseRow]
+    next_cursor: str | None = Field(description="opaque; continues after this page's last case")
+
+
+class DirectoryPage(BaseModel):
+    """One page of the directory; pass ``next_cursor`` as ``cursor`` for the next (null: the last page)."""
+
+    items: list[DirectoryRow]
+    next_cursor: str | None = Field(description="opaque; continues after this page's last organisation")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -14,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from contracts.cases import attachment_label
+from contracts.paging import CURSOR_PATTERN
 from gateway.csrf import CSRF_COOKIE, new_form_token, set_form_token
 from infra.catalogue import Catalogue
 from infra.dates import indonesian_date as format_indonesian_date
@@ -156,6 +158,11 @@ def case_page_context(
         "letter_number": (letter or {}).get("number") if approved else None,
         "letter_url": f"/api/cases/{case_id}/letter" if approved else None,
     }
+
+
+def cursor_or_none(cursor: str) -> str | None:
+    """A page cursor from a link, if it looks like one (the service reads it; anything else starts afresh)."""
+    return cursor if re.fullmatch(CURSOR_PATTERN, cursor) else None
 
 
 def case_list(cases: list[dict[str, Any]], zone: str, words: Words) -> list[dict[str, str]]:

@@ -73,6 +73,31 @@ BROKER_ERRORS = (
 )
 
 
+def prepare_positions(engine: sa.Engine) -> None:
+    """The table of the relays' positions, in the database a relay keeps its position in."""
+    create_tables(_metadata, engine)
+
+
+def published_position(engine: sa.Engine, source: str) -> int:
+    """The log position up to which ``source``'s events have been published (0: none yet)."""
+    with engine.connect() as connection:
+        value = connection.execute(
+            sa.select(relay_positions.c.position).where(relay_positions.c.source == source)
+        ).scalar()
+    return int(value or 0)
+
+
+def save_position(engine: sa.Engine, source: str, position: int) -> None:
+    """Record that ``source``'s events up to ``position`` are published (by the relay, or deliberately never:
+    the demo-data generator builds the read models of what it writes itself)."""
+    with engine.begin() as connection:
+        updated = connection.execute(
+            relay_positions.update().where(relay_positions.c.source == source).values(position=position)
+        ).rowcount
+        if not updated:
+            connection.execute(relay_positions.insert().values(source=source, position=position))
+
+
 class Relay:
     def __init__(
         self,
@@ -101,22 +126,13 @@ class Relay:
         self.database = Outage(f"relay {source}: the database", log)
         self.broker = Outage(f"relay {source}: the broker", log)
         self._kill_after = int(os.environ.get(KILL_AFTER_PUBLISH_ENV, "0") or 0)
-        create_tables(_metadata, position_engine)
+        prepare_positions(position_engine)
 
     def position(self) -> int:
-        with self.position_engine.connect() as connection:
-            value = connection.execute(
-                sa.select(relay_positions.c.position).where(relay_positions.c.source == self.source)
-            ).scalar()
-        return int(value or 0)
+        return published_position(self.position_engine, self.source)
 
     def _save_position(self, position: int) -> None:
-        with self.position_engine.begin() as connection:
-            updated = connection.execute(
-                relay_positions.update().where(relay_positions.c.source == self.source).values(position=position)
-            ).rowcount
-            if not updated:
-                connection.execute(relay_positions.insert().values(source=self.source, position=position))
+        save_position(self.position_engine, self.source, position)
 
     def pump_once(self, publisher: Publisher) -> int:
         """Publish the next batch; returns how many notifications were consumed from the log."""

@@ -1,6 +1,6 @@
 """Which schema version of each read model a database holds, and the two ways a release changes it.
 
-Additive changes (a new nullable column, a new table) are applied in place when a service starts
+Additive changes (a new nullable column, a new table, a new index) are applied in place when a service starts
 (``infra.storage.create_tables``). Any other change — a column renamed, retyped or dropped, a table
 split — raises the projection's ``version``; a service then refuses to start on the old tables, naming
 ``satu upgrade``, which builds the new tables beside the old ones from the event store and switches to
@@ -17,7 +17,7 @@ from typing import Protocol
 import sqlalchemy as sa
 from sqlalchemy.schema import CreateTable
 
-from infra.storage import add_new_columns, hold_ddl_lock
+from infra.storage import add_new_columns, add_new_indexes, hold_ddl_lock
 
 _metadata = sa.MetaData()
 versions = sa.Table(
@@ -77,6 +77,7 @@ def prepare(projection: Versioned, connection: sa.Connection) -> None:
         )
     projection.metadata.create_all(connection)
     add_new_columns(projection.metadata, connection)
+    add_new_indexes(projection.metadata, connection)
     if stored(connection, projection.name) is None:
         record(connection, projection)
 

@@ -87,6 +87,7 @@ def create_tables(metadata: sa.MetaData, engine: sa.Engine) -> None:
         hold_ddl_lock(connection)
         metadata.create_all(connection)
         add_new_columns(metadata, connection)
+        add_new_indexes(metadata, connection)
 
 
 def hold_ddl_lock(connection: sa.Connection) -> None:
@@ -117,6 +118,21 @@ def add_new_columns(metadata: sa.MetaData, connection: sa.Connection) -> list[st
             default = f" DEFAULT {column.server_default.arg}" if column.server_default is not None else ""  # type: ignore[attr-defined]
             connection.execute(sa.text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}{default}'))
             added.append(f"{table.name}.{column.name}")
+    return added
+
+
+def add_new_indexes(metadata: sa.MetaData, connection: sa.Connection) -> list[str]:
+    """Indexes the code declares that an existing table lacks, created in place (an index changes no row, so a
+    release may add one without a new schema version). On a large table this takes a while, once; writers to
+    that table wait meanwhile, readers do not."""
+    inspector = sa.inspect(connection)
+    added = []
+    for table in metadata.sorted_tables:
+        existing = {index["name"] for index in inspector.get_indexes(table.name)}
+        for index in sorted(table.indexes, key=lambda index: str(index.name)):
+            if index.name not in existing:
+                index.create(connection)
+                added.append(str(index.name))
     return added
 
 

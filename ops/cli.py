@@ -282,6 +282,64 @@ def remind(
     console.print(f"{result['reminders']} reminder(s) and {result['overdue_cases']} overdue case(s) recorded")
 
 
+@app.command("demo-data")
+def demo_data(
+    organisations: int = typer.Option(200, "--organisations", min=1, help="how many ormas"),
+    cases: int = typer.Option(1_000, "--cases", min=0, help="how many cases in all"),
+    seed_value: int = typer.Option(1, "--seed", help="the same seed (and --until) gives the same dataset"),
+    until: str = typer.Option(None, help="the dataset's present day, ISO date (default: now)"),
+    years: int = typer.Option(None, min=1, help="how far back organisations were recorded (default: enough)"),
+) -> None:
+    """Write realistic demo data through the applications, in bulk, into a stopped system's stores: ormas of
+    the region's kecamatan, every service and state, the read models built (nothing is mailed). Every generated
+    account signs in with the password kept in var/demo-data-password.txt."""
+    import datetime as dt
+    import secrets
+    from zoneinfo import ZoneInfo
+
+    from infra.catalogue import load_catalogue
+    from ops.demo_data.generator import GenerationError, generate
+    from ops.demo_data.stores import GenerationRefused
+
+    settings = load_settings()
+    present = None
+    if until is not None:
+        try:
+            day = dt.date.fromisoformat(until)
+        except ValueError:
+            console.print("[red]satu demo-data:[/red] --until must be an ISO date, e.g. 2026-06-30")
+            raise typer.Exit(2) from None
+        zone = ZoneInfo(load_catalogue(settings.region_dir).region.timezone)
+        present = dt.datetime.combine(day, dt.time(16), zone)  # the office closes: the day is done
+    password_file = settings.var_dir / "demo-data-password.txt"
+    if not password_file.exists():
+        password_file.write_text(secrets.token_urlsafe(12))
+    password = password_file.read_text().strip()
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as bar:
+        task = bar.add_task("organisations", total=organisations)
+        try:
+            summary = generate(
+                settings, organisations, cases, seed_value, present, years, password,
+                progress=lambda done: bar.update(task, completed=done),
+            )  # fmt: skip
+        except (GenerationRefused, GenerationError) as error:
+            console.print(f"[red]satu demo-data:[/red] {error}")
+            raise typer.Exit(1) from None
+    events = sum(summary.events.values())
+    console.print(
+        f"{summary.organisations} organisations, {summary.cases} cases, {events} events "
+        f"({', '.join(f'{name} {count}' for name, count in summary.events.items())}) in {summary.seconds:.0f} s: "
+        f"{summary.events_per_second:.0f} events/s, read models built "
+        f"({', '.join(f'{phase} {seconds:.0f} s' for phase, seconds in summary.phases.items())}; "
+        f"{summary.cpu_seconds:.0f} s of CPU)"
+    )
+    console.print(f"every generated account's password is in {password_file}; for example:")
+    for role, email in summary.sign_in.items():
+        console.print(f"  {role:<10} {email}")
+
+
 @app.command()
 def seed() -> None:
     """Create the demo accounts and ormas in a running system, and print their passwords."""

@@ -8,13 +8,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from contracts.cases import CaseStatus, CaseSubmission
-from contracts.views import CaseRow, CaseView, HistoryRecord, ReportDue, TimelineStep
+from contracts.paging import DEFAULT_PAGE
+from contracts.views import CasePage, CaseView, HistoryRecord, ReportDue, TimelineStep
 from gateway.attachments import CaseRequest, attached, resolve
 from gateway.auth import CurrentCaller
 from gateway.commands import CommandId
 from gateway.deps import Rpc, Uploads
 from gateway.openapi import refusals
-from gateway.routes import CaseId
+from gateway.routes import CaseId, PageCursor, PageLimit
 
 router = APIRouter(prefix="/api", tags=["cases"])
 
@@ -52,17 +53,21 @@ def submit_case(
     return case
 
 
-@router.get("/cases", response_model=list[CaseRow])
+@router.get("/cases", response_model=CasePage)
 def list_cases(
     caller: CurrentCaller,
     rpc: Rpc,
     status: Annotated[CaseStatus | None, Query(description="only cases in this status")] = None,
-) -> list[dict[str, Any]]:
-    """Cases the caller may see (an applicant: their organisation's), newest first.
+    cursor: PageCursor = None,
+    limit: PageLimit = DEFAULT_PAGE,
+) -> dict[str, Any]:
+    """Cases the caller may see (an applicant: their organisation's), newest first, a page at a time.
 
-    Example: `GET /api/cases?status=submitted` -> `[{"id": "...", "reference": "SKM-2026-000123", ...}]`
+    Example: `GET /api/cases?status=submitted&limit=50` -> `{"items": [{"case_id": "...", "reference":
+    "SKM-2026-9F3A21C0", ...}], "next_cursor": "WyIyMDI2LTAz..."}`; the next page:
+    `GET /api/cases?status=submitted&limit=50&cursor=WyIyMDI2LTAz...`, until `next_cursor` is null.
     """
-    return rpc.service("submissions").list_cases(caller, status)
+    return rpc.service("submissions").list_cases(caller, status, cursor, limit)
 
 
 @router.get(
@@ -83,15 +88,17 @@ def reports_due(caller: CurrentCaller, rpc: Rpc) -> list[dict[str, Any]]:
 
 @router.get(
     "/queue",
-    response_model=list[CaseRow],
+    response_model=CasePage,
     responses=refusals(forbidden="only verifiers and approvers have a work queue"),
 )
-def work_queue(caller: CurrentCaller, rpc: Rpc) -> list[dict[str, Any]]:
-    """Cases waiting for the caller's role (verifier or approver), oldest first.
+def work_queue(
+    caller: CurrentCaller, rpc: Rpc, cursor: PageCursor = None, limit: PageLimit = DEFAULT_PAGE
+) -> dict[str, Any]:
+    """Cases waiting for the caller's role (verifier or approver), the longest waiting first, a page at a time.
 
-    Example: `GET /api/queue` -> `[{"id": "...", "status": "submitted", ...}]`
+    Example: `GET /api/queue` -> `{"items": [{"case_id": "...", "status": "submitted", ...}], "next_cursor": null}`
     """
-    return rpc.service("submissions").work_queue(caller)
+    return rpc.service("submissions").work_queue(caller, cursor, limit)
 
 
 @router.get("/cases/{case_id}", response_model=CaseView)

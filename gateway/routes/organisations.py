@@ -8,12 +8,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from contracts.organisations import OrganisationCreate
-from contracts.views import DirectoryRow, OrganisationView, RecordedOrganisation
+from contracts.paging import DEFAULT_PAGE
+from contracts.views import DirectoryPage, OrganisationView, RecordedOrganisation
 from gateway.auth import CurrentCaller, issue_token, set_session_cookie
 from gateway.commands import CommandId
 from gateway.deps import Rpc, SettingsDep
 from gateway.openapi import refusals
-from gateway.routes import UUID_PATTERN, OrganisationId
+from gateway.routes import OrganisationId, PageCursor, PageLimit
 
 router = APIRouter(prefix="/api/organisations", tags=["organisations"])
 
@@ -71,23 +72,23 @@ class ReportingStatus(StrEnum):
     INACTIVE = "inactive"
 
 
-@router.get("", response_model=list[DirectoryRow], responses=refusals(forbidden="only staff list organisations"))
+@router.get("", response_model=DirectoryPage, responses=refusals(forbidden="only staff list organisations"))
 def list_organisations(
     caller: CurrentCaller,
     rpc: Rpc,
     reporting_status: Annotated[ReportingStatus | None, Query(description="only organisations in this status")] = None,
-    after: Annotated[str | None, Query(pattern=UUID_PATTERN, description="the last id of the previous page")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[dict[str, Any]]:
-    """Staff: the directory of recorded organisations with their reporting status, in pages (keyset: pass
-    the last `organisation_id` of a page as `after` for the next). No personal data.
+    cursor: PageCursor = None,
+    limit: PageLimit = DEFAULT_PAGE,
+) -> dict[str, Any]:
+    """Staff: the directory of recorded organisations with their reporting status, a page at a time (pass a
+    page's `next_cursor` as `cursor` for the next). No personal data.
 
     Example: `GET /api/organisations?reporting_status=inactive&limit=50`
-    -> `[{"organisation_id": "6f1c...", "name": "...", "kecamatan": "...", "reporting_status": "inactive",
-    "missed_periods": ["2025-S2", "2026-S1"], ...}]`
+    -> `{"items": [{"organisation_id": "6f1c...", "name": "...", "kecamatan": "...", "reporting_status": "inactive",
+    "missed_periods": ["2025-S2", "2026-S1"], ...}], "next_cursor": "WyI2ZjFj..."}`
     """
     status = reporting_status.value if reporting_status else None
-    return rpc.service("registry").list_organisations(caller, status, after, limit)
+    return rpc.service("registry").list_organisations(caller, status, cursor, limit)
 
 
 @router.get(

@@ -144,21 +144,34 @@ def logout(settings: SettingsDep) -> Response:
     return response
 
 
+HOME_PAGE_ROWS = 50
+
+
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, rpc: Rpc, settings: SettingsDep) -> Response:
-    """Where signing in lands without `next`: the caller's cases, newest first, each linking to its page."""
+def home(request: Request, rpc: Rpc, settings: SettingsDep, cursor: str = "") -> Response:
+    """Where signing in lands without `next`: the caller's cases, newest first, each linking to its page, 50
+    to a page with a link to the next (`/?cursor=...`; a cursor that cannot be read shows the first page)."""
     caller = _session(request, settings)
     if caller is None:
         return _to_login("/", settings)
+    submissions = rpc.service("submissions")
     try:
-        cases = rpc.service("submissions").list_cases(caller, None)
+        try:
+            page = submissions.list_cases(caller, None, pages.cursor_or_none(cursor), HOME_PAGE_ROWS)
+        except InvalidInput:  # a mangled link: start from the newest
+            page = submissions.list_cases(caller, None, None, HOME_PAGE_ROWS)
     except NotAuthenticated:
         return _to_login("/", settings)
     except _FAILED as error:
         log.warning("home page: submissions unavailable (%s)", type(error).__name__)
         return _problem(request, settings, 503)
     words = request.app.state.words
-    context = {"cases": pages.case_list(cases, words.timezone, words), "signed_in": True, **_issuer(request)}
+    context = {
+        "cases": pages.case_list(page["items"], words.timezone, words),
+        "next_page": f"/?cursor={quote(page['next_cursor'])}" if page["next_cursor"] else None,
+        "signed_in": True,
+        **_issuer(request),
+    }
     return pages.render(request, "home.html", context, headers=pages.PRIVATE)
 
 

@@ -14,6 +14,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
 from contracts.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
+from contracts.events import IntegrationEvent
 from contracts.identity import Caller, Role
 from contracts.keys import Keyring, Signer
 from contracts.organisations import AccountCreate, AddressOnly, Credentials, OrganisationCreate, StaffAccountCreate
@@ -28,12 +29,13 @@ from services.registry.views import account_view, organisation_view
 
 A = TypeVar("A")
 
-_hasher = PasswordHasher()  # argon2id with the library's recommended parameters
-
 
 class RegistryApplication(Application):
     name = "registry"
     catalogue: Catalogue = load_catalogue()
+    # argon2id with the library's recommended parameters. A hash made at a lower cost (the demo data's) is
+    # made again at this cost when its account next signs in.
+    hasher = PasswordHasher()
 
     def now(self) -> dt.datetime:
         """The time confirmation links and unconfirmed accounts are measured against (a test moves it)."""
@@ -57,10 +59,10 @@ class RegistryApplication(Application):
         if done is not None:  # this very sign-up again (a retry, a redelivered call): done already
             return account_view(existing) if done == "register" else {}
         if not existing.verified and unconfirmed_expired(existing.registered_at, now):
-            existing.reclaim(data.full_name, _hasher.hash(data.password), new_nonce(), now, command_id)
+            existing.reclaim(data.full_name, self.hasher.hash(data.password), new_nonce(), now, command_id)
             self._save_quietly(existing)
             return account_view(existing)
-        _hasher.hash(data.password)  # the same cost as a new account
+        self.hasher.hash(data.password)  # the same cost as a new account
         existing.note_sign_up_attempt(command_id)
         self._save_quietly(existing)
         return {}
@@ -156,7 +158,7 @@ class RegistryApplication(Application):
         account = Account(
             email=data.email,
             full_name=data.full_name,
-            password_hash=_hasher.hash(data.password),
+            password_hash=self.hasher.hash(data.password),
             role=role.value,
             registered_by=registered_by,
             verification_nonce=verification_nonce,
@@ -179,16 +181,16 @@ class RegistryApplication(Application):
         credentials = parse(Credentials, payload)
         account = self._find_account(credentials.email)
         if account is None:
-            _hasher.hash(credentials.password)  # same cost whether or not the account exists
+            self.hasher.hash(credentials.password)  # same cost whether or not the account exists
             raise NotAuthenticated("wrong e-mail or password")
         try:
-            _hasher.verify(account.password_hash, credentials.password)
+            self.hasher.verify(account.password_hash, credentials.password)
         except (VerificationError, InvalidHashError):
             raise NotAuthenticated("wrong e-mail or password") from None
         if not account.verified and unconfirmed_expired(account.registered_at, self.now()):
             raise NotAuthenticated("this account was never confirmed and has expired; sign up again", field="email")
-        if _hasher.check_needs_rehash(account.password_hash):
-            account.rehash_password(_hasher.hash(credentials.password))
+        if self.hasher.check_needs_rehash(account.password_hash):
+            account.rehash_password(self.hasher.hash(credentials.password))
             with contextlib.suppress(IntegrityError):  # a parallel sign-in rehashed it first
                 self.save(account)
         return account_view(account)
@@ -237,6 +239,17 @@ class RegistryApplication(Application):
         organisation = self._organisation(organisation_id)
         owner = self._account(organisation.owner_id)
         return {"account_email": owner.email, "organisation_email": organisation.profile["email"]}
+
+    def follow_reports(self, event: IntegrationEvent) -> bool:
+        """What the registry learns from the reports workflow's events: a report overdue (the organisation is
+        late, or inactive) or accepted (its period no longer counts as missed); any other event changes nothing."""
+        if event.event_type == "report.overdue.v1":
+            return self.note_report_overdue(str(event.data["organisation_id"]), str(event.data["period"]))
+        if event.event_type == "case.accepted.v1":
+            case = event.case()
+            if case.service == "report" and case.subject:
+                return self.note_report_accepted(case.organisation_id, str(case.subject))
+        return False
 
     def note_report_overdue(self, organisation_id: str, period: str) -> bool:
         """The reports workflow announced an overdue report: the organisation is late, or inactive."""
@@ -293,8 +306,10 @@ class RegistryApplication(Application):
         return found
 
 
-def build_application(env: dict[str, str], settings: Any) -> RegistryApplication:
+def build_application(
+    env: dict[str, str], settings: Any, kind: type[RegistryApplication] = RegistryApplication
+) -> RegistryApplication:
     """The registry with the region's catalogue (the report calendar decides who is inactive)."""
-    application = RegistryApplication(env=env)
+    application = kind(env=env)
     application.catalogue = load_catalogue(settings.region_dir)
     return application

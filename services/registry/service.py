@@ -14,6 +14,7 @@ from contracts.commands import checked_command_id
 from contracts.errors import EXPECTED_ERRORS, InvalidInput, NotFound, PermissionDenied
 from contracts.events import IntegrationEvent
 from contracts.identity import Role
+from contracts.paging import DEFAULT_PAGE
 from infra.broker_outage import rpc
 from infra.nameko_support import Identity
 from infra.readmodel import ReadModel, decode
@@ -120,18 +121,22 @@ class RegistryService:
 
     @expected
     def list_organisations(
-        self, caller: dict[str, Any], reporting_status: str | None = None, after: str | None = None, limit: int = 100
-    ) -> list[dict[str, Any]]:
-        """Staff: the directory, keyset-paged by id (pass the last id as ``after``), filterable by reporting
-        status ("up_to_date", "late", "inactive"). Example: list_organisations(caller, "late", None, 50)"""
+        self,
+        caller: dict[str, Any],
+        reporting_status: str | None = None,
+        cursor: str | None = None,
+        limit: int = DEFAULT_PAGE,
+    ) -> dict[str, Any]:
+        """Staff: a page of the directory in id order, filterable by reporting status ("up_to_date", "late",
+        "inactive"); pass the page's ``next_cursor`` as ``cursor`` for the next.
+        Example: list_organisations(caller, "late", None, 50) -> {"items": [...], "next_cursor": "WyI2ZjFj..."}"""
         who = self.identity.verify(caller)
         if not who.is_staff:
             raise PermissionDenied("only staff list organisations")
         if reporting_status is not None and reporting_status not in STATUSES:
             raise InvalidInput(f"unknown reporting status '{reporting_status}'", field="reporting_status")
-        page = max(1, min(int(limit), 1000))
         directory = cast(DirectoryProjection, self.directory.projection)
-        return queries.list_organisations(self.directory.engine, directory, reporting_status, after, page)
+        return queries.list_organisations(self.directory.engine, directory, reporting_status, cursor, limit)
 
     @event_handler("registry", "organisation.#", handler_type=SERVICE_POOL, requeue_on_error=True)
     def project_directory(self, payload: dict[str, Any]) -> None:
@@ -145,15 +150,15 @@ class RegistryService:
         event = decode(payload, self.identity.keyring)
         if event is not None:
             with dropped_if_permanent(event):
-                self.app.note_report_overdue(str(event.data["organisation_id"]), str(event.data["period"]))
+                self.app.follow_reports(event)
 
     @event_handler("submissions", "case.accepted.v1", handler_type=SERVICE_POOL, requeue_on_error=True)
     def on_report_accepted(self, payload: dict[str, Any]) -> None:
         """A report was accepted: its period no longer counts as missed."""
         event = decode(payload, self.identity.keyring)
-        if event is not None and event.case().service == "report" and event.case().subject:
+        if event is not None:
             with dropped_if_permanent(event):
-                self.app.note_report_accepted(event.case().organisation_id, str(event.case().subject))
+                self.app.follow_reports(event)
 
     @rpc
     def ping(self) -> str:

@@ -87,10 +87,17 @@ class SubmissionsApplication(Application):
         except PersistenceError as error:
             log.warning("snapshot of register %s at version %s not taken: %s", aggregate_id, version, error)
 
+    _calendar: tuple[object, Calendar] | None = None
+
     @property
     def calendar(self) -> Calendar:
+        """The region's working-day calendar, made once per catalogue: its public holidays are computed on
+        first use and kept (every case view asks for it)."""
         region = self.catalogue.region
-        return Calendar(region.timezone, frozenset(region.extra_days_off), region.published_calendar_until)
+        if self._calendar is None or self._calendar[0] is not region:
+            made = Calendar(region.timezone, frozenset(region.extra_days_off), region.published_calendar_until)
+            self._calendar = (region, made)
+        return self._calendar[1]
 
     def submit_case(self, caller: Caller, organisation: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
         if caller.organisation_id is None or caller.organisation_id != organisation.get("id"):
@@ -286,15 +293,20 @@ class SubmissionsApplication(Application):
     def describe_workflows(self) -> list[dict[str, Any]]:
         return [workflow.model_dump(mode="json", by_alias=True) for workflow in self.catalogue.workflows.values()]
 
+    def now(self) -> dt.datetime:
+        """The present moment of what this application computes (a case's clock, today's date): the real
+        time, except where something replays history (the demo-data generator moves it)."""
+        return dt.datetime.now(dt.UTC)
+
     def today(self) -> dt.date:
         """Today in the region; on a local or test system SATU_TODAY may fix it (time moved by configuration)."""
-        return self.fixed_today or dt.datetime.now(self.calendar.zone).date()
+        return self.fixed_today or self.now().astimezone(self.calendar.zone).date()
 
     # --- helpers -------------------------------------------------------------------------------
 
     def _view(self, case: Case, now: dt.datetime | None = None) -> dict[str, Any]:
         workflow = self.catalogue.workflow(case.workflow)
-        return case_view(case, workflow, self.calendar, now or dt.datetime.now(dt.UTC))
+        return case_view(case, workflow, self.calendar, now or self.now())
 
     def _retried(self, earlier: Case, digest: str, subject: str | None) -> dict[str, Any]:
         """A retry of a filing that already went through returns it; another filing under its key, or a
@@ -372,9 +384,11 @@ def report_due(workflow: Workflow, period: PeriodDue, case: Case | None, today: 
     }
 
 
-def build_application(env: dict[str, str], settings: Any) -> SubmissionsApplication:
+def build_application(
+    env: dict[str, str], settings: Any, kind: type[SubmissionsApplication] = SubmissionsApplication
+) -> SubmissionsApplication:
     """The application with the region's catalogue (labels, deadlines, number formats are regional)."""
-    application = SubmissionsApplication(env=env)
+    application = kind(env=env)
     application.catalogue = load_catalogue(settings.region_dir)
     application.fixed_today = settings.today
     for workflow in application.catalogue.workflows.values():

@@ -7,10 +7,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from contracts.errors import InvalidInput
 from contracts.identity import Caller, Role
+from contracts.paging import BAD_CURSOR, DEFAULT_PAGE, decode_cursor, page_of, page_size
 from contracts.workflow import Workflow
 from infra.catalogue import Catalogue
-from services.submissions.projections import CaseProjection
+from services.submissions.projections import RUNNING_NOT_ANNOUNCED, CaseProjection
 
 
 # What each staff role works on next.
@@ -41,30 +43,71 @@ def _plain_value(value: Any) -> Any:
 
 
 def list_cases(
-    engine: sa.Engine, projection: CaseProjection, caller: Caller, status: str | None
-) -> list[dict[str, Any]]:
+    engine: sa.Engine,
+    projection: CaseProjection,
+    caller: Caller,
+    status: str | None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_PAGE,
+) -> dict[str, Any]:
+    """A page of the cases the caller may see, newest filing first (ties: by id)."""
     cases = projection.cases
-    query = sa.select(cases).order_by(cases.c.submitted_at.desc()).limit(500)
+    size = page_size(limit)
+    query = sa.select(cases).order_by(cases.c.submitted_at.desc(), cases.c.case_id.desc()).limit(size + 1)
     if caller.role is Role.APPLICANT:
         query = query.where(cases.c.organisation_id == (caller.organisation_id or "-"))
     if status:
         query = query.where(cases.c.status == status)
-    return _rows(engine, query)
+    if cursor is not None:
+        query = query.where(_key(cases.c.submitted_at, cases.c.case_id) < _after(cursor))
+    return page_of(_rows(engine, query), size, lambda row: [row["submitted_at"], row["case_id"]])
 
 
 def work_queue(
-    engine: sa.Engine, projection: CaseProjection, caller: Caller, catalogue: Catalogue
-) -> list[dict[str, Any]]:
+    engine: sa.Engine,
+    projection: CaseProjection,
+    caller: Caller,
+    catalogue: Catalogue,
+    cursor: str | None = None,
+    limit: int = DEFAULT_PAGE,
+) -> dict[str, Any]:
+    """A page of the cases waiting for the caller's role, the longest waiting first (ties: by id).
+
+    One ordered branch per (service, state) the role works on, each reading its own index range, merged:
+    the cases waiting are a sliver of all cases, and no branch reads more than a page of them."""
     caller.require(Role.VERIFIER, Role.APPROVER)
     cases = projection.cases
-    waiting = queue_states(catalogue, caller.role)
-    query = (
-        sa.select(cases)
-        .where(sa.tuple_(cases.c.service, cases.c.status).in_(waiting))
-        .order_by(cases.c.updated_at.asc())  # oldest waiting first
-        .limit(500)
-    )
-    return _rows(engine, query)
+    size = page_size(limit)
+    after = _after(cursor) if cursor is not None else None
+    branches = []
+    for service, state in queue_states(catalogue, caller.role):
+        branch = sa.select(cases).where(cases.c.service == service, cases.c.status == state)
+        if after is not None:
+            branch = branch.where(_key(cases.c.updated_at, cases.c.case_id) > after)
+        ordered = branch.order_by(cases.c.updated_at, cases.c.case_id).limit(size + 1).subquery()
+        branches.append(sa.select(ordered))
+    if not branches:
+        return page_of([], size, lambda row: [])
+    waiting = sa.union_all(*branches).subquery()
+    query = sa.select(waiting).order_by(waiting.c.updated_at, waiting.c.case_id).limit(size + 1)
+    return page_of(_rows(engine, query), size, lambda row: [row["updated_at"], row["case_id"]])
+
+
+def _key(moment: sa.ColumnElement[Any], case_id: sa.ColumnElement[Any]) -> sa.Tuple:
+    return sa.tuple_(moment, case_id)
+
+
+def _after(cursor: str) -> sa.Tuple:
+    """The (moment, case id) a cursor continues after, as SQL values of the columns' types."""
+    moment, case_id = decode_cursor(cursor, 2)
+    try:
+        at = dt.datetime.fromisoformat(moment)
+    except ValueError:
+        raise InvalidInput(BAD_CURSOR, field="cursor") from None
+    if at.tzinfo is None:
+        raise InvalidInput(BAD_CURSOR, field="cursor")
+    # UTC, as stored (SQLite keeps the UTC wall time without its zone).
+    return sa.tuple_(sa.literal(at.astimezone(dt.UTC), sa.DateTime(timezone=True)), sa.literal(case_id, sa.String))
 
 
 def timeline(engine: sa.Engine, projection: CaseProjection, case_id: str) -> list[dict[str, Any]]:
@@ -87,7 +130,7 @@ def running_cases(
     assert workflow.sla_days is not None
     query = (
         sa.select(cases.c.case_id)
-        .where(cases.c.service == workflow.key, cases.c.clock == "running", cases.c.overdue.is_(None))
+        .where(cases.c.service == workflow.key, sa.text(RUNNING_NOT_ANNOUNCED))
         .where(cases.c.submitted_at <= now - dt.timedelta(days=workflow.sla_days))
         .order_by(cases.c.case_id)
         .limit(page)

@@ -13,6 +13,7 @@ import infra.green  # noqa: F401,I001 - must precede any psycopg import
 from contracts.cases import CaseStatus
 from contracts.errors import EXPECTED_ERRORS, Conflict, InvalidInput, NotFound, PermissionDenied
 from contracts.identity import Role
+from contracts.paging import DEFAULT_PAGE
 from infra.broker_outage import rpc
 from infra.nameko_support import Identity, SettingsProvider, SignedRpcProxy
 from infra.readmodel import ReadModel, decode
@@ -141,18 +142,24 @@ class SubmissionsService:
         return self.app.case_state(self.identity.verify(caller), case_id, version=version, at=moment)
 
     @expected
-    def list_cases(self, caller: dict[str, Any], status: str | None = None) -> list[dict[str, Any]]:
-        """Cases visible to the caller (an applicant: their organisation's), newest first."""
+    def list_cases(
+        self, caller: dict[str, Any], status: str | None = None, cursor: str | None = None, limit: int = DEFAULT_PAGE
+    ) -> dict[str, Any]:
+        """A page of the cases visible to the caller (an applicant: their organisation's), newest first; pass
+        its ``next_cursor`` as ``cursor`` for the next. -> {"items": [{"case_id": "...", ...}], "next_cursor": null}"""
         who = self.identity.verify(caller)
         if status is not None and status not in {known.value for known in CaseStatus}:
             raise InvalidInput(f"unknown status '{status}'", field="status")
-        return readmodels.list_cases(self.cases.engine, self.cases.projection, who, status)  # type: ignore[arg-type]
+        return readmodels.list_cases(self.cases.engine, self.cases.projection, who, status, cursor, limit)  # type: ignore[arg-type]
 
     @expected
-    def work_queue(self, caller: dict[str, Any]) -> list[dict[str, Any]]:
-        """Cases waiting for the caller's role (verifier or approver), oldest first."""
+    def work_queue(
+        self, caller: dict[str, Any], cursor: str | None = None, limit: int = DEFAULT_PAGE
+    ) -> dict[str, Any]:
+        """A page of the cases waiting for the caller's role (verifier or approver), oldest first."""
         who = self.identity.verify(caller)
-        return readmodels.work_queue(self.cases.engine, self.cases.projection, who, self.app.catalogue)  # type: ignore[arg-type]
+        catalogue = self.app.catalogue
+        return readmodels.work_queue(self.cases.engine, self.cases.projection, who, catalogue, cursor, limit)  # type: ignore[arg-type]
 
     @expected
     def case_timeline(self, caller: dict[str, Any], case_id: str) -> list[dict[str, Any]]:
@@ -217,12 +224,15 @@ class SubmissionsService:
         for workflow in self.app.catalogue.workflows.values():
             if workflow.deadline is None:
                 continue
-            after = None
-            while page := self.registry.list_organisations(self.identity.system(), None, after, SWEEP_PAGE):
-                organisations = [directory_entry(row, self.app.calendar.zone) for row in page]
+            cursor: str | None = None
+            while True:
+                page = self.registry.list_organisations(self.identity.system(), None, cursor, SWEEP_PAGE)
+                organisations = [directory_entry(row, self.app.calendar.zone) for row in page["items"]]
                 filed_in = partial(filed_in_read_model, self.cases.engine, self.cases.projection.cases)  # type: ignore[attr-defined]
                 recorded += self.app.send_due_reminders(workflow.key, today, organisations, filed_in)
-                after = page[-1]["organisation_id"]
+                cursor = page["next_cursor"]
+                if cursor is None:
+                    break
         return recorded
 
     @rpc

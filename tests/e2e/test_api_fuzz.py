@@ -110,7 +110,7 @@ def file_a_case(gateway: Gateway) -> None:
         filed = applicant.post("/api/cases", json={"service": "skm", "attachments": attachments})
         assert filed.status_code == 201, filed.text
         case_id = filed.json()["id"]
-        eventually(lambda: any(c["case_id"] == case_id for c in verifier.get("/api/queue").json()))
+        eventually(lambda: any(c["case_id"] == case_id for c in verifier.get("/api/queue").json()["items"]))
 
 
 def load_schema(gateway: Gateway, identity: str) -> Any:

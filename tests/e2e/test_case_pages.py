@@ -90,7 +90,7 @@ def test_the_link_in_a_revision_mail_opens_the_case_after_signing_in(world: Worl
     )
     assert filed.status_code == 201, filed.text
     case_id, reference = filed.json()["id"], filed.json()["reference"]
-    eventually(lambda: any(c["case_id"] == case_id for c in verifier.get("/api/queue").json()))
+    eventually(lambda: any(c["case_id"] == case_id for c in verifier.get("/api/queue").json()["items"]))
     revision = verifier.post(f"/api/cases/{case_id}/revision-requests", json={"reason": REASON})
     assert revision.status_code == 200, revision.text
 

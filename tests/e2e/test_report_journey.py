@@ -80,11 +80,13 @@ def test_a_report_from_due_to_accepted_with_reminders_and_compliance(world: Worl
         assert indonesian_date(FIRST.due_on) in page.text
 
     # The sweep pages through the registry's directory (a read model: wait for the ormas to be in it).
-    eventually(lambda: any(o["organisation_id"] == organisation_id for o in verifier.get("/api/organisations").json()))
+    eventually(
+        lambda: any(o["organisation_id"] == organisation_id for o in verifier.get("/api/organisations").json()["items"])
+    )
     # An SKM filed today and left waiting: its 15 working days pass in the months the sweeps cover.
     skm = applicant.post("/api/cases", json={"attachments": [{"file_id": upload_pdf(applicant), "kind": "deed"}]})
     assert skm.status_code == 201, skm.text
-    eventually(lambda: any(c["case_id"] == skm.json()["id"] for c in verifier.get("/api/queue").json()))
+    eventually(lambda: any(c["case_id"] == skm.json()["id"] for c in verifier.get("/api/queue").json()["items"]))
     reminders, overdue = remind(world, day(FIRST.due_on, -14))  # 14 days before FIRST is due
     assert reminders == 1
     assert remind(world, day(FIRST.due_on, -14)) == (0, 0)  # the timer again, or another replica: nothing twice
@@ -104,7 +106,7 @@ def test_a_report_from_due_to_accepted_with_reminders_and_compliance(world: Worl
     eventually(lambda: reporting_status() == "inactive")
 
     def missed_in_the_directory() -> list[list[str]]:  # the staff list is a read model: it follows shortly
-        inactive = verifier.get("/api/organisations", params={"reporting_status": "inactive"}).json()
+        inactive = verifier.get("/api/organisations", params={"reporting_status": "inactive"}).json()["items"]
         return [o["missed_periods"] for o in inactive if o["organisation_id"] == organisation_id]
 
     eventually(lambda: missed_in_the_directory() == [[FIRST.key, SECOND.key]])
@@ -128,7 +130,7 @@ def test_a_report_from_due_to_accepted_with_reminders_and_compliance(world: Worl
     assert applicant.get("/api/reports/due").json()[0]["status"] == "draft"  # started, not yet filed
     assert applicant.post(f"/api/cases/{report_id}/actions/submit").status_code == 200
     assert "akan diperiksa" in mail_about(world, SECRETARY, "Laporan sedang diperiksa").get_content()
-    eventually(lambda: any(c["case_id"] == report_id for c in verifier.get("/api/queue").json()))
+    eventually(lambda: any(c["case_id"] == report_id for c in verifier.get("/api/queue").json()["items"]))
     returned = verifier.post(
         f"/api/cases/{report_id}/actions/return_for_revision", json={"reason": "Tanda tangan ketua belum ada"}
     )

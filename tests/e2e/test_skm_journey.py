@@ -48,7 +48,7 @@ def test_an_ormas_files_an_skm_and_receives_a_verifiable_letter(world: World) ->
     case_id, reference = filed.json()["id"], filed.json()["reference"]
 
     # The verifier finds it in the work queue and asks for a correction.
-    eventually(lambda: any(c["case_id"] == case_id for c in verifier.get("/api/queue").json()))
+    eventually(lambda: any(c["case_id"] == case_id for c in verifier.get("/api/queue").json()["items"]))
     revision = verifier.post(f"/api/cases/{case_id}/revision-requests", json={"reason": "Akta notaris tidak terbaca"})
     assert revision.status_code == 200, revision.text
     assert "Akta notaris tidak terbaca" in mail_about(world, email, "Perlu perbaikan").get_content()
@@ -62,13 +62,16 @@ def test_an_ormas_files_an_skm_and_receives_a_verifiable_letter(world: World) ->
     # The queue shows who holds what, by name.
     my_name = verifier.get("/api/me").json()["full_name"]
     eventually(
-        lambda: [c["assignee_name"] for c in verifier.get("/api/queue").json() if c["case_id"] == case_id] == [my_name]
+        lambda: (
+            [c["assignee_name"] for c in verifier.get("/api/queue").json()["items"] if c["case_id"] == case_id]
+            == [my_name]
+        )
     )
     too_early = verifier.post(f"/api/cases/{case_id}/forward", json={"note": "Berkas lengkap"})
     assert too_early.status_code == 409 and too_early.json()["error"]["field"] == "action"
     assert record_field_visit(verifier, case_id).status_code == 200
     assert verifier.post(f"/api/cases/{case_id}/forward", json={"note": "Berkas lengkap"}).status_code == 200
-    eventually(lambda: any(c["case_id"] == case_id for c in approver.get("/api/queue").json()))
+    eventually(lambda: any(c["case_id"] == case_id for c in approver.get("/api/queue").json()["items"]))
 
     # The approver holds the case for evaluation (the clock stops, the reason is recorded), then releases it.
     held = approver.post(f"/api/cases/{case_id}/actions/hold", json={"reason": "Perlu evaluasi tim"})
@@ -141,14 +144,14 @@ def test_an_ormas_files_an_skm_and_receives_a_verifiable_letter(world: World) ->
     stranger = world.client(sign_up_with_organisation(world, "ketua@ormas-lain.or.id", "Forum Warga Teritip"))
     for path in ("", "/history", "/timeline", "/letter"):
         assert stranger.get(f"/api/cases/{case_id}{path}").status_code == 404
-    assert all(c["case_id"] != case_id for c in stranger.get("/api/cases").json())
+    assert all(c["case_id"] != case_id for c in stranger.get("/api/cases").json()["items"])
     # Attachments (also the deed replaced by the resubmission) can be downloaded by the owner and staff,
     # not by the stranger.
     for file_id in (attachments[0]["file_id"], attachments[1]["file_id"], corrected[0]["file_id"]):
         assert applicant.get(f"/api/cases/{case_id}/attachments/{file_id}").content.startswith(b"%PDF-")
         assert verifier.get(f"/api/cases/{case_id}/attachments/{file_id}").status_code == 200
         assert stranger.get(f"/api/cases/{case_id}/attachments/{file_id}").status_code == 404
-    assert len(applicant.get("/api/cases").json()) == 1
+    assert len(applicant.get("/api/cases").json()["items"]) == 1
 
     # The operator's check: every read model equals a rebuild from the event store; a rebuild keeps it so.
     for command in ("check", "rebuild", "check"):

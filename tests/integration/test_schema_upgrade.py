@@ -65,6 +65,21 @@ def test_new_columns_are_added_in_place_and_rows_kept(settings: Settings) -> Non
     engine.dispose()
 
 
+def test_the_list_indexes_of_a_newer_release_are_created_on_a_deployed_table(settings: Settings) -> None:
+    engine = read_model_engine(settings, "submissions")
+    old = sa.MetaData()
+    walking_skeleton_cases(old)
+    old.create_all(engine)  # a database from before the paged lists: no index but the primary key
+
+    ReadModel(CaseProjection(), engine)  # what a service of the new release does on start-up
+
+    indexes = {index["name"] for index in sa.inspect(engine).get_indexes("cases")}
+    declared = {str(index.name) for index in CaseProjection().cases.indexes}
+    assert declared <= indexes and "ix_cases_waiting" in declared
+    ReadModel(CaseProjection(), engine)  # idempotent: a second start changes nothing
+    engine.dispose()
+
+
 def test_a_column_that_cannot_be_added_in_place_asks_for_a_rebuild(settings: Settings) -> None:
     engine = read_model_engine(settings, "submissions")
     old = sa.MetaData()

@@ -59,8 +59,14 @@ def _status(cluster: Cluster, organisation_id: str) -> tuple[str, list[str]]:
     return organisation["reporting_status"], organisation["missed_reports"]
 
 
-def _directory(cluster: Cluster, staff: dict[str, Any], status: str | None = None, after: str | None = None, limit=100):
-    return cluster["registry"].list_organisations(signed(cluster, staff), status, after, limit)
+def _directory_page(
+    cluster: Cluster, staff: dict[str, Any], status: str | None = None, cursor: str | None = None, limit=100
+) -> dict[str, Any]:
+    return cluster["registry"].list_organisations(signed(cluster, staff), status, cursor, limit)
+
+
+def _directory(cluster: Cluster, staff: dict[str, Any], status: str | None = None) -> list[dict[str, Any]]:
+    return _directory_page(cluster, staff, status)["items"]
 
 
 def test_only_staff_list_organisations(cluster, applicant, auditor) -> None:
@@ -76,13 +82,20 @@ def test_the_directory_is_keyset_paged_by_id(cluster, auditor) -> None:
         for n in range(5)
     )
 
-    first = _directory(cluster, auditor, limit=2)
-    second = _directory(cluster, auditor, after=first[-1]["organisation_id"], limit=2)
-    last = _directory(cluster, auditor, after=second[-1]["organisation_id"], limit=2)
+    first = _directory_page(cluster, auditor, limit=2)
+    second = _directory_page(cluster, auditor, cursor=first["next_cursor"], limit=2)
+    last = _directory_page(cluster, auditor, cursor=second["next_cursor"], limit=2)
 
-    pages = [[row["organisation_id"] for row in page] for page in (first, second, last)]
+    pages = [[row["organisation_id"] for row in page["items"]] for page in (first, second, last)]
     assert pages == [recorded[:2], recorded[2:4], recorded[4:]]
-    assert _directory(cluster, auditor, after=recorded[-1]) == []
+    assert last["next_cursor"] is None
+
+
+def test_a_directory_cursor_that_was_not_made_by_the_registry_is_422_naming_it(cluster, auditor) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        _directory_page(cluster, auditor, cursor="bm90LWEtY3Vyc29y")
+
+    assert (refused.value.status, refused.value.field) == (422, "cursor")
 
 
 def test_an_unknown_reporting_status_is_422_naming_it(cluster, auditor) -> None:

@@ -71,7 +71,7 @@ def test_an_assignee_is_who_the_registry_says_not_what_the_request_claims(cluste
 
     assert case["assignee"] == {"id": colleague["id"], "role": "verifier", "name": "Akun joko"}
     assert ("registry", "get_account") in [(call.service, call.method) for call in cluster.calls]
-    row = cluster["submissions"].work_queue(signed(cluster, verifier))[0]
+    row = cluster["submissions"].work_queue(signed(cluster, verifier))["items"][0]
     assert (row["assignee_id"], row["assignee_name"]) == (colleague["id"], "Akun joko")
 
 
@@ -105,16 +105,20 @@ def test_list_cases_refuses_an_unknown_status_and_filters_by_a_known_one(cluster
         submissions.list_cases(signed(cluster, verifier), "aproved")
 
     assert (refused.value.status, refused.value.field) == (422, "status")
-    assert [row["case_id"] for row in submissions.list_cases(signed(cluster, verifier), "submitted")] == [case_id]
-    assert submissions.list_cases(signed(cluster, verifier), "approved") == []
+    assert [row["case_id"] for row in submissions.list_cases(signed(cluster, verifier), "submitted")["items"]] == [
+        case_id
+    ]
+    assert submissions.list_cases(signed(cluster, verifier), "approved")["items"] == []
 
 
 def test_an_applicant_lists_only_their_organisations_cases(cluster, applicant, case_id) -> None:
     other = enrol(cluster, "ketua@forum.or.id", organisation="Forum Warga Teritip")
     theirs = file_case(cluster, other)["id"]
 
-    assert [row["case_id"] for row in cluster["submissions"].list_cases(signed(cluster, applicant))] == [case_id]
-    assert [row["case_id"] for row in cluster["submissions"].list_cases(signed(cluster, other))] == [theirs]
+    assert [row["case_id"] for row in cluster["submissions"].list_cases(signed(cluster, applicant))["items"]] == [
+        case_id
+    ]
+    assert [row["case_id"] for row in cluster["submissions"].list_cases(signed(cluster, other))["items"]] == [theirs]
 
 
 def test_the_sweep_refuses_an_applicant(cluster, applicant) -> None:
@@ -157,10 +161,14 @@ def test_the_case_list_drops_a_forged_or_altered_event_and_applies_the_genuine_o
         for payload in (event.signed(Signer.generate("relay-submissions")).model_dump(mode="json"), altered):
             read_model.project_case_event(payload)
 
-        assert cluster["submissions"].list_cases(signed(cluster, verifier)) == []
+        assert cluster["submissions"].list_cases(signed(cluster, verifier))["items"] == []
         read_model.project_case_event(genuine.model_dump(mode="json"))
-        assert [row["status"] for row in cluster["submissions"].list_cases(signed(cluster, verifier))] == ["submitted"]
-    assert [row["case_id"] for row in cluster["submissions"].list_cases(signed(cluster, verifier))] == [case_id]
+        assert [row["status"] for row in cluster["submissions"].list_cases(signed(cluster, verifier))["items"]] == [
+            "submitted"
+        ]
+    assert [row["case_id"] for row in cluster["submissions"].list_cases(signed(cluster, verifier))["items"]] == [
+        case_id
+    ]
 
 
 def test_a_filing_asks_the_registry_nothing_once_the_organisation_is_known_here(cluster, applicant) -> None:

@@ -10,7 +10,7 @@ from uuid import UUID
 from argon2 import PasswordHasher
 
 from contracts.identity import Caller, Role
-from services.registry import application as registry_application
+from services.registry.application import RegistryApplication
 from services.registry.verification import make_token
 from tests.support.factories import attachment, organisation_payload
 from tests.support.in_process import Cluster
@@ -23,7 +23,7 @@ CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 
 def cheap_password_hashing(monkeypatch: Any) -> None:
-    monkeypatch.setattr(registry_application, "_hasher", CHEAP_HASHER)
+    monkeypatch.setattr(RegistryApplication, "hasher", CHEAP_HASHER)
 
 
 def enrol(cluster: Cluster, email: str, role: str = "applicant", organisation: str | None = None) -> dict[str, Any]:

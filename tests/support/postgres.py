@@ -13,13 +13,17 @@ PG_ADMIN_URL = os.environ.get("SATU_TEST_PG_ADMIN_URL", "postgresql://postgres@1
 
 
 @contextmanager
-def scratch_database(prefix: str = "satu_test") -> Iterator[str]:
-    """Yield the URL of a new database; drop it (closing any connection left open) on the way out."""
+def scratch_database(prefix: str = "satu_test", keep: bool = False) -> Iterator[str]:
+    """Yield the URL of a new database; drop it (closing any connection left open) on the way out, unless
+    ``keep`` (a benchmark's dataset to look at afterwards)."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
     try:
         yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if keep:
+            print(f"kept database {name}", flush=True)
+        else:
+            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
+                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

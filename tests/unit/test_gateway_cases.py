@@ -164,7 +164,7 @@ def test_a_filing_whose_rpc_arrives_twice_makes_one_case(client, cluster, siti) 
     caller = Caller(user_id=me["id"], role=Role.APPLICANT, organisation_id=me["organisation_id"])
     again = cluster["submissions"].submit_case(caller, payload)  # as a redelivery would run it
     assert again["id"] == first["id"]
-    assert [row["case_id"] for row in client.get("/api/cases", headers=siti).json()] == [first["id"]]
+    assert [row["case_id"] for row in client.get("/api/cases", headers=siti).json()["items"]] == [first["id"]]
 
 
 def test_case_state_passes_version_and_moment(client, cluster, siti, verifier) -> None:

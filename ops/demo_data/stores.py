@@ -1,0 +1,132 @@
+"""Where the demo data goes: both event stores in bulk, the read models they feed, and their relays.
+
+The generated history is never published: the generator builds the rebuildable read models itself (with
+their own projections, one transaction per batch), and moves each relay past what it wrote — otherwise
+the running system would mail every generated applicant and render every generated letter. So it refuses
+to start while a relay runs (it holds the relay's lock meanwhile) or while a relay has events left to
+publish, and the mail outbox, which only the live system fills, starts empty.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from typing import Any
+
+from argon2 import PasswordHasher
+
+from contracts.events import IntegrationEvent
+from infra.locks import SingleInstanceLock
+from infra.readmodel import ReadModel, apply_once
+from infra.relay import prepare_positions, published_position, save_position
+from infra.settings import Settings
+from infra.storage import ddl_lock, event_store_env, read_model_engine
+from infra.topology import REBUILDABLE, EventStore
+from ops.demo_data.bulk import BulkRegistry, BulkSubmissions, HeldCommands, SimulatedClock
+from services.registry import application as registry_application
+from services.registry import publishing as registry_publishing
+from services.submissions import application as submissions_application
+from services.submissions.domain import LetterRegister
+from services.submissions.publishing import mapper_for
+
+# argon2id at its lowest cost: every generated account shares one password, and a hash at the registry's
+# full cost takes ~0.25 s (a day for a country's accounts). The registry rehashes it at full cost on the
+# account's first sign-in.
+DEMO_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+class GenerationRefused(RuntimeError):
+    """The stores are not in a state the generator may write to (the message says why and what to do)."""
+
+
+class Stores:
+    def __init__(self, settings: Settings, clock: SimulatedClock) -> None:
+        self.settings = settings
+        # One thread writes: a connection or two per store is all it uses (the server's are shared).
+        envs = {
+            name: {**event_store_env(settings, name), "POSTGRES_POOL_SIZE": "2"} for name in ("registry", "submissions")
+        }
+        with ddl_lock(settings):  # the applications create their tables (as ops/sources.py opens them)
+            registry = registry_application.build_application(envs["registry"], settings, BulkRegistry)
+            submissions = submissions_application.build_application(envs["submissions"], settings, BulkSubmissions)
+        assert isinstance(registry, BulkRegistry) and isinstance(submissions, BulkSubmissions)
+        registry.clock = submissions.clock = clock
+        registry.hasher = DEMO_HASHER
+        registry.to_integration = registry_publishing.to_integration
+        submissions.to_integration = mapper_for(submissions)
+        submissions.fixed_today = None  # the generator's clock says what day it is
+        self.registry, self.submissions = registry, submissions
+        self.applications: dict[str, HeldCommands] = {"registry": registry, "submissions": submissions}
+        self.read_models: dict[str, list[ReadModel]] = defaultdict(list)
+        for part in REBUILDABLE:
+            engine = read_model_engine(settings, part.service)
+            self.read_models[part.source].append(ReadModel(part.new_projection(), engine))
+        self.positions = {name: read_model_engine(settings, name) for name in self.applications}
+        self.locks: list[SingleInstanceLock] = []
+        self.events = {name: 0 for name in self.applications}
+        self.seconds = {"store": 0.0, "read models": 0.0}  # where the batches' time went
+
+    def open(self) -> None:
+        """Hold every relay's lock and check that nothing waits to be published."""
+        for name, application in self.applications.items():
+            engine = self.positions[name]
+            lock = SingleInstanceLock(EventStore(name).relay, engine if self.settings.uses_postgres else None,
+                                      self.settings.var_dir)  # fmt: skip
+            try:
+                lock.acquire()
+            except RuntimeError:
+                raise GenerationRefused(f"the relay of the {name} store is running: stop the system first") from None
+            self.locks.append(lock)
+            prepare_positions(engine)
+            waiting = (application.recorder.max_notification_id() or 0) - published_position(engine, name)
+            if waiting > 0:
+                raise GenerationRefused(
+                    f"the relay of the {name} store has {waiting} event(s) still to publish: run the system until "
+                    "it has published them, stop it, then generate"
+                )
+
+    @property
+    def pending(self) -> int:
+        return sum(application.pending for application in self.applications.values())
+
+    def write(self) -> None:
+        """Store the batch, build the read models from it, and mark it published."""
+        for name, application in self.applications.items():
+            self.events[name] += application.pending
+            started = time.perf_counter()
+            published = application.write()
+            self.seconds["store"] += time.perf_counter() - started
+            started = time.perf_counter()
+            self._project(name, published)
+            self.seconds["read models"] += time.perf_counter() - started
+            save_position(self.positions[name], name, application.recorder.max_notification_id() or 0)
+            # The registers are every organisation's: the next batch numbers on from where this one stopped.
+            application.let_go(lambda aggregate: isinstance(aggregate, LetterRegister))
+
+    def _project(self, source: str, events: list[IntegrationEvent]) -> None:
+        for model in self.read_models[source]:
+            with model.engine.begin() as connection:
+                for event in events:
+                    apply_once(connection, model.projection, event)
+
+    def close(self) -> None:
+        for lock in self.locks:
+            lock.release()
+        for models in self.read_models.values():
+            for model in models:
+                model.close()
+        for engine in self.positions.values():
+            engine.dispose()
+        for application in self.applications.values():
+            application.close()
+
+    def __enter__(self) -> Stores:
+        try:
+            self.open()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *_exc: Any) -> None:
+        self.close()
