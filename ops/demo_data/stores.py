@@ -70,8 +70,8 @@ class Stores:
         """Hold every relay's lock and check that nothing waits to be published."""
         for name, application in self.applications.items():
             engine = self.positions[name]
-            lock = SingleInstanceLock(EventStore(name).relay, engine if self.settings.uses_postgres else None,
-                                      self.settings.var_dir)  # fmt: skip
+            database_url = self.settings.database_url if self.settings.uses_postgres else None
+            lock = SingleInstanceLock(EventStore(name).relay, database_url, self.settings.var_dir)
             try:
                 lock.acquire()
             except RuntimeError:
