@@ -43,10 +43,10 @@ from ops.launcher import System
 from services.registry.application import RegistryApplication
 from services.submissions.application import build_application
 from tests.support.factories import attachment, organisation_payload
+from tests.support.postgres import scratch_database
 from tests.support.scenario import APPROVER, forward
 from tests.support.system import eventually, running_system
 
-PG_ADMIN_URL = os.environ.get("SATU_BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 MODES = {  # name: the relays' environment
     "poll every 50 ms (before)": {"SATU_RELAY_WAKE_ON_COMMIT": "false", "SATU_RELAY_POLL_SECONDS": "0.05"},
     "woken on commit, 1 s safety poll": {"SATU_RELAY_WAKE_ON_COMMIT": "true", "SATU_RELAY_POLL_SECONDS": "1"},
@@ -242,25 +242,13 @@ def measure_mode(settings: Settings, system: System, rate: float, seconds: float
 
 
 @contextmanager
-def postgres_database() -> Iterator[str]:
-    name = f"satu_bench_lag_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@contextmanager
 def backend_settings(backend: str, scratch: Path, amqp_uri: str) -> Iterator[Settings]:
     var_dir = scratch / backend
     var_dir.mkdir()
     if backend == "sqlite":
         yield Settings(env="test", var_dir=var_dir, amqp_uri=amqp_uri)
         return
-    with postgres_database() as url:
+    with scratch_database("satu_bench_lag") as url:
         yield Settings(env="test", var_dir=var_dir, amqp_uri=amqp_uri, database_url=url)
 
 

@@ -21,27 +21,24 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import sqlalchemy as sa
 
 from bench.measure import percentile
 from bench.scenarios import UNLIMITED
 from infra.part_status import STATUS_FILE
 from infra.settings import Settings
-from infra.storage import read_model_engine
-from ops.launcher import System
 from ops.seed import APPLICANT, seed
 from tests.support.broker import private_vhost
 from tests.support.factories import pdf_bytes
 from tests.support.field_visit import FIELD_VISIT_FORM
-from tests.support.load import filed_case_ids
+from tests.support.load import filed_case_ids, read_model_count
 from tests.support.postgres import scratch_database
-from tests.support.system import eventually, running_system
+from tests.support.system import eventually, running_system, supervised
 
 VERIFIER = "verifikator@kesbangpol.balikpapan.go.id"
 APPROVER = "kabid@kesbangpol.balikpapan.go.id"
@@ -151,43 +148,15 @@ def run_load(
     return record
 
 
-@contextmanager
-def supervised(system: System, settings: Settings) -> Iterator[list[str]]:
-    """The supervisor `satu run` runs, in a thread: a part that exits is started again."""
-    said: list[str] = []
-    stop = threading.Event()
-    system.status_file = settings.var_dir / STATUS_FILE
-
-    def supervise() -> None:
-        while not stop.is_set():
-            system.supervise(said.append)
-            time.sleep(0.2)
-
-    thread = threading.Thread(target=supervise, daemon=True)
-    thread.start()
-    try:
-        yield said
-    finally:
-        stop.set()
-        thread.join(10)
-
-
-def count(settings: Settings, service: str, query: str) -> int:
-    engine = read_model_engine(settings, service)
-    try:
-        with engine.connect() as connection:
-            return int(connection.execute(sa.text(query)).scalar() or 0)
-    finally:
-        engine.dispose()
-
-
 def nothing_lost(settings: Settings, record: Record) -> str:
     stored = filed_case_ids(settings)
     lost = set(record.filed) - set(stored)
     twice = len(stored) - len(set(stored))
-    eventually(lambda: count(settings, "submissions", "SELECT count(*) FROM cases") >= len(set(stored)), 180, 1)
+    eventually(
+        lambda: read_model_count(settings, "submissions", "SELECT count(*) FROM cases") >= len(set(stored)), 180, 1
+    )
     approved = set(record.approved)
-    eventually(lambda: count(settings, "documents", "SELECT count(*) FROM letters") >= len(approved), 180, 1)
+    eventually(lambda: read_model_count(settings, "documents", "SELECT count(*) FROM letters") >= len(approved), 180, 1)
     if lost or twice:
         return f"LOST {len(lost)} acknowledged filings, {twice} cases opened twice"
     return (
@@ -233,7 +202,10 @@ def sessions(base: str, passwords: dict[str, str]) -> dict[str, str]:
 def one_run(amqp_uri: str, database_url: str, seconds: float, applicants: int, kill: str | None) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="satu-load-") as scratch:
         settings = Settings(env="test", var_dir=Path(scratch), amqp_uri=amqp_uri, database_url=database_url)
-        with running_system(settings, amqp_uri, env=UNLIMITED) as system, supervised(system, settings) as said:
+        with (
+            running_system(settings, amqp_uri, env=UNLIMITED) as system,
+            supervised(system, settings.var_dir / STATUS_FILE) as said,
+        ):
             base = f"http://127.0.0.1:{system.port}"
             tokens = sessions(base, seed(settings))
 

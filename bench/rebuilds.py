@@ -173,9 +173,7 @@ def measure(settings: Settings, small: Settings, backend: str) -> Measured:
     rebuilt = {spec.name: measured("rebuild", spec.name, settings, raw[spec.source].events) for spec in REBUILDABLE}
     checked = {spec.name: measured("check", spec.name, settings, raw[spec.source].events) for spec in REBUILDABLE}
     small_log = {name: _log_size(small, name) for name in EVENT_STORE_NAMES}
-    rebuilt_small = {
-        spec.name: measured("rebuild", spec.name, small, small_log[spec.source]) for spec in REBUILDABLE
-    }
+    rebuilt_small = {spec.name: measured("rebuild", spec.name, small, small_log[spec.source]) for spec in REBUILDABLE}
     return Measured(backend, raw, rebuilt, checked, rebuilt_small)
 
 

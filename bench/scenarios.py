@@ -126,5 +126,3 @@ def read_model_latency(settings: Settings, session: GatewaySession, count: int) 
     for connection in connections.values():
         connection.close()
     return samples
-
-

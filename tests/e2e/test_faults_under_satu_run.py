@@ -22,13 +22,18 @@ from pathlib import Path
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
 from infra.part_status import STATUS_FILE, read_status
 from infra.settings import Settings
-from infra.storage import read_model_engine
 from tests.support import own_broker, own_postgres
-from tests.support.load import LOAD_ENV, Outcomes, check_each_command_applied_at_most_once, file_once, keep_filing
+from tests.support.load import (
+    LOAD_ENV,
+    Outcomes,
+    check_each_command_applied_at_most_once,
+    file_once,
+    keep_filing,
+    read_model_count,
+)
 from tests.support.system import eventually, free_port
 
 pytestmark = [
@@ -123,15 +128,6 @@ def restarted(settings: Settings, part: str, times: int) -> bool:
     return status.get("state") == "running" and status.get("restarts", 0) >= times
 
 
-def count(settings: Settings, service: str, query: str) -> int:
-    engine = read_model_engine(settings, service)
-    try:
-        with engine.connect() as connection:
-            return int(connection.execute(sa.text(query)).scalar() or 0)
-    finally:
-        engine.dispose()
-
-
 def test_the_system_answers_again_after_every_part_the_database_and_the_broker_fail(satu_run) -> None:
     system, settings, broker, database = satu_run
     token = sign_in(system)
@@ -160,7 +156,9 @@ def test_the_system_answers_again_after_every_part_the_database_and_the_broker_f
 
     filed = check_each_command_applied_at_most_once(settings, outcomes)
     # Every read model caught up: the case list has each case once, each filing was mailed once.
-    eventually(lambda: count(settings, "submissions", "SELECT count(*) FROM cases") == len(filed), timeout=120)
+    eventually(
+        lambda: read_model_count(settings, "submissions", "SELECT count(*) FROM cases") == len(filed), timeout=120
+    )
     mailed = "SELECT count(*) FROM processed_events WHERE event_type = 'case.submitted.v1'"
-    eventually(lambda: count(settings, "notifications", mailed) == len(filed), timeout=120)
+    eventually(lambda: read_model_count(settings, "notifications", mailed) == len(filed), timeout=120)
     print(f"filed {len(filed)}, acknowledged {len(outcomes.acknowledged)}, unanswered {dict(outcomes.unanswered)}")

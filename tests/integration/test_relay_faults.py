@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import threading
 import time
 
 import kombu
@@ -27,7 +26,7 @@ from ops.launcher import relay_command, service_command
 from ops.sources import open_source
 from tests.support.recorded import CASE_EVENTS, MAILS, all_applied, count, record_cases, relay_position
 from tests.support.smtp import SmtpSink
-from tests.support.system import eventually, running_system
+from tests.support.system import eventually, running_system, supervised
 
 
 def test_killed_relay_and_duplicate_deliveries_lose_nothing_and_apply_nothing_twice(
@@ -139,28 +138,16 @@ def test_services_check_the_signed_caller_themselves(settings: Settings, amqp_ur
 def test_parts_killed_under_the_supervisor_come_back_and_nothing_is_lost(settings: Settings, amqp_uri: str) -> None:
     """`satu run` supervises its parts: kill -9 a relay and a consumer; both are started again without a
     human, /health's status says so, and every event is applied once."""
-    said: list[str] = []
-    stop = threading.Event()
-    with running_system(settings, amqp_uri, gateway=False) as system:
-        system.status_file = settings.var_dir / STATUS_FILE
-
-        def supervise() -> None:
-            while not stop.is_set():
-                system.supervise(said.append)
-                time.sleep(0.2)
-
-        supervisor = threading.Thread(target=supervise, daemon=True)
-        supervisor.start()
-        try:
-            eventually(lambda: read_status(settings.var_dir / STATUS_FILE))
-            for part in ("relay-submissions", "documents"):
-                system.processes[part].kill()
-            record_cases(settings)
-            eventually(lambda: all_restarted(settings, ("relay-submissions", "documents")), timeout=60)
-            eventually(lambda: all_applied(settings), timeout=60)
-        finally:
-            stop.set()
-            supervisor.join(10)
+    with (
+        running_system(settings, amqp_uri, gateway=False) as system,
+        supervised(system, settings.var_dir / STATUS_FILE) as said,
+    ):
+        eventually(lambda: read_status(settings.var_dir / STATUS_FILE))
+        for part in ("relay-submissions", "documents"):
+            system.processes[part].kill()
+        record_cases(settings)
+        eventually(lambda: all_restarted(settings, ("relay-submissions", "documents")), timeout=60)
+        eventually(lambda: all_applied(settings), timeout=60)
     assert "relay-submissions exited with code -9; starting it again in 1s" in said
     assert "documents started again (restart 1)" in said
 

@@ -10,8 +10,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import httpx
+import sqlalchemy as sa
 
 from infra.settings import Settings
+from infra.storage import read_model_engine
 from ops.sources import open_source
 from tests.support.factories import pdf_bytes
 
@@ -86,3 +88,13 @@ def check_each_command_applied_at_most_once(settings: Settings, outcomes: Outcom
     assert set(outcomes.acknowledged) <= set(filed), "an acknowledged filing was lost"
     assert len(filed) <= outcomes.sent + probes, f"{len(filed)} cases from {outcomes.sent + probes} filings"
     return filed
+
+
+def read_model_count(settings: Settings, service: str, query: str) -> int:
+    """The number ``query`` (a SELECT count(*)) finds in ``service``'s read-model database."""
+    engine = read_model_engine(settings, service)
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(sa.text(query)).scalar() or 0)
+    finally:
+        engine.dispose()

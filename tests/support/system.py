@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from infra.settings import Settings
 from ops.broker_users import provision
@@ -77,3 +79,24 @@ def eventually(check: Callable[[], object], timeout: float = 20.0, interval: flo
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout}s (last value: {result!r})")
         time.sleep(interval)
+
+
+@contextmanager
+def supervised(system: System, status_file: Path) -> Iterator[list[str]]:
+    """The supervisor `satu run` runs, in a thread: a part that exits is started again; yields what it says."""
+    said: list[str] = []
+    stop = threading.Event()
+    system.status_file = status_file
+
+    def supervise() -> None:
+        while not stop.is_set():
+            system.supervise(said.append)
+            time.sleep(0.2)
+
+    thread = threading.Thread(target=supervise, daemon=True)
+    thread.start()
+    try:
+        yield said
+    finally:
+        stop.set()
+        thread.join(10)
