@@ -10,6 +10,7 @@ keys folder. Rotation: docs/security.md.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import tempfile
 from pathlib import Path
@@ -31,6 +32,14 @@ class KeyMissing(RuntimeError):
 def ensure_keys(directory: Path, holders: tuple[str, ...] = HOLDERS) -> list[str]:
     """Create the key pair of every holder that has none; returns the holders whose pairs were made."""
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # Parts starting together would each make pairs: the one lock makes the pairs whole (a public half
+    # from one process beside a private key from another made every call of that holder "invalid").
+    with open(directory / ".making-keys.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _make_missing(directory, holders)
+
+
+def _make_missing(directory: Path, holders: tuple[str, ...]) -> list[str]:
     created = []
     for holder in holders:
         if (directory / f"{holder}.key").exists():
@@ -43,24 +52,20 @@ def ensure_keys(directory: Path, holders: tuple[str, ...] = HOLDERS) -> list[str
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
         # The public key first: a private key is never without its public half for the others to check.
-        _write_once(directory / f"{holder}.pub", public, 0o644)
-        if _write_once(directory / f"{holder}.key", private, 0o600):
-            created.append(holder)
+        _write_whole(directory / f"{holder}.pub", public, 0o644)
+        _write_whole(directory / f"{holder}.key", private, 0o600)
+        created.append(holder)
     return created
 
 
-def _write_once(path: Path, content: bytes, mode: int) -> bool:
-    """Write ``path`` whole, unless it exists (two parts starting together: the first one's stays)."""
+def _write_whole(path: Path, content: bytes, mode: int) -> None:
+    """Write ``path`` so that a reader finds all of it or nothing."""
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".key-")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(content)
         os.chmod(temporary, mode)
-        try:
-            os.link(temporary, path)  # atomic, and fails if another process made it first
-        except FileExistsError:
-            return False
-        return True
+        os.replace(temporary, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)

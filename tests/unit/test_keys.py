@@ -4,6 +4,8 @@ production part without its key stops with one line naming the file."""
 from __future__ import annotations
 
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -43,3 +45,17 @@ def test_a_part_given_its_own_key_file_alone_uses_it(tmp_path: Path) -> None:
     mine = load_signer(settings, "documents")
     ring = load_keyring(Settings(env="test", var_dir=tmp_path, keys_dir=tmp_path / "made"))
     assert ring.is_signed_by("documents", mine.sign(b"x"), b"x")
+
+
+def test_parts_starting_together_get_whole_pairs(tmp_path: Path) -> None:
+    """Seven parts start at once and each makes the keys it finds missing: every private key still signs
+    what its public half checks (a pair mixed from two processes refused every call of that holder)."""
+    directory = tmp_path / "keys"
+    script = "import sys; from pathlib import Path; from infra.keys import ensure_keys; ensure_keys(Path(sys.argv[1]))"
+    starting = [subprocess.Popen([sys.executable, "-c", script, str(directory)]) for _ in range(7)]
+    assert [part.wait(60) for part in starting] == [0] * 7
+    settings = Settings(env="test", var_dir=tmp_path, keys_dir=directory)
+    keyring = load_keyring(settings)
+    for holder in HOLDERS:
+        signer = load_signer(settings, holder)
+        assert keyring.is_signed_by(holder, signer.sign(b"ping"), b"ping"), holder
