@@ -54,6 +54,13 @@ class OutboxProjection:
             # Attempts whose outcome nobody recorded (the sender died, or the database failed, after the
             # SMTP server may have accepted the mail): the next attempt may deliver it a second time.
             sa.Column("unknown_outcomes", sa.Integer, nullable=False, server_default=sa.text("0")),
+            # The mail still to send, oldest first, without sorting a backlog (after an SMTP outage) each time.
+            sa.Index(
+                "ix_mail_outbox_pending",
+                "created_at",
+                postgresql_where=sa.text("sent_at IS NULL"),
+                sqlite_where=sa.text("sent_at IS NULL"),
+            ),
         )
 
     def handles(self, event_type: str) -> bool:
