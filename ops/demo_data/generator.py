@@ -100,7 +100,10 @@ def generate(
     last_day = present.astimezone(zone).date()
     span = Span(last_day.replace(year=last_day.year - span_years), present, zone)
     capacity = [len(slots(catalogue, recorded_on(seed, index, span), span)) for index in range(organisations)]
-    counts = allot(seed, capacity, cases)
+    try:
+        counts = allot(seed, capacity, cases)
+    except ValueError as error:
+        raise GenerationError(f"{error} (--years {span_years})") from None
     clock = SimulatedClock(dt.datetime.combine(span.first, dt.time(8), zone).astimezone(dt.UTC) - dt.timedelta(days=30))
     started, cpu_started = time.perf_counter(), time.process_time()
     with stamped_by(clock), Stores(settings, clock) as stores:
