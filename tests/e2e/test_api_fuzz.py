@@ -65,6 +65,10 @@ BEYOND_THE_SCHEMA = {
     # the same, and what the step needs by the workflow definition (a reason, files, its form, a colleague)
     "POST /api/cases/{case_id}/actions/{action}": ["422"],
     "GET /api/cases/{case_id}/state": ["422"],  # a version or moment within the case's own history
+    # a cursor is the next_cursor of a page the service gave (an opaque token; any other is refused)
+    "GET /api/cases": ["422"],
+    "GET /api/queue": ["422"],
+    "GET /api/organisations": ["422"],
 }
 # Addresses at special-use domains (.test, .invalid, localhost...) are valid for the JSON Schema "email"
 # format but reach no one, and the API refuses them; generate addresses mail can reach.
