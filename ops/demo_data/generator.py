@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from contracts.errors import ServiceError
 from contracts.identity import Caller, Role, system_caller
 from contracts.workflow import Workflow
-from infra.catalogue import load_catalogue
+from infra.catalogue import Catalogue, load_catalogue
 from infra.settings import Settings
 from ops.demo_data import people
 from ops.demo_data.bulk import SimulatedClock, stamped_by
@@ -47,6 +47,7 @@ from services.submissions.domain import Case
 
 BATCH_EVENTS = 20_000  # events per transaction: large enough to amortise it, small enough to hold in memory
 STAFF_PER_ORGANISATIONS = {Role.VERIFIER: 1_500, Role.APPROVER: 6_000}  # one colleague per so many ormas
+DEFAULT_PASSWORD = "demo-data-password"  # noqa: S105 - what a caller that names none gets (tests, benches)
 STEERED_SHARE = 20  # the last 1/20 of the organisations (at least 64) are steered towards missing states
 
 
@@ -86,34 +87,28 @@ def generate(
     seed: int = 1,
     until: dt.datetime | None = None,
     years: int | None = None,
-    password: str = "",
+    password: str = DEFAULT_PASSWORD,
     progress: Callable[[int], None] = lambda _done: None,
 ) -> Summary:
     """Write the dataset into the configured stores and read models; ``progress`` hears organisations done."""
     catalogue = load_catalogue(settings.region_dir)
-    zone = ZoneInfo(catalogue.region.timezone)
-    present = (until or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
-    periodic = [w for w in catalogue.workflows.values() if w.deadline is not None]
-    one_offs = len(catalogue.workflows) - len(periodic)
-    per_year = sum(len(w.deadline.periods) for w in periodic if w.deadline is not None)
-    span_years = years or default_years(per_year, organisations, cases, one_offs)
-    last_day = present.astimezone(zone).date()
-    span = Span(last_day.replace(year=last_day.year - span_years), present, zone)
+    span = span_for(catalogue, (until or dt.datetime.now(dt.UTC)).replace(microsecond=0), organisations, cases, years)
     capacity = [len(slots(catalogue, recorded_on(seed, index, span), span)) for index in range(organisations)]
     try:
         counts = allot(seed, capacity, cases)
     except ValueError as error:
-        raise GenerationError(f"{error} (--years {span_years})") from None
-    clock = SimulatedClock(dt.datetime.combine(span.first, dt.time(8), zone).astimezone(dt.UTC) - dt.timedelta(days=30))
+        raise GenerationError(f"{error} (--years {span.last_day.year - span.first.year})") from None
+    # The office exists a month before the first organisation is recorded.
+    clock = SimulatedClock(span.at(span.first, 8) - dt.timedelta(days=30))
     started, cpu_started = time.perf_counter(), time.process_time()
     with stamped_by(clock), Stores(settings, clock) as stores:
-        roster = _office(stores, seed, organisations, password or "demo-data-password")
+        roster = _office(stores, seed, organisations, password)
         planner = Planner(seed, span, catalogue, load_region(), roster)
         wanted = {(key, state) for key, workflow in catalogue.workflows.items() for state in reachable_states(workflow)}
         steered_from = organisations - max(64, organisations // STEERED_SHARE)
         states: Counter[tuple[str, str]] = Counter()
         sign_in = {role.value: members[0]["email"] for role, members in roster.items()}
-        run = Run(stores, clock, roster, password or "demo-data-password", zone)
+        run = Run(stores, clock, roster, password, span.zone)
         for index in range(organisations):
             plan = planner.organisation(index, counts[index], wanted - set(states) if index >= steered_from else None)
             run.organisation(plan)
@@ -128,6 +123,18 @@ def generate(
         phases = {"commands": seconds - sum(stores.seconds.values()), **stores.seconds}
         cpu = time.process_time() - cpu_started
         return Summary(organisations, sum(counts), dict(stores.events), seconds, phases, cpu, states, sign_in)
+
+
+def span_for(catalogue: Catalogue, present: dt.datetime, organisations: int, cases: int, years: int | None) -> Span:
+    """From ``years`` (or as many as the periodic cases need) before the present day up to the present."""
+    zone = ZoneInfo(catalogue.region.timezone)
+    periodic = [workflow.deadline for workflow in catalogue.workflows.values() if workflow.deadline is not None]
+    one_offs = len(catalogue.workflows) - len(periodic)
+    per_year = sum(len(deadline.periods) for deadline in periodic)
+    back = years or default_years(per_year, organisations, cases, one_offs)
+    last_day = present.astimezone(zone).date()
+    first = dt.date(last_day.year - back, last_day.month, min(last_day.day, 28))
+    return Span(first, present.astimezone(dt.UTC), zone)
 
 
 def _office(stores: Stores, seed: int, organisations: int, password: str) -> dict[Role, list[dict[str, str]]]:
