@@ -1,7 +1,8 @@
 """Where the demo data goes: both event stores in bulk, the read models they feed, and their relays.
 
 The generated history is never published: the generator builds the rebuildable read models itself (with
-their own projections, one transaction per batch), and moves each relay past what it wrote — otherwise
+their projections' batch driver, as a rebuild does: each statement once per few thousand events; the events
+are new, so none was applied before), and moves each relay past what it wrote — otherwise
 the running system would mail every generated applicant and render every generated letter. So it refuses
 to start while a relay runs (it holds the relay's lock meanwhile) or while a relay has events left to
 publish, and the mail outbox, which only the live system fills, starts empty.
@@ -17,9 +18,12 @@ from argon2 import PasswordHasher
 
 from contracts.events import IntegrationEvent
 from infra.locks import SingleInstanceLock
-from infra.readmodel import ReadModel, apply_once
+from infra.readmodel import ReadModel
 from infra.relay import prepare_positions, published_position, save_position
+from infra.replay import BATCH_EVENTS as REPLAY_BATCH
+from infra.replay import apply_batch
 from infra.settings import Settings
+from infra.statements import Insert
 from infra.storage import ddl_lock, event_store_env, read_model_engine
 from infra.topology import REBUILDABLE, EventStore
 from ops.demo_data.bulk import BulkRegistry, BulkSubmissions, HeldCommands, SimulatedClock
@@ -105,9 +109,11 @@ class Stores:
 
     def _project(self, source: str, events: list[IntegrationEvent]) -> None:
         for model in self.read_models[source]:
+            handled = [event for event in events if model.projection.handles(event.event_type)]
+            applied = Insert(model.projection.processed)
             with model.engine.begin() as connection:
-                for event in events:
-                    apply_once(connection, model.projection, event)
+                for start in range(0, len(handled), REPLAY_BATCH):
+                    apply_batch(connection, model.projection, applied, handled[start : start + REPLAY_BATCH])
 
     def close(self) -> None:
         for lock in self.locks:
