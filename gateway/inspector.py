@@ -70,4 +70,6 @@ class Inspector:
         with self._lock:
             if self._pool is pool:
                 self._pool = None
-        pool.terminate()
+        # Out of the request's way: Pool.terminate can block on its handler threads (seen hanging a test
+        # under load); the next file is inspected by a fresh pool meanwhile.
+        threading.Thread(target=pool.terminate, name="inspector-terminate", daemon=True).start()
