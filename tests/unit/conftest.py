@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.support.gateway_client import InProcessRpc, make_app, make_settings
+from tests.support.gateway_client import InProcessRpc, make_app, make_settings, sign_in
 from tests.support.in_process import Cluster, cluster_on
 from tests.support.office import cheap_password_hashing
 
@@ -35,3 +35,14 @@ def rpc(cluster: Cluster) -> InProcessRpc:
 def client(tmp_path: Path, rpc: InProcessRpc) -> Iterator[TestClient]:
     with TestClient(make_app(tmp_path, rpc)) as client:
         yield client
+
+
+# The applicant and the verifier the gateway tests sign in as (an account made as the running system makes it).
+@pytest.fixture
+def siti(client: TestClient, cluster: Cluster) -> dict[str, str]:
+    return sign_in(client, cluster, "siti@ormas.or.id", organisation="Perkumpulan Pemuda Manggar")
+
+
+@pytest.fixture
+def verifier(client: TestClient, cluster: Cluster) -> dict[str, str]:
+    return sign_in(client, cluster, "v@kesbangpol.go.id", role="verifier")

@@ -16,18 +16,8 @@ from tests.support.pdf import pdf_text
 
 
 @pytest.fixture
-def siti(client: TestClient, cluster: Cluster) -> dict[str, str]:
-    return sign_in(client, cluster, "siti@ormas.or.id", organisation="Perkumpulan Pemuda Manggar")
-
-
-@pytest.fixture
 def budi(client: TestClient, cluster: Cluster) -> dict[str, str]:
     return sign_in(client, cluster, "budi@lain.or.id", organisation="Forum Warga Teritip")
-
-
-@pytest.fixture
-def verifier(client: TestClient, cluster: Cluster) -> dict[str, str]:
-    return sign_in(client, cluster, "v@kesbangpol.go.id", role="verifier")
 
 
 def _file_id(client: TestClient, headers: dict[str, str], name: str = "surat.pdf") -> str:

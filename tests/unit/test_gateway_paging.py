@@ -18,16 +18,6 @@ FILINGS = 520
 
 
 @pytest.fixture
-def siti(client: TestClient, cluster: Cluster) -> dict[str, str]:
-    return sign_in(client, cluster, "siti@ormas.or.id", organisation="Perkumpulan Pemuda Manggar")
-
-
-@pytest.fixture
-def verifier(client: TestClient, cluster: Cluster) -> dict[str, str]:
-    return sign_in(client, cluster, "v@kesbangpol.go.id", role="verifier")
-
-
-@pytest.fixture
 def filed(client: TestClient, cluster: Cluster, siti: dict[str, str]) -> list[str]:
     """The ids of FILINGS cases of Siti's organisation, oldest first (filed as the gateway passes them on)."""
     applicant = account(client, siti)
