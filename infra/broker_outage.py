@@ -15,20 +15,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import amqp.exceptions
-import kombu.exceptions
-import sqlalchemy.exc
 from nameko.rpc import Rpc
 
-log = logging.getLogger(__name__)
+from infra.outages import BROKER_ERRORS, DATABASE_ERRORS
 
-# How losing the broker shows itself in kombu, py-amqp and the socket underneath.
-BROKER_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,
-    kombu.exceptions.OperationalError,
-    amqp.exceptions.ConnectionError,
-    amqp.exceptions.RecoverableConnectionError,
-)
+log = logging.getLogger(__name__)
 
 
 class ReplyKeepingRpc(Rpc):
@@ -45,10 +36,6 @@ class ReplyKeepingRpc(Rpc):
 
 
 rpc = ReplyKeepingRpc.decorator
-
-
-# A database that went away (the consumers pause with growing backoff meanwhile: infra/outages.py).
-DATABASE_ERRORS = (sqlalchemy.exc.OperationalError,)
 
 
 class OneLine(logging.Filter):

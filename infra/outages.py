@@ -12,6 +12,28 @@ import threading
 import time
 from collections.abc import Callable
 
+import amqp.exceptions
+import eventsourcing.persistence
+import kombu.exceptions
+import sqlalchemy.exc
+
+# How the two dependencies every part waits for show that they went away (one list, read by the relays,
+# the services' reply path and the one-line log filter).
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    eventsourcing.persistence.OperationalError,
+    eventsourcing.persistence.InterfaceError,
+)
+BROKER_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,  # the socket underneath
+    kombu.exceptions.OperationalError,
+    amqp.exceptions.ConnectionError,
+    amqp.exceptions.RecoverableConnectionError,
+    amqp.exceptions.RecoverableChannelError,
+    amqp.exceptions.MessageNacked,
+)
+
 FIRST_PAUSE_SECONDS = 0.5
 LONGEST_PAUSE_SECONDS = 30.0
 

@@ -20,8 +20,6 @@ import threading
 import time
 from collections.abc import Callable
 
-import amqp.exceptions
-import eventsourcing.persistence
 import kombu
 import kombu.exceptions
 import psycopg
@@ -31,6 +29,7 @@ from eventsourcing.domain import DomainEventProtocol
 
 from contracts.events import IntegrationEvent
 from contracts.keys import Signer
+from infra import outages
 from infra.locks import LEASE_SECONDS, AlreadyRunningError, LockLostError, SingleInstanceLock
 from infra.outages import Outage
 from infra.publisher import ConfirmedPublisher, Publisher, event_exchange
@@ -55,22 +54,10 @@ relay_positions = sa.Table(
 # broker), before the position is saved. Unset in normal runs.
 KILL_AFTER_PUBLISH_ENV = "SATU_RELAY_FAULT_KILL_AFTER_PUBLISH"
 
-# What a relay survives by waiting: the database (positions, the event store, the lock, LISTEN) and the
-# broker going away.
-DATABASE_ERRORS = (
-    sa.exc.OperationalError,
-    sa.exc.InterfaceError,
-    psycopg.OperationalError,
-    eventsourcing.persistence.OperationalError,
-    eventsourcing.persistence.InterfaceError,
-)
-BROKER_ERRORS = (
-    OSError,
-    kombu.exceptions.OperationalError,
-    amqp.exceptions.ConnectionError,
-    amqp.exceptions.RecoverableChannelError,
-    amqp.exceptions.MessageNacked,
-)
+# What a relay survives by waiting: the database (positions, the event store, LISTEN, and the lock on its
+# own psycopg connection) and the broker going away.
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (*outages.DATABASE_ERRORS, psycopg.OperationalError)
+BROKER_ERRORS = outages.BROKER_ERRORS
 
 
 def prepare_positions(engine: sa.Engine) -> None:
