@@ -159,3 +159,13 @@ def test_no_service_creates_staff_accounts_in_the_systems_name(cluster) -> None:
         cluster.proxy("registry", holder="submissions").register_staff(system_caller("submissions"), details)
     with pytest.raises(NotAuthenticated, match="may not act as admin"):
         cluster.proxy("registry", holder="submissions").register_staff(Caller(user_id="u", role=Role.ADMIN), details)
+
+
+def test_a_command_id_not_in_the_idempotency_key_form_is_refused_naming_it(cluster: Cluster) -> None:
+    details = {"email": "baru@ormas.or.id", "password": "rahasia-sekali-123", "full_name": "Rina"}
+    with pytest.raises(InvalidInput) as refused:
+        cluster["registry"].register_applicant(details, command_id="no spaces allowed!")
+    assert refused.value.field == "Idempotency-Key"
+    with pytest.raises(InvalidInput):  # and nothing was recorded: the same address signs up afresh
+        cluster["registry"].register_applicant(details, command_id="x")
+    assert cluster["registry"].register_applicant(details, command_id="cmd-first-sign-up")["email"] == details["email"]
