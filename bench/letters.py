@@ -16,6 +16,7 @@ weighs on each.
 
 from __future__ import annotations
 
+import datetime
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -40,7 +41,7 @@ def letters(first: int, count: int) -> list[LetterContent]:
     ]
 
 
-def _prepared(contents: list[LetterContent]) -> list[tuple[Path, dict[str, str], object]]:
+def _prepared(contents: list[LetterContent]) -> list[tuple[Path, dict[str, str], datetime.datetime]]:
     return [(TEMPLATES / f"{c.template}.typ", template_inputs(c), creation_time(c)) for c in contents]
 
 
@@ -58,14 +59,14 @@ def raw_compile(contents: list[LetterContent]) -> Callable[[int], object]:
 
 def one_call_compile(contents: list[LetterContent]) -> Callable[[int], object]:
     """Compile the ``index``-th of ``contents`` with `typst.compile`, inputs made already."""
-    font_paths = list(fonts.font_dirs())
+    font_paths = [str(folder) for folder in fonts.font_dirs()]
     prepared = _prepared(contents)
 
     def compile_one(index: int) -> object:
         main, inputs, timestamp = prepared[index]
         return typst.compile(
-            main,
-            root=TEMPLATES,
+            str(main),
+            root=str(TEMPLATES),
             font_paths=font_paths,
             ignore_system_fonts=True,
             sys_inputs=inputs,

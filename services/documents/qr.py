@@ -29,8 +29,8 @@ def _symbol(text: str, error: str, version: int = 0) -> tuple[int, bytes]:
     """(modules per side, one byte per module row by row); version 0 lets the encoder pick the smallest."""
     options = {"ec_level": error, "version": version} if version else {"ec_level": error}
     barcode = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, **options)
-    image = memoryview(barcode.to_image(scale=1, add_quiet_zones=False))
-    return image.shape[0], image.tobytes()
+    image = barcode.to_image(scale=1, add_quiet_zones=False)
+    return image.shape[0], bytes(image)  # type: ignore[call-overload]  # a buffer, not typed as one
 
 
 def _version(side: int) -> int:
