@@ -20,6 +20,7 @@ from infra.readmodel import ReadModel, decode
 from infra.settings import Settings
 from services.submissions import organisations, readmodels
 from services.submissions.application import SubmissionsApplication
+from services.submissions.dashboard import DashboardEntrypoints
 from services.submissions.deadlines import SWEEP_PAGE, directory_entry
 from services.submissions.dependencies import CaseList, CaseStore, OrganisationCopies
 from services.submissions.filings import filed_in_read_model
@@ -27,7 +28,7 @@ from services.submissions.filings import filed_in_read_model
 expected = rpc(expected_exceptions=EXPECTED_ERRORS)
 
 
-class SubmissionsService:
+class SubmissionsService(DashboardEntrypoints):
     name = "submissions"
 
     app: SubmissionsApplication = CaseStore()
