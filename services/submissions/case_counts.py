@@ -10,10 +10,12 @@ previous status, and stay exact under redelivery, out-of-order events, concurren
 swaps. Counting again from the rows those rules already keep right is exact by construction.
 
 Order of work in one refresh, one transaction: on PostgreSQL take this table's advisory lock without waiting
-(another replica counting now will write the same figures: this one gives way), delete the old counts,
-insert the new ones from one GROUP BY, record the moment. Readers see the previous figures or the new ones,
-never a half (one statement reads counts and moment together). On SQLite the transaction's write lock
-serialises refreshes.
+(another replica counting now will write the same figures: this one gives way); give way too when the
+figures are younger than most of an interval (another replica's timer, out of step with this one's, counted
+them: the replicas together count about once per interval, not once each); count with one GROUP BY; replace
+the old counts with the new; record the moment. Readers see the previous figures or the new ones, never a
+half (one statement reads counts and moment together). On SQLite the transaction's write lock serialises
+refreshes.
 
 A rebuild (`satu rebuild`) replaces the case list's rows with equal ones and leaves this table alone: it is
 derived from the case list, not from events, and the next refresh counts the rebuilt rows.
@@ -73,36 +75,46 @@ class CaseCounts:
             "case_counts_as_of", self.metadata, sa.Column("as_of", sa.DateTime(timezone=True), nullable=False)
         )
         cases = CaseProjection().cases
-        grouped = sa.select(
+        self._count = sa.select(
             cases.c.service,
             cases.c.status,
-            sa.func.count(),
-            sa.func.count().filter(cases.c.clock == "paused"),
-            sa.func.count().filter(cases.c.overdue.is_(True)),
+            sa.func.count().label("cases"),
+            sa.func.count().filter(cases.c.clock == "paused").label("paused"),
+            sa.func.count().filter(cases.c.overdue.is_(True)).label("overdue"),
         ).group_by(cases.c.service, cases.c.status)
-        self._count = self.counts.insert().from_select(["service", "status", "cases", "paused", "overdue"], grouped)
         with engine.begin() as connection:
             schema.prepare(self, connection)
 
     def close(self) -> None:
         self.engine.dispose()
 
-    def refresh(self, now: dt.datetime | None = None) -> bool:
-        """Count the cases again; False when another replica is counting at this moment (or the database is
-        away: one log line per outage, the next tick tries again)."""
+    def refresh(self, younger_than: float = 0.0) -> bool:
+        """Count the cases again, unless another replica is counting at this moment or counted less than
+        ``younger_than`` seconds ago (the replicas' timers run out of step: each would count once per interval
+        otherwise). False when it did not count (or the database is away: one log line per outage, the
+        next tick tries again)."""
+        now = dt.datetime.now(dt.UTC)
         try:
             with self.engine.begin() as connection:
-                if not self._take_turn(connection):
+                if not self._take_turn(connection) or self._counted_since(connection, now, younger_than):
                     return False
+                # A plain SELECT, then the few rows it gives written back: PostgreSQL scans the case list with
+                # parallel workers for a SELECT, never for an INSERT … SELECT (2,000,000 cases: 0.7 s against 1.6 s).
+                counted = [row._asdict() for row in connection.execute(self._count)]
                 connection.execute(self.counts.delete())
-                connection.execute(self._count)
+                if counted:
+                    connection.execute(self.counts.insert(), counted)
                 connection.execute(self.counted_at.delete())
-                connection.execute(self.counted_at.insert(), {"as_of": now or dt.datetime.now(dt.UTC)})
+                connection.execute(self.counted_at.insert(), {"as_of": now})
         except DATABASE_ERRORS as error:
             self.outage.failed(error)
             return False
         self.outage.succeeded()
         return True
+
+    def _counted_since(self, connection: sa.Connection, now: dt.datetime, seconds: float) -> bool:
+        last = connection.scalar(sa.select(sa.func.max(self.counted_at.c.as_of)))
+        return seconds > 0 and last is not None and _utc(last) > now - dt.timedelta(seconds=seconds)
 
     def _take_turn(self, connection: sa.Connection) -> bool:
         if connection.dialect.name != "postgresql":
@@ -117,7 +129,9 @@ class CaseCounts:
             rows = connection.execute(query).all()
         if not rows:
             return Counted(None, [])
-        as_of = rows[0].as_of
-        as_of = as_of if as_of.tzinfo else as_of.replace(tzinfo=dt.UTC)  # SQLite keeps UTC without its zone
         found = [Count(row.service, row.status, row.cases, row.paused, row.overdue) for row in rows if row.service]
-        return Counted(as_of, found)
+        return Counted(_utc(rows[0].as_of), found)
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)  # SQLite keeps UTC without its zone

@@ -19,6 +19,9 @@ from services.submissions.case_counts import CaseCounts, Count, Counted
 from services.submissions.dependencies import CaseCountsStore
 from services.submissions.readmodels import queue_states
 
+# Figures this much of an interval old are not counted again by another replica's tick.
+FRESH_ENOUGH = 0.9
+
 
 def figures(catalogue: Catalogue, counted: Counted, refresh_seconds: float) -> dict[str, Any]:
     """Per service of the catalogue: its cases by status (every state of its definition, in that order,
@@ -95,5 +98,6 @@ class DashboardEntrypoints:
 
     @timer_every("dashboard_refresh_seconds")
     def refresh_dashboard(self) -> None:
-        """Every replica counts; while one counts, the others give way (case_counts.py)."""
-        self.case_counts.refresh()
+        """Every replica's timer ticks; one that finds the figures counted most of an interval ago or less, or
+        being counted, gives way (case_counts.py)."""
+        self.case_counts.refresh(younger_than=FRESH_ENOUGH * self.settings.dashboard_refresh_seconds)

@@ -4,6 +4,7 @@ counted by the service's own timer; who may see it."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -11,9 +12,17 @@ import pytest
 from contracts.dashboard import Dashboard
 from contracts.errors import PermissionDenied
 from contracts.identity import system_caller
+from infra.settings import Settings
 from tests.support.in_process import Cluster
 from tests.support.office import approve, enrol, file_case, signed
 from tests.support.scenario import FIELD_VISIT
+
+INTERVAL = 0.2  # SATU_DASHBOARD_REFRESH_SECONDS here: a tick counts again once the figures are this old
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"dashboard_refresh_seconds": INTERVAL})
 
 
 def _dashboard(cluster: Cluster, account: dict[str, Any]) -> dict[str, Any]:
@@ -23,7 +32,12 @@ def _dashboard(cluster: Cluster, account: dict[str, Any]) -> dict[str, Any]:
 
 
 def _refresh(cluster: Cluster) -> None:
-    """One tick of the service's timer."""
+    """The service's timer's next tick, an interval after the last."""
+    time.sleep(INTERVAL)
+    _tick(cluster)
+
+
+def _tick(cluster: Cluster) -> None:
     cluster.worker("submissions").refresh_dashboard()
 
 
@@ -68,16 +82,18 @@ def test_the_figures_follow_cases_filed_and_moved_through_the_service(cluster, a
 def test_the_figures_are_those_of_the_last_count_and_say_when_it_was(cluster, applicant, verifier) -> None:
     before = _dashboard(cluster, verifier)
     assert before["as_of"] is None and _skm(before)["cases"] == 0  # not counted yet
-    assert before["refresh_seconds"] == 60
+    assert before["refresh_seconds"] == INTERVAL
 
-    _refresh(cluster)
+    _tick(cluster)
     first = _dashboard(cluster, verifier)
     file_case(cluster, applicant)
     still = _dashboard(cluster, verifier)
+    _tick(cluster)  # another replica's tick, just after: the figures are fresh enough, it gives way
+    fresh = _dashboard(cluster, verifier)
     _refresh(cluster)
     then = _dashboard(cluster, verifier)
 
-    assert first["as_of"] is not None and still == first  # filed after the count: seen at the next one
+    assert first["as_of"] is not None and still == first == fresh  # filed after the count: seen at the next
     assert _skm(then)["cases"] == 1 and then["as_of"] > first["as_of"]
     report = next(service for service in then["services"] if service["service"] == "report")
     assert report["cases"] == 0 and report["label"] and all(row["cases"] == 0 for row in report["by_status"])
