@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from nameko.cli.run import import_service
 from nameko.containers import ServiceContainer
 
 from infra.settings import load_settings
@@ -36,3 +37,9 @@ def test_the_dashboards_timer_fires_at_start_then_every_configured_interval(envi
     timer = _dashboard_timer(ServiceContainer(SubmissionsService, {"AMQP_URI": "memory://"}))  # never connects
 
     assert isinstance(timer, SettingsTimer) and (timer.interval, timer.eager) == (interval, True)
+
+
+def test_nameko_run_finds_the_submissions_service_alone_in_its_module() -> None:
+    """The dashboard's entrypoints are mixed in from another module: ``nameko run`` must not take them for a
+    service of their own."""
+    assert import_service("services.submissions.service") == [SubmissionsService]
