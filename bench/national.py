@@ -37,6 +37,8 @@ from ops.demo_data.generator import Summary, generate
 from ops.sources import open_source
 from services.registry.projections import DirectoryProjection
 from services.registry.queries import list_organisations
+from services.submissions.case_counts import CaseCounts
+from services.submissions.dashboard import figures
 from services.submissions.projections import RUNNING_NOT_ANNOUNCED, CaseProjection
 from services.submissions.readmodels import list_cases, queue_states, running_cases, work_queue
 from tests.support.broker import private_vhost
@@ -150,6 +152,12 @@ class Lists:
             return _all(engine, f"{NEWEST} OFFSET {depth} LIMIT 100")
 
         sweep = next(workflow for workflow in catalogue.workflows.values() if workflow.sla_days)
+        counts = CaseCounts(engine)
+        counts.refresh()
+
+        def dashboard() -> object:
+            return figures(catalogue, counts.read(), 60)
+
         newest = self.newest_cursor
         return [
             timed("raw: one case by its primary key (baseline)", samples, one_case),
@@ -203,10 +211,12 @@ class Lists:
                 "ORDER BY case_id LIMIT 1000",
             ),
             timed(
-                "dashboard (no such page yet): cases per service and status",
+                "before: the dashboard counted per request (GROUP BY, baseline)",
                 few,
                 lambda _r: _all(engine, "SELECT service, status, count(*) FROM cases GROUP BY 1, 2"),
             ),
+            timed("dashboard: counting the case list again (each replica's timer)", few, lambda _r: counts.refresh()),
+            timed("dashboard: the figures, as the service answers them", samples, lambda _r: dashboard()),
         ]
 
     def without_list_indexes(self, samples: int) -> list[Timed]:
