@@ -51,6 +51,7 @@ class Record:
     failures: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     filed: list[str] = field(default_factory=list)
     approved: list[str] = field(default_factory=list)
+    broken: list[BaseException] = field(default_factory=list)  # journeys that stopped on an error of the bench
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -92,9 +93,14 @@ def applicant(client: Client, record: Record) -> None:
     client.request("GET", "/api/cases")
 
 
-def verifier(client: Client, record: Record) -> None:
+def waiting_in_queue(client: Client, status: str) -> list[str]:
+    """The cases in the caller's work queue's first page that are in ``status``, longest waiting first."""
     queue = client.request("GET", "/api/queue")
-    waiting = [row["id"] for row in queue.json() if row["status"] == "submitted"] if queue is not None else []
+    return [row["id"] for row in queue.json()["items"] if row["status"] == status] if queue is not None else []
+
+
+def verifier(client: Client, record: Record) -> None:
+    waiting = waiting_in_queue(client, "submitted")
     if not waiting:
         time.sleep(0.2)
         return
@@ -111,8 +117,7 @@ def verifier(client: Client, record: Record) -> None:
 
 
 def approver(client: Client, record: Record) -> None:
-    queue = client.request("GET", "/api/queue")
-    waiting = [row["id"] for row in queue.json() if row["status"] == "forwarded"] if queue is not None else []
+    waiting = waiting_in_queue(client, "forwarded")
     if not waiting:
         time.sleep(0.2)
         return
@@ -131,8 +136,12 @@ def run_load(
 
     def loop(journey: Callable[[Client, Record], None], token: str) -> None:
         client = Client(base, token, record)
-        while not stop.is_set():
-            journey(client, record)
+        try:
+            while not stop.is_set():
+                journey(client, record)
+        except Exception as error:  # a journey that cannot go on would silently leave its load out
+            record.broken.append(error)
+            raise
 
     threads = [threading.Thread(target=loop, args=journey, daemon=True) for journey in journeys]
     started = time.monotonic()
@@ -145,6 +154,8 @@ def run_load(
     stop.set()
     for thread in threads:
         thread.join(60)
+    if record.broken:
+        raise RuntimeError(f"{len(record.broken)} journeys stopped early: {record.broken[0]!r}")
     return record
 
 
