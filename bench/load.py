@@ -96,7 +96,7 @@ def applicant(client: Client, record: Record) -> None:
 def waiting_in_queue(client: Client, status: str) -> list[str]:
     """The cases in the caller's work queue's first page that are in ``status``, longest waiting first."""
     queue = client.request("GET", "/api/queue")
-    return [row["id"] for row in queue.json()["items"] if row["status"] == status] if queue is not None else []
+    return [row["case_id"] for row in queue.json()["items"] if row["status"] == status] if queue is not None else []
 
 
 def verifier(client: Client, record: Record) -> None:
