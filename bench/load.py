@@ -48,6 +48,8 @@ UUID_IN_PATH = re.compile(r"/[0-9a-f]{8}-[0-9a-f-]{27}|/[0-9a-f]{32}")
 @dataclass
 class Record:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    # Per endpoint, refusals (4xx: e.g. a colleague took or moved the case first) and failures (5xx, no answer).
+    refused: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     failures: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     filed: list[str] = field(default_factory=list)
     approved: list[str] = field(default_factory=list)
@@ -73,6 +75,8 @@ class Client:
         with self.record.lock:
             if response is not None and response.status_code < 400:
                 self.record.latencies[endpoint].append(elapsed)
+            elif response is not None and response.status_code < 500:
+                self.record.refused[endpoint] += 1
             else:
                 self.record.failures[endpoint] += 1
         return response if response is not None and response.status_code < 400 else None
@@ -180,17 +184,17 @@ def report(title: str, record: Record, seconds: float) -> list[str]:
     lines = [
         f"### {title}",
         "",
-        "| endpoint | requests | per second | p50 | p99 | failed |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| endpoint | answered | per second | p50 | p99 | refused (4xx) | failed (5xx, none) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    endpoints = sorted(set(record.latencies) | set(record.failures))
+    endpoints = sorted(set(record.latencies) | set(record.refused) | set(record.failures))
     for endpoint in endpoints:
         samples = record.latencies.get(endpoint, [])
         p50 = f"{percentile(samples, 0.5) * 1000:.0f} ms" if samples else "-"
         p99 = f"{percentile(samples, 0.99) * 1000:.0f} ms" if samples else "-"
         lines.append(
             f"| `{endpoint}` | {len(samples)} | {len(samples) / seconds:.1f} | {p50} | {p99} "
-            f"| {record.failures.get(endpoint, 0)} |"
+            f"| {record.refused.get(endpoint, 0)} | {record.failures.get(endpoint, 0)} |"
         )
     total = sum(len(samples) for samples in record.latencies.values())
     lines += [
