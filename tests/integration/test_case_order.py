@@ -8,6 +8,7 @@ application (tests/support/scenario.py ``worked_case``: every kind of step that 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,7 +25,7 @@ from infra.settings import Settings
 from infra.storage import read_model_engine
 from ops.sources import open_source
 from services.submissions.projections import CaseProjection
-from tests.support.scenario import load_walking_skeleton_events, worked_case
+from tests.support.scenario import accepted_report, load_walking_skeleton_events, worked_case
 
 # Each example starts from empty tables (``rows_after``), so the read model may outlive one example.
 examples = hypothesis_settings(
@@ -36,6 +37,15 @@ examples = hypothesis_settings(
 def case_events(settings: Settings) -> list[IntegrationEvent]:
     source = open_source("submissions", settings)
     worked_case(source.application)  # type: ignore[arg-type]
+    events = [event for _position, event in source.integration_events()]
+    source.close()
+    return events
+
+
+@pytest.fixture
+def report_events(settings: Settings) -> list[IntegrationEvent]:
+    source = open_source("submissions", settings)
+    accepted_report(source.application)  # type: ignore[arg-type]
     events = [event for _position, event in source.integration_events()]
     source.close()
     return events
@@ -70,6 +80,11 @@ def rows_after(model: ReadModel, apply: Any) -> tuple[list[dict[str, Any]], list
         timeline = projection.timeline
         steps = connection.execute(sa.select(timeline).order_by(timeline.c.case_id, timeline.c.version)).all()
     return [row._asdict() for row in case_rows], [row._asdict() for row in steps]
+
+
+def utc(moment: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive values; everything is stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def one_by_one(events: list[IntegrationEvent]) -> Any:
@@ -121,3 +136,17 @@ def test_the_walking_skeleton_s_stored_events_give_the_same_rows_in_any_order(
     assert shown == {case_id: (view["status"], (view["letter"] or {}).get("number")) for case_id, view in views.items()}
     shuffled = order.draw(st.permutations(events), label="order")
     assert rows_after(cases, one_by_one(shuffled)) == (in_order, steps)
+
+
+@examples
+@given(order=st.data())
+def test_a_report_is_dated_by_its_sending_in_any_order(
+    report_events: list[IntegrationEvent], cases: ReadModel, order: st.DataObject
+) -> None:
+    drafted, updated, sent, accepted = report_events
+    shuffled = order.draw(st.permutations(report_events), label="order")
+    (row,), _steps = in_order = rows_after(cases, one_by_one(report_events))
+    assert (utc(row["submitted_at"]), row["status"], row["clock"]) == (sent.occurred_at, "accepted", "stopped")
+    assert rows_after(cases, one_by_one(shuffled)) == in_order
+    (draft,), _steps = rows_after(cases, one_by_one([updated, drafted]))  # not sent yet: dated by its opening
+    assert utc(draft["submitted_at"]) == drafted.occurred_at

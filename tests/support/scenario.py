@@ -95,3 +95,22 @@ def load_walking_skeleton_events(app: SubmissionsApplication) -> dict[str, Any]:
     ]
     app.recorder.insert_events(stored)
     return fixture
+
+
+HALF_YEAR_REPORT: dict[str, Any] = {
+    "period": "2026-S1",
+    "activities": [{"held_on": "2026-03-14", "title": "Kerja bakti lingkungan Klandasan Ilir"}],
+    "signed_by_chair": "Budi Santoso",
+    "signed_by_secretary": "Siti Sekretaris",
+}
+
+
+def accepted_report(app: SubmissionsApplication) -> str:
+    """A half-yearly report drafted (no clock), updated, sent (the filing: its time is the case's), and
+    accepted with a numbered receipt. Returns its id."""
+    opened = app.submit_case(APPLICANT, organisation_snapshot(), {"service": "report", "form": HALF_YEAR_REPORT})
+    case_id = str(opened["id"])
+    app.act(APPLICANT, case_id, "update_draft", {"form": {**HALF_YEAR_REPORT, "activities": [], "no_activity": True}})
+    app.act(APPLICANT, case_id, "submit", {})
+    app.act(VERIFIER, case_id, "accept", {"note": "Lengkap"})
+    return case_id
