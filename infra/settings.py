@@ -147,6 +147,8 @@ class Settings(BaseSettings):
     relay_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     # Off: the relay only polls (every relay_poll_seconds), e.g. behind a pooler that cannot LISTEN.
     relay_wake_on_commit: bool = True
+    # Processes a rebuild replays a long log with, each its own range of positions (ops/parallel_replay.py).
+    rebuild_workers: int = Field(default=1, ge=1, le=64)
     # Local/test only: the date the reminders' sweep takes for today (time advanced by configuration).
     today: dt.date | None = None
     # The region's profile and workflow definitions (regions/balikpapan when empty): see infra/catalogue.py.
