@@ -48,9 +48,12 @@ UUID_IN_PATH = re.compile(r"/[0-9a-f]{8}-[0-9a-f-]{27}|/[0-9a-f]{32}")
 @dataclass
 class Record:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    # Per endpoint, refusals (4xx: e.g. a colleague took or moved the case first) and failures (5xx, no answer).
+    refused: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     failures: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     filed: list[str] = field(default_factory=list)
     approved: list[str] = field(default_factory=list)
+    broken: list[BaseException] = field(default_factory=list)  # journeys that stopped on an error of the bench
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -72,6 +75,8 @@ class Client:
         with self.record.lock:
             if response is not None and response.status_code < 400:
                 self.record.latencies[endpoint].append(elapsed)
+            elif response is not None and response.status_code < 500:
+                self.record.refused[endpoint] += 1
             else:
                 self.record.failures[endpoint] += 1
         return response if response is not None and response.status_code < 400 else None
@@ -92,9 +97,14 @@ def applicant(client: Client, record: Record) -> None:
     client.request("GET", "/api/cases")
 
 
-def verifier(client: Client, record: Record) -> None:
+def waiting_in_queue(client: Client, status: str) -> list[str]:
+    """The cases in the caller's work queue's first page that are in ``status``, longest waiting first."""
     queue = client.request("GET", "/api/queue")
-    waiting = [row["id"] for row in queue.json() if row["status"] == "submitted"] if queue is not None else []
+    return [row["case_id"] for row in queue.json()["items"] if row["status"] == status] if queue is not None else []
+
+
+def verifier(client: Client, record: Record) -> None:
+    waiting = waiting_in_queue(client, "submitted")
     if not waiting:
         time.sleep(0.2)
         return
@@ -111,8 +121,7 @@ def verifier(client: Client, record: Record) -> None:
 
 
 def approver(client: Client, record: Record) -> None:
-    queue = client.request("GET", "/api/queue")
-    waiting = [row["id"] for row in queue.json() if row["status"] == "forwarded"] if queue is not None else []
+    waiting = waiting_in_queue(client, "forwarded")
     if not waiting:
         time.sleep(0.2)
         return
@@ -131,8 +140,12 @@ def run_load(
 
     def loop(journey: Callable[[Client, Record], None], token: str) -> None:
         client = Client(base, token, record)
-        while not stop.is_set():
-            journey(client, record)
+        try:
+            while not stop.is_set():
+                journey(client, record)
+        except Exception as error:  # a journey that cannot go on would silently leave its load out
+            record.broken.append(error)
+            raise
 
     threads = [threading.Thread(target=loop, args=journey, daemon=True) for journey in journeys]
     started = time.monotonic()
@@ -145,6 +158,8 @@ def run_load(
     stop.set()
     for thread in threads:
         thread.join(60)
+    if record.broken:
+        raise RuntimeError(f"{len(record.broken)} journeys stopped early: {record.broken[0]!r}")
     return record
 
 
@@ -169,17 +184,17 @@ def report(title: str, record: Record, seconds: float) -> list[str]:
     lines = [
         f"### {title}",
         "",
-        "| endpoint | requests | per second | p50 | p99 | failed |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| endpoint | answered | per second | p50 | p99 | refused (4xx) | failed (5xx, none) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    endpoints = sorted(set(record.latencies) | set(record.failures))
+    endpoints = sorted(set(record.latencies) | set(record.refused) | set(record.failures))
     for endpoint in endpoints:
         samples = record.latencies.get(endpoint, [])
         p50 = f"{percentile(samples, 0.5) * 1000:.0f} ms" if samples else "-"
         p99 = f"{percentile(samples, 0.99) * 1000:.0f} ms" if samples else "-"
         lines.append(
             f"| `{endpoint}` | {len(samples)} | {len(samples) / seconds:.1f} | {p50} | {p99} "
-            f"| {record.failures.get(endpoint, 0)} |"
+            f"| {record.refused.get(endpoint, 0)} | {record.failures.get(endpoint, 0)} |"
         )
     total = sum(len(samples) for samples in record.latencies.values())
     lines += [

@@ -34,8 +34,11 @@ from infra.catalogue import load_catalogue
 from infra.settings import Settings
 from infra.storage import read_model_engine
 from ops.demo_data.generator import Summary, generate
+from ops.sources import open_source
 from services.registry.projections import DirectoryProjection
 from services.registry.queries import list_organisations
+from services.submissions.case_counts import CaseCounts
+from services.submissions.dashboard import figures
 from services.submissions.projections import RUNNING_NOT_ANNOUNCED, CaseProjection
 from services.submissions.readmodels import list_cases, queue_states, running_cases, work_queue
 from tests.support.broker import private_vhost
@@ -149,6 +152,12 @@ class Lists:
             return _all(engine, f"{NEWEST} OFFSET {depth} LIMIT 100")
 
         sweep = next(workflow for workflow in catalogue.workflows.values() if workflow.sla_days)
+        counts = CaseCounts(engine)
+        counts.refresh()
+
+        def dashboard() -> object:
+            return figures(catalogue, counts.read(), 60)
+
         newest = self.newest_cursor
         return [
             timed("raw: one case by its primary key (baseline)", samples, one_case),
@@ -202,10 +211,12 @@ class Lists:
                 "ORDER BY case_id LIMIT 1000",
             ),
             timed(
-                "dashboard (no such page yet): cases per service and status",
+                "before: the dashboard counted per request (GROUP BY, baseline)",
                 few,
                 lambda _r: _all(engine, "SELECT service, status, count(*) FROM cases GROUP BY 1, 2"),
             ),
+            timed("dashboard: counting the case list again (each replica's timer)", few, lambda _r: counts.refresh()),
+            timed("dashboard: the figures, as the service answers them", samples, lambda _r: dashboard()),
         ]
 
     def without_list_indexes(self, samples: int) -> list[Timed]:
@@ -290,7 +301,55 @@ def through_http(settings: Settings, summary: Summary, lists: Lists, samples: in
             ]
 
 
-def run_size(organisations: int, cases: int, samples: int, keep: bool, http: bool) -> tuple[Summary, list[Timed], int]:
+@dataclass
+class Rebuilt:
+    """`satu rebuild` of every rebuildable read model on the generated database, one after the other."""
+
+    seconds: float
+    events: int  # events replayed, summed over the read models (each reads the events it handles)
+    log: int  # stored events in the logs the read models are built from
+
+    @property
+    def log_events_per_second(self) -> float:
+        return self.log / self.seconds
+
+
+def rebuild_everything(settings: Settings) -> Rebuilt:
+    from ops.rebuild import READ_MODELS
+    from ops.rebuild import run as run_rebuild
+
+    began, events = time.perf_counter(), 0
+    for spec in READ_MODELS:
+        started = time.perf_counter()
+        outcome = run_rebuild(spec, settings, True, _tenths)
+        events += outcome.events
+        print(f"  {spec.name}: {outcome.events} events in {time.perf_counter() - started:.0f} s", flush=True)
+    seconds = time.perf_counter() - began
+    log = 0
+    for name in sorted({spec.source for spec in READ_MODELS}):
+        source = open_source(name, settings, replay=True)
+        try:
+            log += source.last_position()
+        finally:
+            source.close()
+    return Rebuilt(seconds, events, log)
+
+
+def _tenths(name: str, total: int) -> Callable[[int], None]:
+    """Progress of one rebuild: a line each tenth of the log."""
+    next_tenth = [total // 10]
+
+    def progress(position: int) -> None:
+        if position >= next_tenth[0] > 0:
+            print(f"  {name}: {position}/{total}", flush=True)
+            next_tenth[0] = position + total // 10
+
+    return progress
+
+
+def run_size(
+    organisations: int, cases: int, samples: int, keep: bool, http: bool
+) -> tuple[Summary, list[Timed], int, Rebuilt]:
     with (
         scratch_database("satu_national", keep) as url,
         tempfile.TemporaryDirectory(prefix="satu-national-") as scratch,
@@ -310,12 +369,13 @@ def run_size(organisations: int, cases: int, samples: int, keep: bool, http: boo
                 print("timing the list endpoints through HTTP …", flush=True)
                 measured += through_http(settings, summary, lists, samples)
             measured += lists.without_list_indexes(samples)
-            return summary, measured, lists.total
         finally:
             lists.close()
+        print("rebuilding every read model …", flush=True)
+        return summary, measured, lists.total, rebuild_everything(settings)
 
 
-def report(sizes: list[tuple[int, int]], results: list[tuple[Summary, list[Timed], int]]) -> list[str]:
+def report(sizes: list[tuple[int, int]], results: list[tuple[Summary, list[Timed], int, Rebuilt]]) -> list[str]:
     lines = [
         "## (h) National scale (PostgreSQL)",
         "",
@@ -327,14 +387,26 @@ def report(sizes: list[tuple[int, int]], results: list[tuple[Summary, list[Timed
         "| organisations | cases | events | seconds | events/s | CPU s | commands s | store s | read models s |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for (organisations, cases), (summary, _measured, _total) in zip(sizes, results, strict=True):
+    for (organisations, cases), (summary, _measured, _total, _rebuilt) in zip(sizes, results, strict=True):
         phases = summary.phases
         lines.append(
             f"| {organisations} | {cases} | {sum(summary.events.values())} | {summary.seconds:.0f} | "
             f"{summary.events_per_second:.0f} | {summary.cpu_seconds:.0f} | {phases['commands']:.0f} | "
             f"{phases['store']:.0f} | {phases['read models']:.0f} |"
         )
-    for (organisations, cases), (_summary, measured, total) in zip(sizes, results, strict=True):
+    lines += [
+        "",
+        "`satu rebuild` of every rebuildable read model, one after the other, on the generated database:",
+        "",
+        "| organisations | cases | stored events | events replayed (all models) | seconds | stored events/s |",
+        "|---:|---:|---:|---:|---:|---:|",
+        *[
+            f"| {organisations} | {cases} | {rebuilt.log} | {rebuilt.events} | {rebuilt.seconds:.0f} | "
+            f"{rebuilt.log_events_per_second:.0f} |"
+            for (organisations, cases), (_s, _m, _t, rebuilt) in zip(sizes, results, strict=True)
+        ],
+    ]
+    for (organisations, cases), (_summary, measured, total, _rebuilt) in zip(sizes, results, strict=True):
         lines += [
             "",
             f"### {organisations} organisations, {cases} cases ({total} case rows)",

@@ -18,7 +18,19 @@ from gateway.inspector import Inspector
 from gateway.limits import BodyLimit, Limit
 from gateway.pages import Words
 from gateway.ratelimit import limiter_for
-from gateway.routes import accounts, actions, cases, decisions, downloads, files, health, organisations, pages, verify
+from gateway.routes import (
+    accounts,
+    actions,
+    cases,
+    dashboard,
+    decisions,
+    downloads,
+    files,
+    health,
+    organisations,
+    pages,
+    verify,
+)
 from gateway.rpc import RpcClients
 from gateway.scanner import Scanner
 from gateway.upload_sweep import SweepTimer
@@ -83,6 +95,7 @@ def create_app(settings: Settings | None = None, rpc: RpcClients | None = None) 
     for module in (health, accounts, organisations, files, cases, actions, decisions, downloads, verify, pages):
         app.include_router(module.router)
     app.include_router(organisations.reference)
+    app.include_router(dashboard.router)
     openapi.install(app)
     docs.install(app)
     upload = Limit(body_bytes=settings.upload_max_bytes + MULTIPART_OVERHEAD, stated_bytes=settings.upload_max_bytes)

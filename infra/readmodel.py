@@ -213,7 +213,7 @@ def apply_once(
     return True
 
 
-def lock_key(projection: Projection) -> int:
+def lock_key(projection: schema.Versioned) -> int:
     return int.from_bytes(hashlib.sha256(projection.name.encode()).digest()[:8], "big", signed=True)
 
 

@@ -149,6 +149,8 @@ class Settings(BaseSettings):
     relay_wake_on_commit: bool = True
     # Processes a rebuild replays a long log with, each its own range of positions (ops/parallel_replay.py).
     rebuild_workers: int = Field(default=1, ge=1, le=64)
+    # How often each submissions replica counts the cases again for the dashboard (its figures say when).
+    dashboard_refresh_seconds: float = Field(default=60, gt=0, le=3600)
     # Local/test only: the date the reminders' sweep takes for today (time advanced by configuration).
     today: dt.date | None = None
     # The region's profile and workflow definitions (regions/balikpapan when empty): see infra/catalogue.py.

@@ -50,3 +50,24 @@ def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Se
     database_url = request.getfixturevalue("postgres_url") if backend == "postgres" else ""
     (tmp_path / "var").mkdir(exist_ok=True)
     return Settings(env="test", var_dir=tmp_path / "var", database_url=database_url)
+
+
+# Tests that kill brokers, databases and processes and time how the parts come back. scripts/test runs the
+# suite on two workers (pytest-xdist); these run one after another on one of them, so that they never load
+# each other (the other worker runs the rest).
+FAULT_MODULES = {
+    "test_broker_restart",
+    "test_faults_under_satu_run",
+    "test_locks",
+    "test_outages",
+    "test_reconnect",
+    "test_relay_faults",
+    "test_relay_outages",
+    "test_relay_wake",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.stem in FAULT_MODULES:
+            item.add_marker(pytest.mark.xdist_group("faults"))

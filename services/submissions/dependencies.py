@@ -1,10 +1,13 @@
-"""What the submissions workers are given: the cases' event store, the case list and the copies of the
-organisations they file for."""
+"""What the submissions workers are given: the cases' event store, the case list, the copies of the
+organisations they file for and the dashboard's counts."""
 
 from __future__ import annotations
 
-from infra.nameko_support import EventSourcedApplication, ReadModelProvider
+from infra.nameko_support import Built, EventSourcedApplication, ReadModelProvider
+from infra.settings import Settings
+from infra.storage import read_model_engine
 from services.submissions.application import build_application
+from services.submissions.case_counts import CaseCounts
 
 
 class CaseStore(EventSourcedApplication):
@@ -24,3 +27,10 @@ class OrganisationCopies(ReadModelProvider):
 
     def __init__(self) -> None:
         super().__init__("submissions.organisations")
+
+
+class CaseCountsStore(Built):
+    """The dashboard's counts, beside the case list they are counted from."""
+
+    def build(self, settings: Settings) -> CaseCounts:
+        return CaseCounts(read_model_engine(settings, "submissions"))

@@ -18,7 +18,7 @@ from infra.broker_outage import rpc
 from infra.nameko_support import Identity, SettingsProvider, SignedRpcProxy
 from infra.readmodel import ReadModel, decode
 from infra.settings import Settings
-from services.submissions import organisations, readmodels
+from services.submissions import dashboard, organisations, readmodels
 from services.submissions.application import SubmissionsApplication
 from services.submissions.deadlines import SWEEP_PAGE, directory_entry
 from services.submissions.dependencies import CaseList, CaseStore, OrganisationCopies
@@ -27,7 +27,8 @@ from services.submissions.filings import filed_in_read_model
 expected = rpc(expected_exceptions=EXPECTED_ERRORS)
 
 
-class SubmissionsService:
+# The dashboard's entrypoints, named through their module: `nameko run` takes every class here for a service.
+class SubmissionsService(dashboard.DashboardEntrypoints):
     name = "submissions"
 
     app: SubmissionsApplication = CaseStore()

@@ -107,7 +107,7 @@ def test_long_verification_url_still_decodes_and_is_printed() -> None:
 
 @pytest.mark.parametrize("base_url", ["http://127.0.0.1:8000", "https://satu-ormas.kesbangpol.balikpapan.go.id"])
 def test_every_letter_of_a_deployment_decodes_to_its_own_address(base_url: str) -> None:
-    # One symbol shape (version, error level, mask) serves every address of the deployment's length:
+    # One symbol shape (version, error level) serves every address of the deployment's length:
     # whatever the verification code, a scanner reads back exactly that letter's address.
     codes = [uuid.UUID(int=random.Random(seed).getrandbits(128)).hex for seed in range(12)] + ["0" * 32, "f" * 32]
     for code in codes:
