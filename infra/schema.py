@@ -83,6 +83,7 @@ def prepare(projection: Versioned, connection: sa.Connection) -> None:
 
 
 def record(connection: sa.Connection, projection: Versioned) -> None:
+    ensure_versions_table(connection)
     connection.execute(versions.delete().where(versions.c.name == projection.name))
     connection.execute(
         versions.insert().values(

@@ -147,6 +147,8 @@ class Settings(BaseSettings):
     relay_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     # Off: the relay only polls (every relay_poll_seconds), e.g. behind a pooler that cannot LISTEN.
     relay_wake_on_commit: bool = True
+    # Processes a rebuild replays a long log with, each its own range of positions (ops/parallel_replay.py).
+    rebuild_workers: int = Field(default=1, ge=1, le=64)
     # How often each submissions replica counts the cases again for the dashboard (its figures say when).
     dashboard_refresh_seconds: float = Field(default=60, gt=0, le=3600)
     # Local/test only: the date the reminders' sweep takes for today (time advanced by configuration).

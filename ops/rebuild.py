@@ -18,6 +18,7 @@ from infra.replay import replay
 from infra.settings import Settings
 from infra.storage import read_model_engine
 from infra.topology import REBUILDABLE, ReadModelPart
+from ops.parallel_replay import position_ranges, replay_ranges
 from ops.shadow import Shadow
 from ops.sources import EventSource, open_source
 
@@ -37,10 +38,15 @@ class Outcome:
 def build_shadow(
     spec: ReadModelPart, source: EventSource, settings: Settings, stop: int, progress: Progress
 ) -> tuple[Shadow, int]:
-    """The read model rebuilt from the events up to ``stop``, beside the live one."""
+    """The read model rebuilt from the events up to ``stop``, beside the live one (a long log split in position
+    ranges replayed side by side, ``SATU_REBUILD_WORKERS``)."""
     shadow = Shadow.fresh(spec.new_projection(), spec.service, settings)
-    events = source.integration_events(stop=stop, wanted=shadow.projection.handles)
-    count = replay(shadow.engine, shadow.projection, events, progress)
+    ranges = position_ranges(stop, settings.rebuild_workers)
+    if len(ranges) > 1:
+        count = replay_ranges(spec, settings, shadow, ranges, progress)
+    else:
+        events = source.integration_events(stop=stop, wanted=shadow.projection.handles)
+        count = replay(shadow.engine, shadow.projection, events, progress)
     shadow.add_indexes()
     progress(stop)
     return shadow, count

@@ -1,16 +1,30 @@
 """Case read models: the case list / work queue (one row per case) and the status timeline.
 
-Ordering guard: a case row is only overwritten by an event with a higher aggregate version, so a
-late, older event never rolls a case back. Timeline rows are keyed by (case, version).
+A case's events may be applied in any order (several consumer workers, a retried delivery, a rebuild by
+position ranges) and its row ends as if they came in order: each group of columns moves only with an event
+newer than the one that last set it (its own version column), and only with an event that sets it — so a
+step that names no holder, applied before the older `take` that named one, neither clears the holder nor
+keeps the take out. Timeline rows are keyed by (case, version).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import sqlalchemy as sa
 
 from contracts.events import CASE_EVENT_TYPES, IntegrationEvent
 from infra.readmodel import processed_events_table
 from infra.statements import Insert, Upsert, Write
+
+# Groups of columns that move together, each with the newest event that sets them, and the column holding
+# that event's version (an event that does not set a group leaves its version column NULL in its row).
+LATEST = {
+    "version": ("status", "updated_at"),  # every event moves the case
+    "assignee_version": ("assignee_id", "assignee_name"),  # take / assign
+    "letter_version": ("letter_number",),  # an issuing step
+    "clock_version": ("clock",),  # an opening, a step that started, paused or stopped the clock
+}
 
 # The cases the deadlines' sweep may have to announce (a partial index holds just these; the sweep's query
 # names the same condition so that the database sees it may use that index).
@@ -19,6 +33,9 @@ RUNNING_NOT_ANNOUNCED = "clock = 'running' AND overdue IS NULL"
 
 class CaseProjection:
     name = "submissions.cases"
+    # 2: each group of columns carries the version of the event that set it (LATEST). Rows of version 1 cannot
+    # tell it, and some lost their holder to the order their events came in: `satu upgrade` rebuilds them.
+    version = 2
 
     def __init__(self) -> None:
         self.metadata = sa.MetaData()
@@ -41,6 +58,11 @@ class CaseProjection:
             sa.Column("assignee_name", sa.String(120)),
             sa.Column("clock", sa.String(10)),  # the service-level clock: running, paused, stopped
             sa.Column("overdue", sa.Boolean),  # past the service level (announced once by case.overdue.v1)
+            # The version of the event each group was set by (LATEST), and which event submitted_at came from.
+            sa.Column("assignee_version", sa.Integer),
+            sa.Column("letter_version", sa.Integer),
+            sa.Column("clock_version", sa.Integer),
+            sa.Column("submitted_rank", sa.Integer),  # see _submitted_rank
             # Each list reads one index range in its own order, a page at a time (readmodels.py), at any size:
             sa.Index("ix_cases_newest", "submitted_at", "case_id"),  # staff: every case, newest first
             sa.Index("ix_cases_status_newest", "status", "submitted_at", "case_id"),  # … in one status
@@ -68,38 +90,36 @@ class CaseProjection:
             sa.Column("note", sa.Text),
         )
 
-        cases = self.cases
+        # What a list shows of a case: all but the versions that order its columns' moves.
+        ordering = {"submitted_rank", *(version for version in LATEST if version != "version")}
+        self.listed = [column for column in self.cases.columns if column.name not in ordering]
+
         self._record_step = Insert(self.timeline)
         # Insert the case row, or move it forward, in one statement: concurrent workers applying events of
-        # the same case cannot interleave between a look and a write.
-        self._move_case = Upsert(
-            cases,
-            [cases.c.case_id],
-            update=lambda newer: {
-                "status": newer.status,
-                "updated_at": newer.updated_at,
-                "version": newer.version,
-                "letter_number": sa.func.coalesce(newer.letter_number, cases.c.letter_number),
-                # A step that names no holder or leaves the clock as it was keeps what is there.
-                "assignee_id": sa.func.coalesce(newer.assignee_id, cases.c.assignee_id),
-                "assignee_name": sa.func.coalesce(newer.assignee_name, cases.c.assignee_name),
-                "clock": sa.func.coalesce(newer.clock, cases.c.clock),
-                "overdue": sa.func.coalesce(newer.overdue, cases.c.overdue),
-            },
-            where=lambda newer: cases.c.version < newer.version,  # an older event never overwrites a newer state
-        )
-        # The filing may arrive after a later step (a retried delivery): its facts still count.
-        self._note_filing = Upsert(
-            cases,
-            [cases.c.case_id],
-            update=lambda filed: {"submitted_at": filed.submitted_at, "reference": filed.reference},
-        )
+        # the same case cannot interleave between a look and a write. In SET, every column reads the row as it
+        # was, so the groups move independently.
+        self._move_case = Upsert(self.cases, [self.cases.c.case_id], update=self._moved)
+
+    def _moved(self, event: Any) -> dict[str, Any]:
+        """The row's columns after ``event`` (the row the insert was refused for) meets the stored row."""
+        row = self.cases.c
+        moved: dict[str, Any] = {}
+        for version, columns in LATEST.items():
+            # NULL in the event: it does not set this group; NULL in the row: nothing has set it yet.
+            newer = event[version] > sa.func.coalesce(row[version], sa.literal_column("0"))
+            moved |= {name: sa.case((newer, event[name]), else_=row[name]) for name in (version, *columns)}
+        earlier = event.submitted_rank < row.submitted_rank
+        moved |= {name: sa.case((earlier, event[name]), else_=row[name]) for name in ("submitted_at", "submitted_rank")}
+        # Announced once and never withdrawn: whichever event comes last, the case stays overdue.
+        moved["overdue"] = sa.func.coalesce(event.overdue, row.overdue)
+        return moved
 
     def handles(self, event_type: str) -> bool:
         return event_type in CASE_EVENT_TYPES
 
     def writes(self, event: IntegrationEvent) -> list[Write]:
         case = event.case()
+        version = event.aggregate_version
         row = {
             "case_id": case.case_id,
             "reference": case.reference,
@@ -107,18 +127,22 @@ class CaseProjection:
             "organisation_id": case.organisation_id,
             "organisation_name": case.organisation_name,
             "submitted_at": event.occurred_at,
+            "submitted_rank": _submitted_rank(event),
             "status": case.status,
             "updated_at": event.occurred_at,
-            "version": event.aggregate_version,
+            "version": version,
             "letter_number": case.letter.number if case.letter else None,
+            "letter_version": version if case.letter else None,
             "assignee_id": (case.assignee or {}).get("id"),
             "assignee_name": (case.assignee or {}).get("name"),
+            "assignee_version": version if case.assignee else None,
             "clock": case.clock,
+            "clock_version": version if case.clock else None,
             "overdue": True if event.event_type == "case.overdue.v1" else None,
         }
         step = {
             "case_id": case.case_id,
-            "version": event.aggregate_version,
+            "version": version,
             "event_type": event.event_type,
             "status": case.status,
             "at": event.occurred_at,
@@ -126,7 +150,11 @@ class CaseProjection:
             "reason": case.reason,
             "note": case.note,
         }
-        writes: list[Write] = [(self._record_step, step), (self._move_case, row)]
-        if event.event_type == "case.submitted.v1":
-            writes.append((self._note_filing, row))
-        return writes
+        return [(self._record_step, step), (self._move_case, row)]
+
+
+def _submitted_rank(event: IntegrationEvent) -> int:
+    """submitted_at is the time of the event of lowest rank: the filing (``case.submitted.v1``, the latest one
+    if ever there were two), else the case's first event (a report's draft is dated by its opening until
+    it is sent)."""
+    return -event.aggregate_version if event.event_type == "case.submitted.v1" else event.aggregate_version

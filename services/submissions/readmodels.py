@@ -53,7 +53,7 @@ def list_cases(
     """A page of the cases the caller may see, newest filing first (ties: by id)."""
     cases = projection.cases
     size = page_size(limit)
-    query = sa.select(cases).order_by(cases.c.submitted_at.desc(), cases.c.case_id.desc()).limit(size + 1)
+    query = sa.select(*projection.listed).order_by(cases.c.submitted_at.desc(), cases.c.case_id.desc()).limit(size + 1)
     if caller.role is Role.APPLICANT:
         query = query.where(cases.c.organisation_id == (caller.organisation_id or "-"))
     if status:
@@ -81,7 +81,7 @@ def work_queue(
     after = _after(cursor) if cursor is not None else None
     branches = []
     for service, state in queue_states(catalogue, caller.role):
-        branch = sa.select(cases).where(cases.c.service == service, cases.c.status == state)
+        branch = sa.select(*projection.listed).where(cases.c.service == service, cases.c.status == state)
         if after is not None:
             branch = branch.where(_key(cases.c.updated_at, cases.c.case_id) > after)
         ordered = branch.order_by(cases.c.updated_at, cases.c.case_id).limit(size + 1).subquery()

@@ -12,6 +12,7 @@ from infra.readmodel import ReadModel
 from infra.replay import replay
 from infra.settings import Settings
 from infra.storage import read_model_engine
+from ops import parallel_replay
 from ops.rebuild import READ_MODELS
 from ops.rebuild import run as rebuild
 from ops.shadow import Shadow
@@ -20,7 +21,7 @@ from services.documents.projections import LetterProjection
 from services.registry.domain import Organisation
 from services.submissions.projections import CaseProjection
 from tests.support.factories import organisation_payload
-from tests.support.scenario import approved_case, forward, submit, two_letters_and_a_filing
+from tests.support.scenario import FIELD_VISIT, VERIFIER, approved_case, forward, submit, two_letters_and_a_filing
 
 
 def feed_live(settings: Settings) -> tuple[ReadModel, ReadModel, list]:
@@ -72,6 +73,23 @@ def test_an_older_event_never_overwrites_a_newer_state(settings: Settings) -> No
     filed_at = events[0].occurred_at
     assert str(submitted_at)[:19] == filed_at.strftime("%Y-%m-%d %H:%M:%S")  # the filing's time, not a later step's
     assert case["status"] == "approved"
+
+
+def test_a_step_applied_before_the_older_take_keeps_the_holder(settings: Settings) -> None:
+    """Two workers: the field visit (version 3, names no holder) is written before the take (version 2)."""
+    source = open_source("submissions", settings)
+    case = submit(source.application)  # type: ignore[arg-type]
+    source.application.act(VERIFIER, case["id"], "take", {})  # type: ignore[attr-defined]
+    source.application.act(VERIFIER, case["id"], "record_field_visit", FIELD_VISIT)  # type: ignore[attr-defined]
+    filed, taken, visited = [event for _position, event in source.integration_events()]
+    source.close()
+    cases = ReadModel(CaseProjection(), read_model_engine(settings, "submissions"))
+    for event in (filed, visited, taken):
+        assert cases.handle(event)
+    with cases.engine.connect() as connection:
+        row = connection.execute(sa.text("SELECT status, version, assignee_id, updated_at FROM cases")).one()
+    assert (row.status, row.version, row.assignee_id) == ("submitted", 3, "u-verifier")
+    assert str(row.updated_at)[:19] == visited.occurred_at.strftime("%Y-%m-%d %H:%M:%S")  # still the latest step's
 
 
 def test_check_finds_a_live_model_equal_to_a_rebuild(settings: Settings) -> None:
@@ -167,6 +185,25 @@ def test_a_rebuild_in_small_batches_equals_the_live_model(settings: Settings) ->
         assert shadow.differences(connection) == []
         assert shadow.not_applied_live(connection) == 0
     shadow.close()
+
+
+def test_a_rebuild_in_position_ranges_side_by_side_equals_the_live_model(settings: Settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Three processes, each replaying a third of the log into the same shadow at once: cases whose events lie
+    in two ranges get them in no particular order, and every read model still equals the live one."""
+    source = open_source("submissions", settings)
+    for _ in range(4):
+        approved_case(source.application)  # type: ignore[arg-type]
+    source.close()
+    feed_live(settings)
+    monkeypatch.setattr(parallel_replay, "LEAST_PER_WORKER", 5)
+    spread = settings.model_copy(update={"rebuild_workers": 3})
+    for spec in READ_MODELS:
+        reached: list[int] = []
+        outcome = rebuild(spec, spread, apply=False, progress_factory=lambda _name, _total, seen=reached: seen.append)
+        assert outcome.differences == [], spec.name
+        assert reached == sorted(reached), spec.name  # one count over all ranges, growing
+    cases = next(spec for spec in READ_MODELS if spec.name == "submissions.cases")
+    assert rebuild(cases, spread, apply=False, progress_factory=lambda _n, _t: lambda _p: None).events == 24
 
 
 def test_check_finds_a_changed_json_column(settings: Settings) -> None:

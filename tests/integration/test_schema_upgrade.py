@@ -16,12 +16,12 @@ from infra.readmodel import ReadModel
 from infra.schema import ReadModelOutdated
 from infra.settings import Settings
 from infra.storage import create_tables, read_model_engine
-from infra.topology import ReadModelPart
+from infra.topology import ReadModelPart, read_model
 from ops.rebuild import needs_upgrade, upgrade
 from ops.sources import open_source
 from services.documents.projections import LetterProjection
 from services.submissions.projections import CaseProjection
-from tests.support.scenario import approved_case, two_letters_and_a_filing
+from tests.support.scenario import FIELD_VISIT, VERIFIER, approved_case, submit, two_letters_and_a_filing
 
 
 def walking_skeleton_cases(metadata: sa.MetaData) -> sa.Table:
@@ -41,35 +41,42 @@ def walking_skeleton_cases(metadata: sa.MetaData) -> sa.Table:
     )  # fmt: skip
 
 
+def project(settings: Settings, model: ReadModel, start: int = 0) -> None:
+    source = open_source("submissions", settings)
+    for _position, event in source.integration_events(start=start):
+        model.handle(event)
+    source.close()
+
+
+class CasesWithPriority(CaseProjection):
+    """A next release's case list: a nullable priority column, which can be added in place."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cases.append_column(sa.Column("priority", sa.String(10)))
+
+
 def test_new_columns_are_added_in_place_and_rows_kept(settings: Settings) -> None:
+    source = open_source("submissions", settings)
+    approved_case(source.application)  # type: ignore[arg-type]
+    source.close()
     engine = read_model_engine(settings, "submissions")
-    old = sa.MetaData()
-    table = walking_skeleton_cases(old)
-    old.create_all(engine)
-    with engine.begin() as connection:
-        connection.execute(
-            table.insert().values(
-                case_id="c-1", reference="SKM-2026-0001", service="skm", organisation_id="o-1",
-                organisation_name="Perkumpulan Lama", status="approved", submitted_at=sa.func.now(),
-                updated_at=sa.func.now(), version=5,
-            )
-        )  # fmt: skip
-    projection = CaseProjection()
+    project(settings, ReadModel(CaseProjection(), engine))  # the deployed release's case list
+    projection = CasesWithPriority()
     create_tables(projection.metadata, engine)  # what a service of the new release does on start-up
     columns = {column["name"] for column in sa.inspect(engine).get_columns("cases")}
-    assert {"assignee_id", "assignee_name", "clock", "overdue"} <= columns
+    assert "priority" in columns
     with engine.connect() as connection:
         row = connection.execute(sa.select(projection.cases)).one()
-    assert (row.reference, row.status, row.version, row.assignee_name) == ("SKM-2026-0001", "approved", 5, None)
+    assert (row.reference[:4], row.status, row.version, row.priority) == ("SKM-", "approved", 6, None)
     create_tables(projection.metadata, engine)  # idempotent: a second start changes nothing
     engine.dispose()
 
 
 def test_the_list_indexes_of_a_newer_release_are_created_on_a_deployed_table(settings: Settings) -> None:
     engine = read_model_engine(settings, "submissions")
-    old = sa.MetaData()
-    walking_skeleton_cases(old)
-    old.create_all(engine)  # a database from before the paged lists: no index but the primary key
+    with engine.begin() as connection:  # a database from before the paged lists: no index but the primary key
+        schema.create_unindexed(CaseProjection(), connection)
 
     ReadModel(CaseProjection(), engine)  # what a service of the new release does on start-up
 
@@ -78,6 +85,36 @@ def test_the_list_indexes_of_a_newer_release_are_created_on_a_deployed_table(set
     assert declared <= indexes and "ix_cases_waiting" in declared
     ReadModel(CaseProjection(), engine)  # idempotent: a second start changes nothing
     engine.dispose()
+
+
+def test_a_case_list_of_the_walking_skeleton_is_rebuilt_by_the_upgrade(settings: Settings) -> None:
+    """Its rows cannot say which event set each column (and the order events came in may have lost a
+    holder): the case list's version 2 is rebuilt from the log, with the holder a later step kept out."""
+    source = open_source("submissions", settings)
+    case = submit(source.application)  # type: ignore[arg-type]
+    source.application.act(VERIFIER, case["id"], "take", {})  # type: ignore[attr-defined]
+    source.application.act(VERIFIER, case["id"], "record_field_visit", FIELD_VISIT)  # type: ignore[attr-defined]
+    source.close()
+    engine = read_model_engine(settings, "submissions")
+    old = sa.MetaData()
+    walking_skeleton_cases(old).create(engine)
+    with engine.begin() as connection:  # as the order guard left it when the step came before the take
+        connection.execute(
+            old.tables["cases"].insert().values(
+                case_id=case["id"], reference=case["reference"], service="skm", organisation_id="org-1",
+                organisation_name="Perkumpulan Lama", status="submitted", submitted_at=sa.func.now(),
+                updated_at=sa.func.now(), version=3,
+            )
+        )  # fmt: skip
+    with pytest.raises(ReadModelOutdated, match="submissions.cases holds schema version 1, this release needs 2"):
+        ReadModel(CaseProjection(), engine)
+
+    upgrade(read_model("submissions.cases"), settings, lambda _name, _total: lambda _position: None)
+
+    with engine.connect() as connection:
+        row = connection.execute(sa.select(CaseProjection().cases)).one()
+    assert (row.status, row.version, row.assignee_id, row.clock) == ("submitted", 3, "u-verifier", "running")
+    ReadModel(CaseProjection(), engine).close()  # the new release starts on the rebuilt tables
 
 
 def test_a_column_that_cannot_be_added_in_place_asks_for_a_rebuild(settings: Settings) -> None:
@@ -107,13 +144,6 @@ class LettersByYear(LetterProjection):
 NEXT_RELEASE = ReadModelPart(
     "documents.letters", "documents", "submissions", "tests.integration.test_schema_upgrade:LettersByYear"
 )
-
-
-def project(settings: Settings, model: ReadModel, start: int = 0) -> None:
-    source = open_source("submissions", settings)
-    for _position, event in source.integration_events(start=start):
-        model.handle(event)
-    source.close()
 
 
 def letter_rows(engine: sa.Engine) -> list[tuple[str, int | None]]:

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import uuid
+from pathlib import Path
 from typing import Any
+
+from eventsourcing.persistence import StoredEvent
 
 from contracts.identity import Caller, Role
 from services.submissions.application import SubmissionsApplication
 from tests.support.factories import attachment, organisation_snapshot
+
+WALKING_SKELETON_EVENTS = Path(__file__).parents[1] / "fixtures" / "walking_skeleton_skm_events.json"
 
 APPLICANT = Caller(user_id="u-applicant", role=Role.APPLICANT, organisation_id="org-1")
 VERIFIER = Caller(user_id="u-verifier", role=Role.VERIFIER)
@@ -50,3 +58,59 @@ def two_letters_and_a_filing(app: SubmissionsApplication) -> None:
     approved_case(app)
     approved_case(app, with_revision=False)
     submit(app)
+
+
+COLLEAGUE = {"id": "u-rina", "role": "verifier", "name": "Rina"}
+
+
+def worked_case(app: SubmissionsApplication) -> str:
+    """A case through every kind of step that moves a column of the case list: filed (the clock runs), taken,
+    announced overdue, visited, handed to a colleague, forwarded, taken by the approver, held (the clock
+    pauses), released, approved with a letter (the clock stops). Returns its id."""
+    case_id = str(submit(app)["id"])
+    app.act(VERIFIER, case_id, "take", {})
+    app.announce_overdue([case_id], app.now() + dt.timedelta(days=60))
+    app.act(VERIFIER, case_id, "record_field_visit", FIELD_VISIT)
+    app.act(VERIFIER, case_id, "assign", {"assignee": COLLEAGUE, "note": "Cuti"})
+    app.act(VERIFIER, case_id, "forward", {})
+    app.act(APPROVER, case_id, "take", {})
+    app.act(APPROVER, case_id, "hold", {"reason": "Menunggu evaluasi tim"})
+    app.act(APPROVER, case_id, "release", {"note": "Evaluasi selesai"})
+    app.act(APPROVER, case_id, "approve", {})
+    return case_id
+
+
+def load_walking_skeleton_events(app: SubmissionsApplication) -> dict[str, Any]:
+    """Store, as they are, events the walking skeleton recorded (old topics, old fields); returns the fixture
+    (its events and each case's view as the walking skeleton showed it)."""
+    fixture: dict[str, Any] = json.loads(WALKING_SKELETON_EVENTS.read_text())
+    stored = [
+        StoredEvent(
+            originator_id=uuid.UUID(record["originator_id"]),
+            originator_version=record["originator_version"],
+            topic=record["topic"],
+            state=record["state"].encode(),
+        )
+        for record in fixture["events"]
+    ]
+    app.recorder.insert_events(stored)
+    return fixture
+
+
+HALF_YEAR_REPORT: dict[str, Any] = {
+    "period": "2026-S1",
+    "activities": [{"held_on": "2026-03-14", "title": "Kerja bakti lingkungan Klandasan Ilir"}],
+    "signed_by_chair": "Budi Santoso",
+    "signed_by_secretary": "Siti Sekretaris",
+}
+
+
+def accepted_report(app: SubmissionsApplication) -> str:
+    """A half-yearly report drafted (no clock), updated, sent (the filing: its time is the case's), and
+    accepted with a numbered receipt. Returns its id."""
+    opened = app.submit_case(APPLICANT, organisation_snapshot(), {"service": "report", "form": HALF_YEAR_REPORT})
+    case_id = str(opened["id"])
+    app.act(APPLICANT, case_id, "update_draft", {"form": {**HALF_YEAR_REPORT, "activities": [], "no_activity": True}})
+    app.act(APPLICANT, case_id, "submit", {})
+    app.act(VERIFIER, case_id, "accept", {"note": "Lengkap"})
+    return case_id

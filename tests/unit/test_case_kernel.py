@@ -4,21 +4,16 @@ field visit, hold and release with the clock, assignment, and cases stored befor
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
-from pathlib import Path
 
 import pytest
-from eventsourcing.persistence import StoredEvent
 
 from contracts.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from services.submissions.application import SubmissionsApplication
 from services.submissions.publishing import mapper_for
 from tests.support.factories import attachment, organisation_snapshot
-from tests.support.scenario import FIELD_VISIT
+from tests.support.scenario import FIELD_VISIT, load_walking_skeleton_events
 from tests.unit.test_case_workflow import APPLICANT, APPROVER, AUDITOR, VERIFIER, submit
-
-FIXTURE = Path(__file__).parents[1] / "fixtures" / "walking_skeleton_skm_events.json"
 
 
 @pytest.fixture
@@ -133,21 +128,6 @@ def test_the_catalogue_describes_every_workflow_with_bahasa_labels(app: Submissi
     assert skm["actions"]["hold"]["roles"] == ["approver"] and skm["actions"]["hold"]["needs"] == ["reason"]
     assert skm["actions"]["forward"]["from"] == ["submitted", "resubmitted"]
     assert workflows["report"]["states"]["accepted"]["label"] == "Diterima"
-
-
-def load_walking_skeleton_events(app: SubmissionsApplication) -> dict:
-    fixture = json.loads(FIXTURE.read_text())
-    stored = [
-        StoredEvent(
-            originator_id=uuid.UUID(record["originator_id"]),
-            originator_version=record["originator_version"],
-            topic=record["topic"],
-            state=record["state"].encode(),
-        )
-        for record in fixture["events"]
-    ]
-    app.recorder.insert_events(stored)
-    return fixture
 
 
 def test_cases_stored_before_the_kernel_replay_with_the_same_state(app: SubmissionsApplication) -> None:
