@@ -94,8 +94,10 @@ class Shadow:
     def not_applied_live(self, connection: sa.Connection) -> int:
         """How many events the shadow applied that the live model has not (yet)."""
         live, shadow = self.projection.processed, self.table(self.projection.processed)
-        query = sa.select(sa.func.count()).select_from(shadow).where(
-            ~sa.exists().where(live.c.event_id == shadow.c.event_id)
+        query = (
+            sa.select(sa.func.count())
+            .select_from(shadow)
+            .where(~sa.exists().where(live.c.event_id == shadow.c.event_id))
         )
         return int(connection.execute(query).scalar_one())
 
