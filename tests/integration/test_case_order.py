@@ -33,32 +33,32 @@ examples = hypothesis_settings(
 )
 
 
+def stored_events(settings: Settings, write: Any) -> list[IntegrationEvent]:
+    """The integration events of what ``write(application)`` stored in the submissions store."""
+    source = open_source("submissions", settings)
+    try:
+        write(source.application)
+        return [event for _position, event in source.integration_events()]
+    finally:
+        source.close()
+
+
 @pytest.fixture
 def case_events(settings: Settings) -> list[IntegrationEvent]:
-    source = open_source("submissions", settings)
-    worked_case(source.application)  # type: ignore[arg-type]
-    events = [event for _position, event in source.integration_events()]
-    source.close()
-    return events
+    return stored_events(settings, worked_case)
 
 
 @pytest.fixture
 def report_events(settings: Settings) -> list[IntegrationEvent]:
-    source = open_source("submissions", settings)
-    accepted_report(source.application)  # type: ignore[arg-type]
-    events = [event for _position, event in source.integration_events()]
-    source.close()
-    return events
+    return stored_events(settings, accepted_report)
 
 
 @pytest.fixture
 def walking_skeleton_events(settings: Settings) -> tuple[list[IntegrationEvent], dict[str, Any]]:
     """Events of three cases as the walking skeleton stored them, before the case kernel (old topics)."""
-    source = open_source("submissions", settings)
-    fixture = load_walking_skeleton_events(source.application)  # type: ignore[arg-type]
-    events = [event for _position, event in source.integration_events()]
-    source.close()
-    return events, fixture["views"]
+    loaded: dict[str, Any] = {}
+    events = stored_events(settings, lambda application: loaded.update(load_walking_skeleton_events(application)))
+    return events, loaded["views"]
 
 
 @pytest.fixture
