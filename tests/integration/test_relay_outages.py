@@ -44,11 +44,13 @@ def submissions_relay(system: System, log: Path, **env: str) -> Iterator[subproc
 
 
 def lock_session(settings: Settings, name: str) -> int | None:
-    """The PostgreSQL backend holding the advisory lock ``name`` (a bigint key: two 32-bit halves)."""
+    """The PostgreSQL backend holding the advisory lock ``name`` (a bigint key: two 32-bit halves) in this
+    test's database: pg_locks lists the whole server's, and other systems' relays take the same name."""
     key = SingleInstanceLock(name, None, Path()).key & 0xFFFF_FFFF_FFFF_FFFF
     with psycopg.connect(settings.database_url, autocommit=True) as admin:
         row = admin.execute(
             "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
             "AND classid::bigint = %s AND objid::bigint = %s",
             (key >> 32, key & 0xFFFF_FFFF),
         ).fetchone()
