@@ -41,7 +41,7 @@ from schemathesis.engine import StopReason, events
 from infra.settings import Settings
 from ops.seed import APPLICANT, STAFF, seed
 from tests.support.factories import pdf_bytes
-from tests.support.system import eventually, running_system
+from tests.support.system import eventually, in_queue, running_system
 
 SEED = 20260301
 MAX_EXAMPLES = {"anonymous": 10, "applicant": 20, "verifier": 20, "approver": 20}  # per operation
@@ -114,7 +114,7 @@ def file_a_case(gateway: Gateway) -> None:
         filed = applicant.post("/api/cases", json={"service": "skm", "attachments": attachments})
         assert filed.status_code == 201, filed.text
         case_id = filed.json()["id"]
-        eventually(lambda: any(c["case_id"] == case_id for c in verifier.get("/api/queue").json()["items"]))
+        eventually(lambda: in_queue(verifier, case_id))
 
 
 def load_schema(gateway: Gateway, identity: str) -> Any:

@@ -20,7 +20,7 @@ from ops.seed import APPLICANT, seed
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.factories import pdf_bytes
 from tests.support.smtp import SmtpSink
-from tests.support.system import eventually, running_system
+from tests.support.system import eventually, in_queue, running_system
 
 VERIFIER = "verifikator@kesbangpol.balikpapan.go.id"
 REASON = "Akta notaris tidak terbaca, mohon unggah ulang"
@@ -90,7 +90,7 @@ def test_the_link_in_a_revision_mail_opens_the_case_after_signing_in(world: Worl
     )
     assert filed.status_code == 201, filed.text
     case_id, reference = filed.json()["id"], filed.json()["reference"]
-    eventually(lambda: any(c["case_id"] == case_id for c in verifier.get("/api/queue").json()["items"]))
+    eventually(lambda: in_queue(verifier, case_id))
     revision = verifier.post(f"/api/cases/{case_id}/revision-requests", json={"reason": REASON})
     assert revision.status_code == 200, revision.text
 

@@ -23,7 +23,7 @@ from infra.catalogue import load_catalogue
 from infra.dates import indonesian_date
 from ops.seed import APPLICANT
 from tests.support.pdf import decode_qr_codes, pdf_text
-from tests.support.system import eventually
+from tests.support.system import eventually, in_queue
 from tests.support.world import World, mail_about, running_world
 from tests.support.world import upload as upload_pdf
 
@@ -86,7 +86,7 @@ def test_a_report_from_due_to_accepted_with_reminders_and_compliance(world: Worl
     # An SKM filed today and left waiting: its 15 working days pass in the months the sweeps cover.
     skm = applicant.post("/api/cases", json={"attachments": [{"file_id": upload_pdf(applicant), "kind": "deed"}]})
     assert skm.status_code == 201, skm.text
-    eventually(lambda: any(c["case_id"] == skm.json()["id"] for c in verifier.get("/api/queue").json()["items"]))
+    eventually(lambda: in_queue(verifier, skm.json()["id"]))
     reminders, overdue = remind(world, day(FIRST.due_on, -14))  # 14 days before FIRST is due
     assert reminders == 1
     assert remind(world, day(FIRST.due_on, -14)) == (0, 0)  # the timer again, or another replica: nothing twice
@@ -130,7 +130,7 @@ def test_a_report_from_due_to_accepted_with_reminders_and_compliance(world: Worl
     assert applicant.get("/api/reports/due").json()[0]["status"] == "draft"  # started, not yet filed
     assert applicant.post(f"/api/cases/{report_id}/actions/submit").status_code == 200
     assert "akan diperiksa" in mail_about(world, SECRETARY, "Laporan sedang diperiksa").get_content()
-    eventually(lambda: any(c["case_id"] == report_id for c in verifier.get("/api/queue").json()["items"]))
+    eventually(lambda: in_queue(verifier, report_id))
     returned = verifier.post(
         f"/api/cases/{report_id}/actions/return_for_revision", json={"reason": "Tanda tangan ketua belum ada"}
     )

@@ -19,7 +19,7 @@ from tests.support.browser import view_page
 from tests.support.factories import organisation_payload
 from tests.support.field_visit import record_field_visit
 from tests.support.pdf import decode_qr_codes, pdf_text
-from tests.support.system import eventually
+from tests.support.system import eventually, in_queue, queue_rows
 from tests.support.world import World, mail_about, mails_to, running_world, sign_up_with_organisation, status_of, upload
 
 
@@ -48,7 +48,7 @@ def test_an_ormas_files_an_skm_and_receives_a_verifiable_letter(world: World) ->
     case_id, reference = filed.json()["id"], filed.json()["reference"]
 
     # The verifier finds it in the work queue and asks for a correction.
-    eventually(lambda: any(c["case_id"] == case_id for c in verifier.get("/api/queue").json()["items"]))
+    eventually(lambda: in_queue(verifier, case_id))
     revision = verifier.post(f"/api/cases/{case_id}/revision-requests", json={"reason": "Akta notaris tidak terbaca"})
     assert revision.status_code == 200, revision.text
     assert "Akta notaris tidak terbaca" in mail_about(world, email, "Perlu perbaikan").get_content()
@@ -61,17 +61,12 @@ def test_an_ormas_files_an_skm_and_receives_a_verifiable_letter(world: World) ->
     assert taken.status_code == 200 and taken.json()["assignee"]["role"] == "verifier", taken.text
     # The queue shows who holds what, by name.
     my_name = verifier.get("/api/me").json()["full_name"]
-    eventually(
-        lambda: (
-            [c["assignee_name"] for c in verifier.get("/api/queue").json()["items"] if c["case_id"] == case_id]
-            == [my_name]
-        )
-    )
+    eventually(lambda: [c["assignee_name"] for c in queue_rows(verifier) if c["case_id"] == case_id] == [my_name])
     too_early = verifier.post(f"/api/cases/{case_id}/forward", json={"note": "Berkas lengkap"})
     assert too_early.status_code == 409 and too_early.json()["error"]["field"] == "action"
     assert record_field_visit(verifier, case_id).status_code == 200
     assert verifier.post(f"/api/cases/{case_id}/forward", json={"note": "Berkas lengkap"}).status_code == 200
-    eventually(lambda: any(c["case_id"] == case_id for c in approver.get("/api/queue").json()["items"]))
+    eventually(lambda: in_queue(approver, case_id))
 
     # The approver holds the case for evaluation (the clock stops, the reason is recorded), then releases it.
     held = approver.post(f"/api/cases/{case_id}/actions/hold", json={"reason": "Perlu evaluasi tim"})

@@ -8,6 +8,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+
+import httpx
 
 from infra.settings import Settings
 from ops.broker_users import provision
@@ -79,6 +82,20 @@ def eventually(check: Callable[[], object], timeout: float = 20.0, interval: flo
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout}s (last value: {result!r})")
         time.sleep(interval)
+
+
+def queue_rows(client: httpx.Client) -> list[dict[str, Any]]:
+    """The first page of the caller's work queue; none while the gateway answers 503 (a part is starting or
+    busy past its timeout: a client tries again), any other answer fails the test with what it said."""
+    answer = client.get("/api/queue")
+    if answer.status_code == 503:
+        return []
+    assert answer.status_code == 200, answer.text
+    return list(answer.json()["items"])
+
+
+def in_queue(client: httpx.Client, case_id: str) -> bool:
+    return any(row["case_id"] == case_id for row in queue_rows(client))
 
 
 @contextmanager
