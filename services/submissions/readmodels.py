@@ -74,14 +74,17 @@ def work_queue(
     """A page of the cases waiting for the caller's role, the longest waiting first (ties: by id).
 
     One ordered branch per (service, state) the role works on, each reading its own index range, merged:
-    the cases waiting are a sliver of all cases, and no branch reads more than a page of them."""
+    the cases waiting are a sliver of all cases, and no branch reads more than a page of them. The branches
+    read only the keys their index holds; just the page's rows are then read whole."""
     caller.require(Role.VERIFIER, Role.APPROVER)
     cases = projection.cases
     size = page_size(limit)
     after = _after(cursor) if cursor is not None else None
     branches = []
     for service, state in queue_states(catalogue, caller.role):
-        branch = sa.select(*projection.listed).where(cases.c.service == service, cases.c.status == state)
+        branch = sa.select(cases.c.updated_at, cases.c.case_id).where(
+            cases.c.service == service, cases.c.status == state
+        )
         if after is not None:
             branch = branch.where(_key(cases.c.updated_at, cases.c.case_id) > after)
         ordered = branch.order_by(cases.c.updated_at, cases.c.case_id).limit(size + 1).subquery()
@@ -89,7 +92,8 @@ def work_queue(
     if not branches:
         return page_of([], size, lambda row: [])
     waiting = sa.union_all(*branches).subquery()
-    query = sa.select(waiting).order_by(waiting.c.updated_at, waiting.c.case_id).limit(size + 1)
+    page = sa.select(waiting.c.case_id).order_by(waiting.c.updated_at, waiting.c.case_id).limit(size + 1)
+    query = sa.select(*projection.listed).where(cases.c.case_id.in_(page)).order_by(cases.c.updated_at, cases.c.case_id)
     return page_of(_rows(engine, query), size, lambda row: [row["updated_at"], row["case_id"]])
 
 
