@@ -2,7 +2,8 @@
 
 - direct: ``SubmissionsApplication.submit_case`` in-process (the raw ceiling of the application);
 - an empty nameko RPC hop (``submissions.ping``): the ceiling of this design for anything over the broker;
-- filings over RPC, then through the gateway with only the services running (the synchronous part);
+- filings over RPC, then through the gateway with only the services running (the synchronous part: the
+  relays delivered what was recorded before, then stopped);
 - filings through the gateway with the whole system running (relays, consumers, mail), and the CPU each
   filing costs summed over every process of the system (RabbitMQ's own share reported apart: the broker is
   shared with whatever else runs on this machine).
@@ -19,13 +20,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from nameko.standalone.rpc import ClusterRpcProxy
-
 from bench.measure import Rate
 from bench.scenarios import UNLIMITED, GatewaySession, gateway_session
 from contracts.identity import Caller, Role
-from infra.keys import load_signer
-from infra.nameko_support import SigningProxy
+from gateway.rpc import RpcClients
 from infra.settings import Settings
 from infra.storage import event_store_env
 from ops.launcher import System
@@ -72,18 +70,18 @@ def concurrently(clients: int, count: int, make: Callable[[], Iterator[Callable[
 def rpc_clients(
     settings: Settings, session: GatewaySession, method: str
 ) -> Callable[[], Iterator[Callable[[], object]]]:
+    """The gateway's own RPC client (gateway/rpc.py: signs the caller for each call, as the gateway does)."""
     me = session.client.get("/api/me", headers=session.applicant).json()
     caller = Caller(user_id=me["id"], role=Role.APPLICANT, organisation_id=me["organisation_id"])
     body = {"service": "skm", "attachments": [attachment()]}
-    signer = load_signer(settings, "gateway")
 
     def make() -> Iterator[Callable[[], object]]:
-        with ClusterRpcProxy(settings.amqp_config()) as rpc:
-            if method == "ping":
-                yield rpc.submissions.ping
-            else:  # signed for each call, as the gateway signs them (part of the hop's cost)
-                submissions = SigningProxy(rpc.submissions, "submissions", signer)
-                yield lambda: submissions.submit_case(caller, body)
+        clients = RpcClients.from_settings(settings)
+        try:
+            submissions = clients.service("submissions")
+            yield submissions.ping if method == "ping" else lambda: submissions.submit_case(caller, body)
+        finally:
+            clients.close()
 
     return make
 
@@ -133,6 +131,7 @@ def measure(settings: Settings, direct_settings: Settings, amqp_uri: str, client
     direct = direct_rate(direct_settings, count)
     with running_system(settings, amqp_uri, relays=False, env=UNLIMITED) as system:
         session = gateway_session(settings, system)
+        settle(system)
         hop = concurrently(clients, count, rpc_clients(settings, session, "ping"))
         rpc = concurrently(clients, count, rpc_clients(settings, session, "submit_case"))
         gateway_sync = concurrently(clients, count, gateway_clients(session))
@@ -140,6 +139,15 @@ def measure(settings: Settings, direct_settings: Settings, amqp_uri: str, client
         drain(system)
         whole, cpu, broker_cpu = whole_system(system, session, clients, count)
     return PathRates(direct, hop, rpc, gateway_sync, whole, cpu, broker_cpu)
+
+
+def settle(system: System) -> None:
+    """What a running system has before anyone files: the organisations recorded are in submissions' own
+    copy (fed by the relays; until it arrives a filing asks the registry), then the relays stop again so
+    that the synchronous part runs without them."""
+    system.start_relays()
+    drain(system)
+    system.stop_relays()
 
 
 def drain(system: System, quiet_seconds: float = 2.0) -> None:
