@@ -11,9 +11,9 @@ Whether a message waits for the broker's confirm is the sender's choice (``confi
   the confirm: with ``mandatory`` it is how a request nobody can receive fails at once (``UnknownService``).
 
 A message without a confirm is written and not waited for, so the connection it goes out on must be alive
-at that moment: a pooled connection the broker closed meanwhile (a restart) would swallow the next message
-into a dead socket. Such a connection has something to read (the broker's close, or end of file) while a
-live producer connection has nothing, so a producer whose socket is readable is connected afresh first.
+at that moment. It is: before each publish py-amqp reads what the broker said meanwhile (it looks for a
+``connection.blocked``), so a pooled connection the broker closed (a restart) fails there and kombu's retry
+sends the message on a new one (tests/integration/test_rpc_publisher.py).
 """
 
 from __future__ import annotations
@@ -21,8 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from eventlet.patcher import original
-from kombu import Connection, Producer
+from kombu import Connection
 from kombu.exceptions import ChannelError
 from kombu.pools import producers
 from nameko.amqp.publish import UndeliverableMessage
@@ -38,8 +37,6 @@ from nameko.constants import (
 from nameko.rpc import MethodProxy, Responder, RpcConsumer, ServiceProxy, get_rpc_exchange
 from nameko.standalone.rpc import ClusterProxy
 
-# A look at a socket that must not wait: in a service eventlet's green select would go round its hub.
-_select = original("select").select
 TRANSIENT = 1  # a request or reply is worth nothing once its caller stopped waiting: not written to disk
 
 
@@ -74,8 +71,6 @@ class RpcPublisher:
     ) -> None:
         """nameko's ``Publisher.publish`` as its RPC proxies and responder call it."""
         with self.producers.acquire(block=True) as producer:
-            if not self.confirms:
-                reconnect_if_closed(producer)
             try:
                 producer.publish(
                     payload,
@@ -93,17 +88,6 @@ class RpcPublisher:
                 if "NO_ROUTE" in str(error):
                     raise UndeliverableMessage() from error
                 raise
-
-
-def reconnect_if_closed(producer: Producer) -> None:
-    """Connect ``producer`` afresh if the broker closed its connection (its socket has something to say)."""
-    connection = producer.connection
-    if not connection.connected:
-        return  # connected on first use, by kombu
-    readable, _, _ = _select([connection.connection.sock], [], [], 0)
-    if readable:
-        connection.collect()  # drop the dead transport without talking to it
-        producer.revive(connection)  # its channel: opened on a new connection at first use
 
 
 class PooledRpcConsumer(RpcConsumer):
