@@ -97,9 +97,9 @@ class RpcClients:
             started = self._runners.get(thread)
         if started is not None:
             return started[1]
-        # Every call waits for its answer at most ``timeout``, and every command carries a command id: a lost
-        # request is an unanswered one (a 503, retried under the same id), so requests wait for no confirm.
-        runner = PartRpcProxy(self._config, "gateway", timeout=self._timeout, confirm_requests=self._timeout is None)
+        # Every call waits for its answer at most ``timeout``, and every command carries a command id: a request
+        # or reply lost is an unanswered call (a 503, retried under the same id), so neither waits for a confirm.
+        runner = PartRpcProxy(self._config, "gateway", timeout=self._timeout, confirms=self._timeout is None)
         try:
             proxy = runner.start()
         except _BROKEN as error:

@@ -187,16 +187,14 @@ class PartRpcProxy(ClusterRpcProxy):
     """nameko's standalone cluster proxy whose reply queues carry the calling part's name
     (``rpc.reply-<part>-<uuid>``), so the broker can let each part consume only its own replies.
 
-    Its requests go out through the process's pooled publisher (infra/rpc_publisher.py); with
-    ``confirm_requests`` (nameko's way) each waits for the broker's confirm, so that a service with no queue
-    yet answers ``UnknownService`` at once. A caller that waits for replies with a ``timeout`` and whose
-    commands carry command ids (the gateway) needs no confirm: a lost request is an unanswered one."""
+    Its requests go out through the process's pooled publisher (infra/rpc_publisher.py); with ``confirms``
+    (nameko's way) each, and its reply, waits for the broker's confirm, so that a service with no queue yet
+    answers ``UnknownService`` at once. A caller that waits for replies at most a ``timeout`` and whose
+    commands carry command ids (the gateway) needs neither: a lost request or reply is an unanswered call."""
 
-    def __init__(
-        self, config: dict[str, Any], part: str, timeout: float | None = None, confirm_requests: bool = True
-    ) -> None:
+    def __init__(self, config: dict[str, Any], part: str, timeout: float | None = None, confirms: bool = True) -> None:
         base = StandaloneProxyBase.ServiceContainer
         self.ServiceContainer = type("PartContainer", (base,), {"service_name": part})
         super().__init__(config, timeout=timeout)
-        publisher = RpcPublisher(config, confirms=confirm_requests)
+        publisher = RpcPublisher(config, confirms)
         self._proxy = PooledClusterProxy(self._worker_ctx, self._reply_listener, publisher)

@@ -3,12 +3,13 @@ made once, instead of nameko's kombu ``Connection`` built per message (17% of a 
 
 Whether a message waits for the broker's confirm is the sender's choice (``confirms``):
 
-- A reply needs none. The request is acknowledged only after its reply went out; a reply the broker loses
-  anyway (it restarted: the caller's reply queue is gone with it) leaves the caller to time out and retry
+- A caller that waits for its reply at most a timeout, and whose commands carry command ids (the gateway),
+  needs no confirm on either: a request or reply lost in a broker restart is an unanswered call, retried
   under the same command id, which returns the first result and changes nothing (contracts/commands.py).
-- A request whose caller waits for the reply with a timeout (the gateway) needs none either: a lost request
-  is an unanswered one, retried the same way. A caller without a timeout (a service's nested call) keeps
-  the confirm: with ``mandatory`` it is how a request nobody can receive fails at once (``UnknownService``).
+  Its requests go without, and say so in a header (``REPLY_WITHOUT_CONFIRM``), so their replies go without.
+- A caller that waits without a timeout (a service's nested call) keeps both: its request's confirm (with
+  ``mandatory``) is how a request nobody can receive fails at once (``UnknownService``), and its reply's is
+  how a reply the broker lost leaves the request unacknowledged, to be delivered and answered again.
 
 A message without a confirm is written and not waited for, so the connection it goes out on must be alive
 at that moment. It is: before each publish py-amqp reads what the broker said meanwhile (it looks for a
@@ -32,12 +33,14 @@ from nameko.constants import (
     DEFAULT_SERIALIZER,
     DEFAULT_TRANSPORT_OPTIONS,
     LOGIN_METHOD_CONFIG_KEY,
+    PERSISTENT,
     SERIALIZER_CONFIG_KEY,
 )
 from nameko.rpc import MethodProxy, Responder, RpcConsumer, ServiceProxy, get_rpc_exchange
 from nameko.standalone.rpc import ClusterProxy
 
-TRANSIENT = 1  # a request or reply is worth nothing once its caller stopped waiting: not written to disk
+TRANSIENT = 1
+REPLY_WITHOUT_CONFIRM = "satu-reply-without-confirm"  # a request's header: its caller waits at most a timeout
 
 
 class RpcPublisher:
@@ -52,6 +55,10 @@ class RpcPublisher:
         )
         self.producers = producers[connection]  # kombu's pool for this broker and mode, shared in the process
         self.confirms = confirms
+        # A message whose sender waits for no confirm has a caller that gives up after its timeout: worth nothing
+        # after a broker restart, so not written to disk. A nested call waits without one: its request must
+        # outlive a restart, to be answered on the reply queue nameko declares again.
+        self.delivery_mode = PERSISTENT if confirms else TRANSIENT
         self.exchange = get_rpc_exchange(config)
         self.serializer = config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER)
 
@@ -70,6 +77,9 @@ class RpcPublisher:
         **properties: Any,
     ) -> None:
         """nameko's ``Publisher.publish`` as its RPC proxies and responder call it."""
+        headers = extra_headers or {}
+        if not self.confirms:
+            headers = {**headers, REPLY_WITHOUT_CONFIRM: True}  # (on a reply: read by nobody)
         with self.producers.acquire(block=True) as producer:
             try:
                 producer.publish(
@@ -77,8 +87,8 @@ class RpcPublisher:
                     exchange=exchange or self.exchange,
                     routing_key=routing_key,
                     serializer=serializer or self.serializer,
-                    headers=extra_headers or {},
-                    delivery_mode=TRANSIENT,
+                    headers=headers,
+                    delivery_mode=self.delivery_mode,
                     mandatory=mandatory and self.confirms,  # a return is only seen while waiting for the confirm
                     retry=True,
                     retry_policy=DEFAULT_RETRY_POLICY,
@@ -91,15 +101,18 @@ class RpcPublisher:
 
 
 class PooledRpcConsumer(RpcConsumer):
-    """nameko's RPC consumer whose replies go out through the process's pool, without a confirm."""
+    """nameko's RPC consumer whose replies go out through the process's pools, with a confirm unless the
+    request said its caller needs none."""
 
     def setup(self) -> None:
         super().setup()
-        self.replies = RpcPublisher(self.container.config, confirms=False)
+        config = self.container.config
+        self.replies = {confirms: RpcPublisher(config, confirms) for confirms in (True, False)}
 
     def handle_result(self, message: Any, result: Any, exc_info: Any) -> tuple[Any, Any]:
-        responder = Responder(None, self.replies.exchange, None, message)
-        responder.publisher_cls = self.replies
+        replies = self.replies[not (message.headers or {}).get(REPLY_WITHOUT_CONFIRM)]
+        responder = Responder(None, replies.exchange, None, message)
+        responder.publisher_cls = replies
         result, exc_info = responder.send_response(result, exc_info)
         self.queue_consumer.ack_message(message)  # after the reply went out: lost before, the request comes again
         return result, exc_info
