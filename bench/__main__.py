@@ -23,7 +23,6 @@ import platform
 import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
 from pathlib import Path
 
 from bench import approvals, lag, national, request_path
@@ -41,8 +40,6 @@ from bench.scenarios import (
 from infra.settings import Settings
 from infra.storage import event_store_env
 from services.submissions.application import build_application
-from tests.support.broker import private_vhost
-from tests.support.postgres import scratch_database
 from tests.support.scenario import submit
 
 OUTPUT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
@@ -183,29 +180,11 @@ def main() -> None:
         *approvals.report(registers),
         "",
     ]
-    lines += request_path_section(amqp_uri, args.clients, args.path_filings)
+    lines += request_path.section(amqp_uri, args.clients, args.path_filings)
     lines += national.section(args.national, http=True) if args.national else []
     OUTPUT.parent.mkdir(exist_ok=True)
     OUTPUT.write_text("\n".join(lines))
     print("\n".join(lines))
-
-
-def request_path_section(amqp_uri: str, clients: int, filings: int) -> list[str]:
-    rates = {}
-    for storage in ("SQLite", "PostgreSQL"):
-        print(f"(g) the request path against its ceilings, {storage} …", flush=True)
-        with tempfile.TemporaryDirectory(prefix="satu-bench-path-") as scratch, ExitStack() as stack:
-            urls = [
-                stack.enter_context(scratch_database("satu_bench")) if storage == "PostgreSQL" else "" for _ in range(2)
-            ]
-            system, direct = (Path(scratch, name) for name in ("system", "direct"))
-            system.mkdir(), direct.mkdir()
-            # A vhost of its own: queues left over by an earlier system must not feed this one.
-            vhost_uri = stack.enter_context(private_vhost("satu_bench"))
-            settings = Settings(env="test", var_dir=system, amqp_uri=vhost_uri, database_url=urls[0])
-            direct_settings = Settings(env="test", var_dir=direct, database_url=urls[1])
-            rates[storage] = request_path.measure(settings, direct_settings, vhost_uri, clients, filings)
-    return request_path.report(rates, clients)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from typing import Any
 import kombu
 import psycopg
 
-from bench.measure import percentile
+from bench.measure import cpu_seconds, percentile
 from bench.scenarios import APPROVAL_VERSION, UNLIMITED, VISIBILITY_QUERIES
 from contracts.events import stable_event_id
 from contracts.identity import Caller, Role
@@ -174,11 +174,6 @@ class Published:
         self._stop.set()
         self._thread.join(5)
         self._connection.close()
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def idle_cpu(system: System, seconds: float) -> dict[str, float]:

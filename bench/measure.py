@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass
@@ -38,3 +40,9 @@ def summary_ms(samples: list[float]) -> str:
         f"p50 {percentile(samples, 0.5) * 1000:.0f} ms, p99 {percentile(samples, 0.99) * 1000:.0f} ms "
         f"(mean {statistics.fmean(samples) * 1000:.0f} ms, n={len(samples)})"
     )
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time process ``pid`` used so far (user + system); OSError once it is gone."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -97,7 +97,9 @@ class RpcClients:
             started = self._runners.get(thread)
         if started is not None:
             return started[1]
-        runner = PartRpcProxy(self._config, "gateway", timeout=self._timeout)
+        # Every call waits for its answer at most ``timeout``, and every command carries a command id: a request
+        # or reply lost is an unanswered call (a 503, retried under the same id), so neither waits for a confirm.
+        runner = PartRpcProxy(self._config, "gateway", timeout=self._timeout, confirms=self._timeout is None)
         try:
             proxy = runner.start()
         except _BROKEN as error:

@@ -4,7 +4,8 @@ nameko kills the whole service when a worker cannot send its reply (the broker r
 worker ran): the worker's thread ends with an error and the container treats that as fatal. A reply that
 cannot be sent is no reason to stop: the request was not acknowledged, so the broker delivers it again
 once it is back, and the command id recorded with the first run's events makes the second run change
-nothing. ``rpc`` here is nameko's entrypoint with that one difference.
+nothing. ``rpc`` here is nameko's entrypoint with that difference, replying through the process's pooled
+publisher (infra/rpc_publisher.py).
 
 ``OneLine`` keeps a broker or database outage to a line per event in the log instead of a screen of
 traceback each.
@@ -18,11 +19,14 @@ from typing import Any
 from nameko.rpc import Rpc
 
 from infra.outages import BROKER_ERRORS, DATABASE_ERRORS
+from infra.rpc_publisher import PooledRpcConsumer
 
 log = logging.getLogger(__name__)
 
 
 class ReplyKeepingRpc(Rpc):
+    rpc_consumer = PooledRpcConsumer()
+
     def handle_result(self, message: Any, worker_ctx: Any, result: Any, exc_info: Any) -> tuple[Any, Any]:
         try:
             return super().handle_result(message, worker_ctx, result, exc_info)

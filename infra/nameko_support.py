@@ -19,6 +19,7 @@ from infra import topology
 from infra.green import check_psycopg_is_green
 from infra.keys import load_keyring, load_signer
 from infra.readmodel import ReadModel
+from infra.rpc_publisher import PooledClusterProxy, PooledServiceProxy, RpcPublisher
 from infra.settings import Settings, load_settings
 from infra.storage import ddl_lock, event_store_env, read_model_engine
 
@@ -153,9 +154,13 @@ class SignedRpcProxy(RpcProxy):
     def setup(self) -> None:
         super().setup()
         self.signer = load_signer(load_settings(), self.container.service_name)
+        # A worker waits for its nested call's answer without a timeout: the confirm (with ``mandatory``) is
+        # what makes a request nobody can receive fail at once instead of hanging the worker.
+        self.publisher = RpcPublisher(self.container.config, confirms=True)
 
     def get_dependency(self, worker_ctx: Any) -> Any:
-        return SigningProxy(super().get_dependency(worker_ctx), self.target_service, self.signer)
+        proxy = PooledServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener, self.publisher)
+        return SigningProxy(proxy, self.target_service, self.signer)
 
 
 class SigningProxy:
@@ -180,9 +185,16 @@ class SigningProxy:
 
 class PartRpcProxy(ClusterRpcProxy):
     """nameko's standalone cluster proxy whose reply queues carry the calling part's name
-    (``rpc.reply-<part>-<uuid>``), so the broker can let each part consume only its own replies."""
+    (``rpc.reply-<part>-<uuid>``), so the broker can let each part consume only its own replies.
 
-    def __init__(self, config: dict[str, Any], part: str, timeout: float | None = None) -> None:
+    Its requests go out through the process's pooled publisher (infra/rpc_publisher.py); with ``confirms``
+    (nameko's way) each, and its reply, waits for the broker's confirm, so that a service with no queue yet
+    answers ``UnknownService`` at once. A caller that waits for replies at most a ``timeout`` and whose
+    commands carry command ids (the gateway) needs neither: a lost request or reply is an unanswered call."""
+
+    def __init__(self, config: dict[str, Any], part: str, timeout: float | None = None, confirms: bool = True) -> None:
         base = StandaloneProxyBase.ServiceContainer
         self.ServiceContainer = type("PartContainer", (base,), {"service_name": part})
         super().__init__(config, timeout=timeout)
+        publisher = RpcPublisher(config, confirms)
+        self._proxy = PooledClusterProxy(self._worker_ctx, self._reply_listener, publisher)

@@ -155,6 +155,10 @@ class System:
         for store in EVENT_STORES:
             self.spawn(store.relay, relay_command(store.name))
 
+    def stop_relays(self, timeout: float = 10) -> None:
+        relays = [self.processes.pop(store.relay) for store in EVENT_STORES if store.relay in self.processes]
+        terminate(relays, timeout)
+
     def start_gateway(self) -> None:
         self.spawn("gateway", gateway_command(self.host, self.port))
         self.wait_for_gateway()
@@ -198,13 +202,18 @@ class System:
     def stop(self, timeout: float = 10) -> None:
         if self.status_file is not None:
             self.status_file.unlink(missing_ok=True)  # no supervisor answers for the parts any more
-        for process in self.processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        for process in self.processes.values():
-            try:
-                process.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        terminate(list(self.processes.values()), timeout)
+
+
+def terminate(processes: list[subprocess.Popen[bytes]], timeout: float) -> None:
+    """SIGTERM to each process still running; whichever has not exited within ``timeout`` is killed."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for process in processes:
+        try:
+            process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,7 +1,10 @@
 """Mail outbox: a mail is recorded in the same transaction as the processed event id, then sent.
 
 Recording and sending are separate so that a duplicate event never makes a second mail, and a
-crash after the commit only delays the mail (the retry timer sends what is still pending).
+crash after the commit only delays the mail (the retry timer sends what is still pending). The worker that
+records a mail has claimed it in the same transaction, and sends it at once: two transactions a mail (the
+record, then its outcome). A claim nobody finished is taken over after ``CLAIM_SECONDS`` and counted as an
+attempt whose outcome is unknown, whether it died before or after the SMTP server took the mail.
 """
 
 from __future__ import annotations
@@ -71,18 +74,13 @@ class OutboxProjection:
         return []
 
     def mail_recorder(self, event: IntegrationEvent, mail: OutgoingMail) -> Callable[[sa.Connection], None]:
+        """The mail's row, claimed by the worker that records it (its first attempt begins)."""
+
         def insert(connection: sa.Connection) -> None:
-            connection.execute(
-                self.mails.insert().values(
-                    event_id=event.event_id,
-                    message_id=mail.message_id,
-                    recipient=mail.to,
-                    subject=mail.subject,
-                    body=mail.body,
-                    created_at=dt.datetime.now(dt.UTC),
-                    attempts=0,
-                )
-            )
+            now = dt.datetime.now(dt.UTC)
+            mail_row = {"message_id": mail.message_id, "recipient": mail.to, "subject": mail.subject, "body": mail.body}
+            claim = {"created_at": now, "claimed_at": now, "attempts": 1}
+            connection.execute(self.mails.insert(), {"event_id": event.event_id, **mail_row, **claim})
 
         return insert
 
@@ -108,7 +106,13 @@ class MailOutbox:
         effect = None if mail is None else self._projection.mail_recorder(event, mail)
         return self.read_model.handle(event, effect)
 
+    def send(self, mailer: Mailer, event_id: str, mail: OutgoingMail) -> bool:
+        """Send the mail this worker just recorded (and so claimed) for ``event_id``: that one alone (a look
+        at every pending mail per event had each busy worker try to claim the others', a transaction each)."""
+        return self._deliver(mailer, event_id, mail)
+
     def send_pending(self, mailer: Mailer, limit: int = 50) -> int:
+        """Send what is still waiting (an SMTP outage, a worker that died before sending), oldest first."""
         with self.engine.connect() as connection:
             rows = connection.execute(
                 sa.select(self.mails)
@@ -116,7 +120,11 @@ class MailOutbox:
                 .order_by(self.mails.c.created_at)
                 .limit(limit)
             ).all()
-        return sum(self._send_one(mailer, dict(row._mapping)) for row in rows)
+        mails = {
+            row.event_id: OutgoingMail(row.message_id, to=row.recipient, subject=row.subject, body=row.body)
+            for row in rows
+        }
+        return sum(self._send_one(mailer, event_id, mail) for event_id, mail in mails.items())
 
     def _claim(self, event_id: str) -> bool:
         now = dt.datetime.now(dt.UTC)
@@ -153,16 +161,10 @@ class MailOutbox:
             ).one()
         return {"sent": int(sent), "waiting": int(waiting), "possibly_sent_twice": int(unknown)}
 
-    def _send_one(self, mailer: Mailer, row: dict[str, object]) -> bool:
-        event_id = str(row["event_id"])
-        if not self._claim(event_id):
-            return False
-        mail = OutgoingMail(
-            message_id=str(row["message_id"]),
-            to=str(row["recipient"]),
-            subject=str(row["subject"]),
-            body=str(row["body"]),
-        )
+    def _send_one(self, mailer: Mailer, event_id: str, mail: OutgoingMail) -> bool:
+        return self._claim(event_id) and self._deliver(mailer, event_id, mail)
+
+    def _deliver(self, mailer: Mailer, event_id: str, mail: OutgoingMail) -> bool:
         try:
             mailer.send(mail)
         except MailDeliveryError as error:

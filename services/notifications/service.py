@@ -64,8 +64,9 @@ class NotificationsService:
             log.error("no contact for organisation of %s %s; no mail sent", event.event_type, event.event_id)
             outbox.record(event, None)
             return
-        if outbox.record(event, draft.to(contact["account_email"])):
-            outbox.send_pending(self.postbox.mailer)
+        mail = draft.to(contact["account_email"])
+        if outbox.record(event, mail):
+            outbox.send(self.postbox.mailer, event.event_id, mail)
 
     @event_handler("registry", "account.#", handler_type=SERVICE_POOL, requeue_on_error=True)
     def on_account_event(self, payload: dict[str, Any]) -> None:
@@ -88,8 +89,9 @@ class NotificationsService:
         if draft is None:  # a link asked for again meanwhile, or already used: nothing to mail
             self.postbox.outbox.record(event, None)
             return
-        if facts is not None and self.postbox.outbox.record(event, draft.to(facts["email"])):
-            self.postbox.outbox.send_pending(self.postbox.mailer)
+        mail = draft.to(facts["email"]) if facts is not None else None
+        if mail is not None and self.postbox.outbox.record(event, mail):
+            self.postbox.outbox.send(self.postbox.mailer, event.event_id, mail)
 
     @timer(interval=15)
     def retry_pending_mail(self) -> None:

@@ -35,8 +35,16 @@ class Calendar:
     def _public_holidays(self) -> holidays.HolidayBase:
         return holidays.country_holidays("ID")  # fills in years lazily as they are asked for
 
+    @cached_property
+    def _verdicts(self) -> dict[dt.date, bool]:
+        return {}  # every case view walks the days up to its due date: a holiday look-up each, once per day
+
     def is_working_day(self, day: dt.date) -> bool:
-        return day.weekday() < 5 and day not in self._public_holidays and day not in self.extra_days_off
+        verdict = self._verdicts.get(day)
+        if verdict is None:
+            verdict = day.weekday() < 5 and day not in self._public_holidays and day not in self.extra_days_off
+            self._verdicts[day] = verdict
+        return verdict
 
     def local(self, moment: dt.datetime) -> dt.datetime:
         return moment.astimezone(self.zone)

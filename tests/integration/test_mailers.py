@@ -239,14 +239,14 @@ def test_a_mail_whose_first_attempt_left_no_word_is_sent_again_and_counted(
     """The one way a mail can arrive twice: the SMTP server took it, then the sender died (or the database
     failed) before recording that. The retry keeps the Message-ID and the outbox counts the risk."""
     outbox = notifications.postbox.outbox
-    sent_first = outbox.send_pending
-    outbox.send_pending = lambda mailer, limit=50: 0  # the first worker dies before it sends or records
+    sent_first = outbox.send
+    outbox.send = lambda mailer, event_id, mail: False  # the first worker dies before it sends or records
     step = _case_step(settings, "case.held.v1", 6, action="hold", reason="Perlu evaluasi tim")
     notifications.on_case_event(step)
     with outbox.engine.begin() as connection:  # its claim, left behind two minutes and more ago
         gone = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=CLAIM_SECONDS + 1)
         connection.execute(outbox.mails.update().values(claimed_at=gone, attempts=1))
-    outbox.send_pending = sent_first
+    outbox.send = sent_first
     assert outbox.stats() == {"sent": 0, "waiting": 1, "possibly_sent_twice": 0}
 
     notifications.retry_pending_mail()
