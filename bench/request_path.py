@@ -63,15 +63,25 @@ def concurrently(clients: int, count: int, make: Callable[[], Iterator[Callable[
     per_client = count // clients
 
     def work() -> None:
-        with contextmanager(make)() as call:
-            call()  # warm: connected, caches filled
-            barrier.wait()
-            for _ in range(per_client):
-                call()
+        try:
+            with contextmanager(make)() as call:
+                call()  # warm: connected, caches filled
+                barrier.wait()
+                for _ in range(per_client):
+                    call()
+        except BaseException:
+            barrier.abort()  # the others stop waiting; the error surfaces from its future
+            raise
 
     with ThreadPoolExecutor(clients) as pool:
         futures = [pool.submit(work) for _ in range(clients)]
-        barrier.wait()
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            for future in futures:
+                if not isinstance(future.exception(), threading.BrokenBarrierError):
+                    future.result()  # raises the client's own error
+            raise
         started = time.perf_counter()
         for future in futures:
             future.result()

@@ -18,6 +18,7 @@ from typing import Protocol
 
 import sqlalchemy as sa
 from pydantic import ValidationError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from contracts.events import IntegrationEvent
@@ -53,9 +54,24 @@ def was_processed(connection: sa.Connection, processed: sa.Table, event_id: str)
     )
 
 
-def mark_processed(connection: sa.Connection, processed: sa.Table, event: IntegrationEvent) -> None:
-    """Record ``event`` as applied; in the same transaction as its effect, or a duplicate slips through."""
-    connection.execute(processed.insert(), processed_row(event, dt.datetime.now(dt.UTC)))
+def claim(
+    connection: sa.Connection, processed: sa.Table, event: IntegrationEvent, shared_lock: int | None = None
+) -> bool:
+    """Record ``event`` as applied, unless it was: True when this transaction recorded it (its effect must
+    follow in the same transaction, or a duplicate slips through), False for a duplicate. One statement
+    (``INSERT … ON CONFLICT DO NOTHING RETURNING``): a worker racing on the same event waits for the other's
+    transaction and then sees it as a duplicate. On PostgreSQL the same statement takes ``shared_lock`` (the
+    projection's advisory lock, shared among consumers) first: one round trip where there were three."""
+    columns = processed_row(event, dt.datetime.now(dt.UTC))
+    if connection.dialect.name == "postgresql":
+        values = sa.select(*(sa.literal(value, processed.c[name].type) for name, value in columns.items()))
+        if shared_lock is not None:
+            lock = sa.select(sa.func.pg_advisory_xact_lock_shared(shared_lock).label("taken")).cte("shared_lock")
+            values = values.select_from(lock)
+        statement = postgresql.insert(processed).from_select(list(columns), values).on_conflict_do_nothing()
+    else:
+        statement = sqlite.insert(processed).values(columns).on_conflict_do_nothing()
+    return connection.execute(statement.returning(processed.c.event_id)).first() is not None
 
 
 def processed_row(event: IntegrationEvent, applied_at: dt.datetime) -> dict[str, object]:
@@ -177,10 +193,8 @@ class ReadModel:
 
     def _apply_once(self, event: IntegrationEvent, effect: Effect | None) -> bool:
         with self.engine.begin() as connection:
-            if self._postgres:  # consumers share the lock; a rebuild's swap takes it exclusively
-                key = lock_key(self.projection)
-                connection.execute(sa.text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": key})
-            return apply_once(connection, self.projection, event, effect)
+            # Consumers share the lock; a rebuild's swap takes it exclusively (PostgreSQL; SQLite has one writer).
+            return apply_once(connection, self.projection, event, effect, lock_key(self.projection))
 
     def apply_in(self, connection: sa.Connection, event: IntegrationEvent) -> bool:
         """Apply ``event`` once inside the caller's transaction."""
@@ -197,15 +211,18 @@ Effect = Callable[[sa.Connection], None]
 
 
 def apply_once(
-    connection: sa.Connection, projection: Projection, event: IntegrationEvent, effect: Effect | None = None
+    connection: sa.Connection,
+    projection: Projection,
+    event: IntegrationEvent,
+    effect: Effect | None = None,
+    shared_lock: int | None = None,
 ) -> bool:
     """Apply ``event`` to ``projection`` inside the caller's transaction, unless it was applied before."""
     if not projection.handles(event.event_type):
         return False
-    if was_processed(connection, projection.processed, event.event_id):
+    if not claim(connection, projection.processed, event, shared_lock):
         log.info("%s: skipped duplicate %s %s", projection.name, event.event_type, event.event_id)
         return False
-    mark_processed(connection, projection.processed, event)
     if effect is None:
         run_all(connection, projection.writes(event))
     else:

@@ -139,7 +139,7 @@ def test_an_event_for_an_organisation_the_registry_does_not_know_sends_nothing_a
     notifications.on_case_event(stray)  # returns: the message is acked, not requeued forever
 
     assert len(_mails(settings)) == 1
-    assert notifications.postbox.outbox.seen(stray["event_id"])  # recorded, so a redelivery stops at once
+    assert notifications.postbox.outbox.seen(stray["event_id"])  # recorded: a redelivery records nothing more
 
 
 def test_a_redelivered_sign_up_mails_its_link_once(cluster, settings) -> None:
