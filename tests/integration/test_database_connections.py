@@ -1,6 +1,8 @@
-"""The read models' connections to PostgreSQL: a connection that rested in the pool is checked before use (a
-database restart meanwhile costs a reconnect, not a failed command); one used a moment ago is not pinged;
-an event is recorded as applied once, its duplicate found by the same statement (real PostgreSQL)."""
+"""Pooled connections to PostgreSQL, without a ping before every use. A read model's connection that rested
+in the pool is checked before use (a database restart meanwhile costs a reconnect, not a failed command);
+one used a moment ago is not pinged. The event stores' connections are never pinged: a dropped one fails
+its statement before anything commits and the store tries again on another. An event is recorded as
+applied once, its duplicate found by the same statement (real PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -23,10 +25,17 @@ def _backend_of(engine: sa.Engine) -> int:
         return int(connection.execute(sa.text("SELECT pg_backend_pid()")).scalar_one())
 
 
-def _terminate(settings, pid: int) -> None:
-    """What a database restart does to a pooled connection: its server process is gone."""
+def _terminate(settings, pid: int | None = None) -> int:
+    """What a database restart does to pooled connections: their server processes are gone (``pid``'s, or
+    every other one of this test's database); returns how many."""
     with storage.postgres_session(settings.database_url) as admin:
-        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        return len(
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() AND (%s::int IS NULL OR pid = %s)",
+                (pid, pid),
+            ).fetchall()
+        )
 
 
 def test_a_connection_that_rested_is_checked_and_replaced_when_its_server_process_is_gone(
@@ -66,3 +75,16 @@ def test_an_event_is_recorded_once_and_its_duplicate_found_by_the_same_statement
         recorded = connection.execute(sa.select(sa.func.count()).select_from(cases.projection.processed)).scalar_one()
     assert recorded == len(events)
     cases.close()
+
+
+def test_a_command_goes_through_when_every_event_store_connection_was_dropped(settings) -> None:
+    source = open_source("submissions", settings)
+    application = source.application
+    submit(application)  # type: ignore[arg-type]
+    before = application.recorder.max_notification_id()  # type: ignore[attr-defined]
+
+    assert _terminate(settings) >= 1  # the pool's connections, as a database restart leaves them
+    submit(application)  # type: ignore[arg-type]
+
+    assert application.recorder.max_notification_id() > before  # type: ignore[attr-defined]
+    source.close()
