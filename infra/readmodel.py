@@ -63,6 +63,7 @@ def claim(
     transaction and then sees it as a duplicate. On PostgreSQL the same statement takes ``shared_lock`` (the
     projection's advisory lock, shared among consumers) first: one round trip where there were three."""
     columns = processed_row(event, dt.datetime.now(dt.UTC))
+    statement: postgresql.Insert | sqlite.Insert
     if connection.dialect.name == "postgresql":
         values = sa.select(*(sa.literal(value, processed.c[name].type) for name, value in columns.items()))
         if shared_lock is not None:

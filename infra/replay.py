@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import islice
 
@@ -30,6 +30,9 @@ BATCH_EVENTS = 2000  # per transaction: enough to amortise a commit and a statem
 Progress = Callable[[int], None]  # told the log position reached
 
 
+Target = tuple[sa.Engine, Projection]  # a shadow's engine and the projection it builds
+
+
 def replay(
     engine: sa.Engine,
     projection: Projection,
@@ -38,16 +41,34 @@ def replay(
     batch_events: int = BATCH_EVENTS,
 ) -> int:
     """Apply every (position, event) the projection handles, in batches; returns how many it applied."""
-    applied = 0
-    record = Insert(projection.processed)
+    return replay_into([(engine, projection)], events, progress, batch_events)[0]
+
+
+def replay_into(
+    targets: Sequence[Target],
+    events: Iterable[tuple[int, IntegrationEvent]],
+    progress: Progress,
+    batch_events: int = BATCH_EVENTS,
+) -> list[int]:
+    """One pass over ``events`` for several read models of the same log: each batch, read and decoded once,
+    goes to every target, each applying the events its projection handles in a transaction of its own. Returns
+    how many each applied."""
+    applied = [0] * len(targets)
+    records = [Insert(projection.processed) for _engine, projection in targets]
     with collecting_less_often():
         for batch in _batches(iter(events), batch_events):
-            handled = [event for _position, event in batch if projection.handles(event.event_type)]
-            if handled:
-                _apply_batch_retrying(engine, projection, record, handled)
-                applied += len(handled)
+            for n, (engine, projection) in enumerate(targets):
+                handled = [event for _position, event in batch if projection.handles(event.event_type)]
+                if handled:
+                    _apply_batch_retrying(engine, projection, records[n], handled)
+                    applied[n] += len(handled)
             progress(batch[-1][0])
     return applied
+
+
+def handled_by_any(targets: Sequence[Target]) -> Callable[[str], bool]:
+    """The event types a pass for ``targets`` must make (the others are not mapped at all)."""
+    return lambda event_type: any(projection.handles(event_type) for _engine, projection in targets)
 
 
 @contextmanager

@@ -109,8 +109,7 @@ def _progress_bars() -> Iterator[Callable[[str, int], Callable[[int], None]]]:
 
 
 def _rebuild_or_check(apply: bool, only: str | None) -> int:
-    from ops.rebuild import READ_MODELS
-    from ops.rebuild import run as run_rebuild
+    from ops.rebuild import READ_MODELS, run_all
 
     settings = load_settings()
     specs = [spec for spec in READ_MODELS if only in (None, spec.name)]
@@ -119,7 +118,7 @@ def _rebuild_or_check(apply: bool, only: str | None) -> int:
         return 2
     failed = 0
     with _progress_bars() as progress_for:
-        outcomes = [run_rebuild(spec, settings, apply, progress_for) for spec in specs]
+        outcomes = run_all(specs, settings, apply, progress_for)
     for outcome in outcomes:
         if apply:
             console.print(f"{outcome.name}: rebuilt from {outcome.events} events")

@@ -16,9 +16,8 @@ import queue
 from collections.abc import Callable
 from typing import Any
 
-from infra.replay import replay
+from infra.replay import handled_by_any, replay_into
 from infra.settings import Settings
-from infra.topology import ReadModelPart
 from ops.shadow import Shadow
 from ops.sources import open_source
 
@@ -37,18 +36,19 @@ def position_ranges(stop: int, workers: int) -> list[Range]:
 
 
 def replay_ranges(
-    spec: ReadModelPart, settings: Settings, shadow: Shadow, ranges: list[Range], progress: Progress
-) -> int:
-    """Replay each range into ``shadow`` in a process of its own; returns how many events were applied."""
-    context = multiprocessing.get_context("fork")  # the worker inherits the shadow and the settings as they are
+    source_name: str, settings: Settings, shadows: list[Shadow], ranges: list[Range], progress: Progress
+) -> list[int]:
+    """Replay each range of log ``source_name`` into every one of ``shadows`` (read models of that log), in a
+    process of its own per range; returns how many events each shadow was applied."""
+    context = multiprocessing.get_context("fork")  # the worker inherits the shadows and the settings as they are
     reports: Any = context.Queue()
     workers = [
-        context.Process(target=_replay_range, args=(spec, settings, shadow, n, span, reports), daemon=True)
+        context.Process(target=_replay_range, args=(source_name, settings, shadows, n, span, reports), daemon=True)
         for n, span in enumerate(ranges)
     ]
     for worker in workers:
         worker.start()
-    read, applied, finished = [0] * len(ranges), 0, 0
+    read, applied, finished = [0] * len(ranges), [0] * len(shadows), 0
     try:
         while finished < len(workers):
             try:
@@ -60,7 +60,7 @@ def replay_ranges(
             read[n] = position - ranges[n][0]
             progress(sum(read))
             if done is not None:
-                applied, finished = applied + done, finished + 1
+                applied, finished = [total + more for total, more in zip(applied, done, strict=True)], finished + 1
     finally:
         for worker in workers:
             worker.join(timeout=None if finished == len(workers) else 0)
@@ -69,18 +69,23 @@ def replay_ranges(
                 worker.join()
     failed = [str(n) for n, worker in enumerate(workers) if worker.exitcode != 0]
     if failed:
-        raise RuntimeError(f"{spec.name}: the replay of position range(s) {', '.join(failed)} failed (see above)")
+        names = " + ".join(shadow.projection.name for shadow in shadows)
+        raise RuntimeError(f"{names}: the replay of position range(s) {', '.join(failed)} failed (see above)")
     return applied
 
 
-def _replay_range(spec: ReadModelPart, settings: Settings, shadow: Shadow, n: int, span: Range, reports: Any) -> None:
-    """In the worker: the inherited engine's connections belong to the parent, so it opens its own."""
-    shadow.engine.dispose(close=False)
-    source = open_source(spec.source, settings, replay=True)
+def _replay_range(
+    source_name: str, settings: Settings, shadows: list[Shadow], n: int, span: Range, reports: Any
+) -> None:
+    """In the worker: the inherited engines' connections belong to the parent, so it opens its own."""
+    for shadow in shadows:
+        shadow.engine.dispose(close=False)
+    source = open_source(source_name, settings, replay=True)
     try:
         start, stop = span
-        events = source.integration_events(start=start, stop=stop, wanted=shadow.projection.handles)
-        applied = replay(shadow.engine, shadow.projection, events, lambda position: reports.put((n, position, None)))
+        targets = [(shadow.engine, shadow.projection) for shadow in shadows]
+        events = source.integration_events(start=start, stop=stop, wanted=handled_by_any(targets))
+        applied = replay_into(targets, events, lambda position: reports.put((n, position, None)))
         reports.put((n, stop, applied))
     finally:
         source.close()

@@ -4,6 +4,8 @@ A rebuild replays every stored event into a shadow copy (ops/shadow.py: its own 
 schema) in batches (infra/replay.py), then swaps the shadow's rows into the live tables in one transaction,
 then applies any events recorded meanwhile (idempotently, like the live consumer would). Rows are copied
 and compared by the database; Python holds one batch of events at a time, whatever the size of the log.
+Read models of the same log are rebuilt (or checked) together: one pass reads and decodes the log once for
+all of them (``run_all``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field
 
 from infra import schema
 from infra.readmodel import ReadModel, apply_once, lock_exclusively, was_processed
-from infra.replay import replay
+from infra.replay import handled_by_any, replay_into
 from infra.settings import Settings
 from infra.storage import read_model_engine
 from infra.topology import REBUILDABLE, ReadModelPart
@@ -35,21 +37,24 @@ class Outcome:
     differences: list[str] = field(default_factory=list)
 
 
-def build_shadow(
-    spec: ReadModelPart, source: EventSource, settings: Settings, stop: int, progress: Progress
-) -> tuple[Shadow, int]:
-    """The read model rebuilt from the events up to ``stop``, beside the live one (a long log split in position
-    ranges replayed side by side, ``SATU_REBUILD_WORKERS``)."""
-    shadow = Shadow.fresh(spec.new_projection(), spec.service, settings)
+def build_shadows(
+    specs: list[ReadModelPart], source: EventSource, settings: Settings, stop: int, progress: Progress
+) -> list[tuple[Shadow, int]]:
+    """The read models of ``source``'s log rebuilt from its events up to ``stop``, each beside its live one, in
+    one pass over the log (a long log split in position ranges replayed side by side, ``SATU_REBUILD_WORKERS``);
+    each shadow with how many events it was applied."""
+    shadows = [Shadow.fresh(spec.new_projection(), spec.service, settings) for spec in specs]
     ranges = position_ranges(stop, settings.rebuild_workers)
     if len(ranges) > 1:
-        count = replay_ranges(spec, settings, shadow, ranges, progress)
+        counts = replay_ranges(source.name, settings, shadows, ranges, progress)
     else:
-        events = source.integration_events(stop=stop, wanted=shadow.projection.handles)
-        count = replay(shadow.engine, shadow.projection, events, progress)
-    shadow.add_indexes()
+        targets = [(shadow.engine, shadow.projection) for shadow in shadows]
+        events = source.integration_events(stop=stop, wanted=handled_by_any(targets))
+        counts = replay_into(targets, events, progress)
+    for shadow in shadows:
+        shadow.add_indexes()
     progress(stop)
-    return shadow, count
+    return list(zip(shadows, counts, strict=True))
 
 
 def swap_in(live: ReadModel, shadow: Shadow, source: EventSource, stop: int) -> None:
@@ -93,21 +98,58 @@ def run(
     progress_factory: Callable[[str, int], Progress],
     wait: float = 30.0,
 ) -> Outcome:
-    source = open_source(spec.source, settings, replay=True)
-    live_engine = read_model_engine(settings, spec.service)
+    """Rebuild (``apply``) or check one read model."""
+    return run_all([spec], settings, apply, progress_factory, wait)[0]
+
+
+def run_all(
+    specs: list[ReadModelPart],
+    settings: Settings,
+    apply: bool,
+    progress_factory: Callable[[str, int], Progress],
+    wait: float = 30.0,
+) -> list[Outcome]:
+    """Rebuild (``apply``) or check ``specs``, the read models of each log together (one pass over it, a
+    progress bar per log); the outcomes in the order of ``specs``."""
+    by_source: dict[str, list[ReadModelPart]] = {}
+    for spec in specs:
+        by_source.setdefault(spec.source, []).append(spec)
+    outcomes = {}
+    for source_name, group in by_source.items():
+        for outcome in _run_group(source_name, group, settings, apply, progress_factory, wait):
+            outcomes[outcome.name] = outcome
+    return [outcomes[spec.name] for spec in specs]
+
+
+def _run_group(
+    source_name: str,
+    specs: list[ReadModelPart],
+    settings: Settings,
+    apply: bool,
+    progress_factory: Callable[[str, int], Progress],
+    wait: float,
+) -> list[Outcome]:
+    source = open_source(source_name, settings, replay=True)
+    live_engines = [read_model_engine(settings, spec.service) for spec in specs]
     try:
-        live = ReadModel(spec.new_projection(), live_engine)
+        # The live models first: one whose tables are of another schema version stops the run before the replay.
+        lives = [ReadModel(spec.new_projection(), engine) for spec, engine in zip(specs, live_engines, strict=True)]
         stop = source.last_position()
-        shadow, count = build_shadow(spec, source, settings, stop, progress_factory(spec.name, stop))
-        outcome = Outcome(spec.name, events=count)
-        if apply:
-            swap_in(live, shadow, source, stop)
-        else:
-            outcome.differences = check_against(live, shadow, source, stop, wait)
-        shadow.close()
-        return outcome
+        label = " + ".join(spec.name for spec in specs)
+        rebuilt = build_shadows(specs, source, settings, stop, progress_factory(label, stop))
+        outcomes = []
+        for spec, live, (shadow, count) in zip(specs, lives, rebuilt, strict=True):
+            outcome = Outcome(spec.name, events=count)
+            if apply:
+                swap_in(live, shadow, source, stop)
+            else:
+                outcome.differences = check_against(live, shadow, source, stop, wait)
+            shadow.close()
+            outcomes.append(outcome)
+        return outcomes
     finally:
-        live_engine.dispose()
+        for engine in live_engines:
+            engine.dispose()
         source.close()
 
 
@@ -130,7 +172,7 @@ def upgrade(spec: ReadModelPart, settings: Settings, progress_factory: Callable[
     live_engine = read_model_engine(settings, spec.service)
     try:
         stop = source.last_position()
-        shadow, count = build_shadow(spec, source, settings, stop, progress_factory(spec.name, stop))
+        [(shadow, count)] = build_shadows([spec], source, settings, stop, progress_factory(spec.name, stop))
         projection = shadow.projection
         with shadow.beside(live_engine) as connection, connection.begin():
             lock_exclusively(connection, projection)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import sqlalchemy as sa
@@ -13,7 +14,7 @@ from infra.replay import replay
 from infra.settings import Settings
 from infra.storage import read_model_engine
 from ops import parallel_replay
-from ops.rebuild import READ_MODELS
+from ops.rebuild import READ_MODELS, run_all
 from ops.rebuild import run as rebuild
 from ops.shadow import Shadow
 from ops.sources import open_source
@@ -204,6 +205,42 @@ def test_a_rebuild_in_position_ranges_side_by_side_equals_the_live_model(setting
         assert reached == sorted(reached), spec.name  # one count over all ranges, growing
     cases = next(spec for spec in READ_MODELS if spec.name == "submissions.cases")
     assert rebuild(cases, spread, apply=False, progress_factory=lambda _n, _t: lambda _p: None).events == 24
+    # Every read model of the log at once: each range's worker feeds both shadows.
+    together = {o.name: o for o in run_all(list(READ_MODELS), spread, False, lambda _n, _t: lambda _p: None)}
+    assert [
+        (together[name].differences, together[name].events) for name in ("submissions.cases", "documents.letters")
+    ] == [
+        ([], 24),
+        ([], 4),
+    ]
+
+
+def test_the_read_models_of_one_log_are_checked_and_rebuilt_in_one_pass(settings: Settings) -> None:
+    """`satu rebuild` / `satu check` of every read model: a pass per log (a progress bar each) feeds all of
+    its read models; each is compared, or swapped in, on its own."""
+    make_history(settings)
+    cases, letters, _events = feed_live(settings)
+    with cases.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE cases SET status = 'rejected' WHERE status = 'approved'"))
+    with letters.engine.begin() as connection:
+        connection.execute(sa.text("DELETE FROM letters"))
+    passes: list[str] = []
+
+    def progress_factory(label: str, _total: int) -> Callable[[int], None]:
+        passes.append(label)
+        return lambda _position: None
+
+    checked = run_all(list(READ_MODELS), settings, False, progress_factory)
+
+    assert passes == ["submissions.cases + documents.letters", "submissions.organisations + registry.organisations"]
+    assert [outcome.name for outcome in checked] == [spec.name for spec in READ_MODELS]
+    damaged = {outcome.name: outcome for outcome in checked}
+    assert damaged["submissions.cases"].events == 11 and damaged["documents.letters"].events == 2
+    assert any("only in live model" in line and "rejected" in line for line in damaged["submissions.cases"].differences)
+    assert any("letters: missing from live model" in line for line in damaged["documents.letters"].differences)
+    run_all(list(READ_MODELS), settings, True, progress_factory)
+    assert all(outcome.differences == [] for outcome in run_all(list(READ_MODELS), settings, False, progress_factory))
+    assert count(letters, "letters") == 2
 
 
 def test_check_finds_a_changed_json_column(settings: Settings) -> None:
