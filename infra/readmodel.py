@@ -127,10 +127,6 @@ class ReadModel:
     def close(self) -> None:
         self.engine.dispose()
 
-    @property
-    def _postgres(self) -> bool:
-        return self.engine.dialect.name == "postgresql"
-
     def lock_exclusively(self, connection: sa.Connection) -> None:
         """Stop live consumers from writing until ``connection``'s transaction ends (rebuild, check)."""
         lock_exclusively(connection, self.projection)
