@@ -13,7 +13,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from contracts.identity import Role
 
@@ -119,6 +119,7 @@ class Deadline(Strict):
     inactive_after_missed: int = Field(default=2, ge=1, description="consecutive missed periods -> inactive")
     mail_before: MailText | None = None
     mail_after: MailText | None = None
+    _due: dict[int, PeriodDue] = PrivateAttr(default_factory=dict)
 
     def period(self, key: str) -> PeriodDue:
         """ "2026-S1" -> that period with its dates; ValueError for a key of no configured period."""
@@ -129,6 +130,13 @@ class Deadline(Strict):
         return self.at_index(int(year_text) * len(self.periods) + names.index(short))
 
     def at_index(self, index: int) -> PeriodDue:
+        """The period ``index`` (year × periods per year + its place): made once per definition, then remembered
+        (sweeps and case views ask for the same few periods tens of times per case)."""
+        if (known := self._due.get(index)) is None:
+            known = self._due[index] = self._period_at(index)
+        return known
+
+    def _period_at(self, index: int) -> PeriodDue:
         year, position = divmod(index, len(self.periods))
         period = self.periods[position]
         first, last = period.months
@@ -159,7 +167,9 @@ class Deadline(Strict):
 
 
 class PeriodDue(BaseModel):
-    """One period of one year, e.g. "2026-S1", with its due date."""
+    """One period of one year, e.g. "2026-S1", with its due date (shared by every caller: read-only)."""
+
+    model_config = ConfigDict(frozen=True)
 
     key: str
     label: str

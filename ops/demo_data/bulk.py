@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import Application, Repository
+from eventsourcing.application import AggregateNotFoundError, Application, Repository
 from eventsourcing.domain import CanCreateTimestamp
 
 from contracts.events import IntegrationEvent
@@ -62,6 +62,9 @@ class Held:
         self.changed: set[UUID] = set()  # aggregates with events recorded since the last write
         self.recorded: list[Any] = []
         self.published: list[IntegrationEvent] = []
+        # Set when the run began on an empty store: then nothing is stored but what this run saved (the ids,
+        # as integers), and a look-up of any other id is answered "not found" without asking the database.
+        self.saved: set[int] | None = None
 
 
 class HeldRepository(Repository[UUID]):
@@ -74,6 +77,10 @@ class HeldRepository(Repository[UUID]):
     def get(self, aggregate_id: UUID, *, version: int | None = None, **options: Any) -> Any:
         if version is None and aggregate_id in self.held.aggregates:
             return self.held.aggregates[aggregate_id]
+        if self.held.saved is not None and aggregate_id.int not in self.held.saved:
+            # Most look-ups of a generation ask whether a record exists before making it (an account for an
+            # address, a case for a period): a round trip each, a fifth of the run's time, for a certain no.
+            raise AggregateNotFoundError(aggregate_id)
         return super().get(aggregate_id, version=version, **options)
 
 
@@ -103,6 +110,8 @@ class HeldCommands(Application[UUID]):
                 continue
             self.held.aggregates[aggregate.id] = aggregate
             self.held.changed.add(aggregate.id)
+            if self.held.saved is not None:
+                self.held.saved.add(aggregate.id.int)
             for event in aggregate.collect_events():
                 self.held.recorded.append(event)
                 published = self.to_integration(event)
@@ -138,6 +147,10 @@ class HeldCommands(Application[UUID]):
             if type(aggregate) in intervals and self.snapshots is not None:
                 self.snapshots.put([type(aggregate).Snapshot.take(aggregate)])
         self.held.changed.clear()
+
+    def only_what_is_saved_exists(self) -> None:
+        """Called on an empty store: from now on an aggregate this run never saved is known not to exist."""
+        self.held.saved = set()
 
     def let_go(self, keep: Callable[[Any], bool]) -> None:
         """Forget the aggregates of finished organisations (the store has them now), keeping shared ones."""

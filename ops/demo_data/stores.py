@@ -82,12 +82,15 @@ class Stores:
                 raise GenerationRefused(f"the relay of the {name} store is running: stop the system first") from None
             self.locks.append(lock)
             prepare_positions(engine)
-            waiting = (application.recorder.max_notification_id() or 0) - published_position(engine, name)
+            stored = application.recorder.max_notification_id() or 0
+            waiting = stored - published_position(engine, name)
             if waiting > 0:
                 raise GenerationRefused(
                     f"the relay of the {name} store has {waiting} event(s) still to publish: run the system until "
                     "it has published them, stop it, then generate"
                 )
+            if stored == 0:  # nobody else writes meanwhile (the relays' locks are held, the system is stopped)
+                application.only_what_is_saved_exists()
 
     @property
     def pending(self) -> int:
