@@ -299,6 +299,7 @@ def demo_data(
     from infra.catalogue import load_catalogue
     from ops.demo_data.generator import GenerationError, generate
     from ops.demo_data.stores import GenerationRefused
+    from ops.demo_data.writer import WriterFailed
 
     settings = load_settings()
     present = None
@@ -323,7 +324,7 @@ def demo_data(
                 settings, organisations, cases, seed_value, present, years, password,
                 progress=lambda done: bar.update(task, completed=done),
             )  # fmt: skip
-        except (GenerationRefused, GenerationError) as error:
+        except (GenerationRefused, GenerationError, WriterFailed) as error:
             console.print(f"[red]satu demo-data:[/red] {error}")
             raise typer.Exit(1) from None
     events = sum(summary.events.values())

@@ -4,7 +4,8 @@ Every command runs the application's own method — its checks, its aggregates, 
 the generator's clock. What a command saves is not written at once: the aggregates stay in hand (a later
 command of the same organisation finds them there, as it would find them in the store) and their new
 events are kept in the order they were recorded, each mapped to its integration event the way the relay
-maps it. ``write`` then stores a whole batch in that order, a few thousand events per transaction.
+maps it. ``take_batch`` then hands a whole batch, mapped to stored events in that order, to the writer
+process (writer.py).
 Aggregates shared by every organisation (the letter registers) stay in hand for the whole run; the rest
 are let go after each batch.
 """
@@ -19,17 +20,14 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, Repository
 from eventsourcing.domain import CanCreateTimestamp
+from eventsourcing.persistence import StoredEvent
 
 from contracts.events import IntegrationEvent
+from ops.demo_data.writer import Batch
 from services.registry.application import RegistryApplication
 from services.submissions.application import SubmissionsApplication
 
 ToIntegration = Callable[[Any], IntegrationEvent | None]
-
-# Events per insert. The library inserts a save's events in one statement in psycopg's pipeline mode, which
-# hangs for good once a statement carries more than a few megabytes (psycopg/psycopg#685; reproduced with
-# psycopg 3.3.9 and libpq 18: 20,000 events of 300 bytes never return, the server waits in ClientRead).
-WRITE_CHUNK = 2_000
 
 
 class SimulatedClock:
@@ -85,7 +83,7 @@ class HeldRepository(Repository[UUID]):
 
 
 class HeldCommands(Application[UUID]):
-    """Mixed into an application: its commands keep what they save in hand until ``write``."""
+    """Mixed into an application: its commands keep what they save in hand until ``take_batch``."""
 
     clock: SimulatedClock
     registers: Repository[UUID]  # where an application has a second repository (submissions: its registers)
@@ -126,27 +124,27 @@ class HeldCommands(Application[UUID]):
     def pending(self) -> int:
         return len(self.held.recorded)
 
-    def write(self) -> list[IntegrationEvent]:
-        """Store what the batch recorded, in the order it was recorded, a few thousand events per transaction;
-        returns the batch's integration events (for the read models) and starts the next batch."""
-        recorded = self.held.recorded
-        for start in range(0, len(recorded), WRITE_CHUNK):
-            super().save(*recorded[start : start + WRITE_CHUNK])
-        self._snapshot_changed()
-        published = self.held.published
+    def take_batch(self, store: str) -> Batch:
+        """What the batch recorded, as this application would store it (its events in the order recorded, a
+        snapshot of each changed letter register), with its integration events; the next batch starts."""
+        stored = [self.mapper.to_stored_event(event) for event in self.held.recorded]
+        batch = Batch(store, stored, self._snapshots_of_changed(), self.held.published)
         self.held.recorded, self.held.published = [], []
-        return published
+        return batch
 
-    def _snapshot_changed(self) -> None:
+    def _snapshots_of_changed(self) -> list[StoredEvent]:
         """A snapshot of each changed aggregate the application reads from snapshots (the letter registers),
-        as it stands now that its events are stored: the library takes them while saving aggregates, and a
-        batch saves their events (a live approval then reads the register from it, not from every number)."""
+        as it stands at the end of the batch: the library takes them while saving aggregates, and a batch
+        stores their events (a live approval then reads the register from it, not from every number)."""
         intervals = self.snapshotting_intervals or {}
-        for aggregate_id in self.held.changed:
-            aggregate = self.held.aggregates[aggregate_id]
-            if type(aggregate) in intervals and self.snapshots is not None:
-                self.snapshots.put([type(aggregate).Snapshot.take(aggregate)])
+        taken = []
+        if self.snapshots is not None:
+            for aggregate_id in self.held.changed:
+                aggregate = self.held.aggregates[aggregate_id]
+                if type(aggregate) in intervals:
+                    taken.append(self.snapshots.mapper.to_stored_event(type(aggregate).Snapshot.take(aggregate)))
         self.held.changed.clear()
+        return taken
 
     def only_what_is_saved_exists(self) -> None:
         """Called on an empty store: from now on an aggregate this run never saved is known not to exist."""

@@ -4,8 +4,9 @@ Order of work: the office's staff are recorded first; then, organisation by orga
 (plan.py) is carried out command by command on the registry's and the submissions' own applications at
 the plan's moments — sign-up, confirmation, recording, filings, every step, the deadlines' sweep, and what
 the registry does on hearing of an overdue or accepted report (``follow_reports``, as its consumer would);
-every ~20,000 events the batch is stored, projected into the read models and marked published
-(stores.py). The last organisations are steered so that every state of every workflow is represented.
+every ~20,000 events the batch goes to a writer process that stores it, projects it into the read models
+and marks it published while the next batch is made (stores.py, writer.py). The last organisations are
+steered so that every state of every workflow is represented.
 """
 
 from __future__ import annotations
@@ -61,8 +62,9 @@ class Summary:
     cases: int
     events: dict[str, int]
     seconds: float
-    phases: dict[str, float] = field(default_factory=dict)  # seconds: commands, store, read models
-    cpu_seconds: float = 0.0  # of this process (on a shared machine steadier than the wall clock)
+    # seconds: commands (this process), store and read models (the writer's, meanwhile), waiting for the writer
+    phases: dict[str, float] = field(default_factory=dict)
+    cpu_seconds: float = 0.0  # of this process and the writer's (on a shared machine steadier than the wall clock)
     states: Counter[tuple[str, str]] = field(default_factory=Counter)
     sign_in: dict[str, str] = field(default_factory=dict)  # role -> an e-mail to sign in with, for each role
 
@@ -118,10 +120,11 @@ def generate(
                 stores.write()
                 progress(index + 1)
         stores.write()
+        written = stores.finish()
         progress(organisations)
         seconds = time.perf_counter() - started
-        phases = {"commands": seconds - sum(stores.seconds.values()), **stores.seconds}
-        cpu = time.process_time() - cpu_started
+        phases = {"commands": seconds - stores.waited, **written.seconds, "waiting for the writer": stores.waited}
+        cpu = time.process_time() - cpu_started + written.cpu_seconds
         return Summary(organisations, sum(counts), dict(stores.events), seconds, phases, cpu, states, sign_in)
 
 

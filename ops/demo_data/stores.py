@@ -2,7 +2,8 @@
 
 The generated history is never published: the generator builds the rebuildable read models itself (with
 their projections' batch driver, as a rebuild does: each statement once per few thousand events; the events
-are new, so none was applied before), and moves each relay past what it wrote — otherwise
+are new, so none was applied before), and moves each relay past what it wrote (both in the writer process,
+writer.py) — otherwise
 the running system would mail every generated applicant and render every generated letter. So it refuses
 to start while a relay runs (it holds the relay's lock meanwhile) or while a relay has events left to
 publish, and the mail outbox, which only the live system fills, starts empty.
@@ -10,23 +11,17 @@ publish, and the mail outbox, which only the live system fills, starts empty.
 
 from __future__ import annotations
 
-import time
-from collections import defaultdict
 from typing import Any
 
 from argon2 import PasswordHasher
 
-from contracts.events import IntegrationEvent
 from infra.locks import SingleInstanceLock
-from infra.readmodel import ReadModel
-from infra.relay import prepare_positions, published_position, save_position
-from infra.replay import BATCH_EVENTS as REPLAY_BATCH
-from infra.replay import apply_batch
+from infra.relay import prepare_positions, published_position
 from infra.settings import Settings
-from infra.statements import Insert
 from infra.storage import ddl_lock, event_store_env, read_model_engine
-from infra.topology import REBUILDABLE, EventStore
+from infra.topology import EventStore
 from ops.demo_data.bulk import BulkRegistry, BulkSubmissions, HeldCommands, SimulatedClock
+from ops.demo_data.writer import Writer, Written
 from services.registry import application as registry_application
 from services.registry import publishing as registry_publishing
 from services.submissions import application as submissions_application
@@ -61,14 +56,11 @@ class Stores:
         submissions.fixed_today = None  # the generator's clock says what day it is
         self.registry, self.submissions = registry, submissions
         self.applications: dict[str, HeldCommands] = {"registry": registry, "submissions": submissions}
-        self.read_models: dict[str, list[ReadModel]] = defaultdict(list)
-        for part in REBUILDABLE:
-            engine = read_model_engine(settings, part.service)
-            self.read_models[part.source].append(ReadModel(part.new_projection(), engine))
         self.positions = {name: read_model_engine(settings, name) for name in self.applications}
         self.locks: list[SingleInstanceLock] = []
         self.events = {name: 0 for name in self.applications}
-        self.seconds = {"store": 0.0, "read models": 0.0}  # where the batches' time went
+        self.writer: Writer | None = None  # started with the first batch
+        self.waited = 0.0  # seconds the commands waited for the writer to take a batch
 
     def open(self) -> None:
         """Hold every relay's lock and check that nothing waits to be published."""
@@ -97,33 +89,29 @@ class Stores:
         return sum(application.pending for application in self.applications.values())
 
     def write(self) -> None:
-        """Store the batch, build the read models from it, and mark it published."""
+        """Hand the batch to the writer (it stores it, builds the read models from it and marks it published)
+        and let go of what the next batch will not read."""
+        if self.writer is None:
+            self.writer = Writer(self.settings)
         for name, application in self.applications.items():
             self.events[name] += application.pending
-            started = time.perf_counter()
-            published = application.write()
-            self.seconds["store"] += time.perf_counter() - started
-            started = time.perf_counter()
-            self._project(name, published)
-            self.seconds["read models"] += time.perf_counter() - started
-            save_position(self.positions[name], name, application.recorder.max_notification_id() or 0)
+            self.writer.put(application.take_batch(name))
             # The registers are every organisation's: the next batch numbers on from where this one stopped.
             application.let_go(lambda aggregate: isinstance(aggregate, LetterRegister))
 
-    def _project(self, source: str, events: list[IntegrationEvent]) -> None:
-        for model in self.read_models[source]:
-            handled = [event for event in events if model.projection.handles(event.event_type)]
-            applied = Insert(model.projection.processed)
-            with model.engine.begin() as connection:
-                for start in range(0, len(handled), REPLAY_BATCH):
-                    apply_batch(connection, model.projection, applied, handled[start : start + REPLAY_BATCH])
+    def finish(self) -> Written:
+        """Wait until the writer has written every batch; where its time went."""
+        if self.writer is None:
+            return Written()
+        written = self.writer.finish()
+        self.waited, self.writer = self.writer.waited, None
+        return written
 
     def close(self) -> None:
+        if self.writer is not None:  # a failure before the end: the writer is not waited for
+            self.writer.stop()
         for lock in self.locks:
             lock.release()
-        for models in self.read_models.values():
-            for model in models:
-                model.close()
         for engine in self.positions.values():
             engine.dispose()
         for application in self.applications.values():

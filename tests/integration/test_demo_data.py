@@ -21,6 +21,7 @@ from infra.topology import REBUILDABLE
 from ops.demo_data.generator import GenerationError, generate
 from ops.demo_data.stores import GenerationRefused
 from ops.demo_data.walks import reachable_states
+from ops.demo_data.writer import Batch, Writer, WriterFailed
 from ops.rebuild import run as rebuild
 from ops.seed import seed
 from ops.sources import open_source
@@ -128,3 +129,14 @@ def test_on_an_empty_store_it_asks_the_store_for_nothing(settings: Settings, mon
 
     assert summary.cases == 80
     assert asked == []
+
+
+def test_a_writer_that_fails_stops_the_generation_with_its_reason(settings: Settings) -> None:
+    """The batches are written by a process of its own: its error reaches the generator (no hang, no silence)."""
+    writer = Writer(settings)
+    try:
+        writer.put(Batch("no-such-store", [], [], []))
+        with pytest.raises(WriterFailed, match="KeyError: 'no-such-store'"):
+            writer.finish()
+    finally:
+        writer.stop()
