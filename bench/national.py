@@ -430,7 +430,11 @@ def main() -> None:
 def section(sizes_text: str, samples: int = 300, keep: bool = False, http: bool = False) -> list[str]:
     """The report's lines for sizes given as "organisations:cases,…" (e.g. "200:1000")."""
     sizes = [(int(n), int(m)) for n, m in (size.split(":") for size in sizes_text.split(","))]
-    return report(sizes, [run_size(organisations, cases, samples, keep, http) for organisations, cases in sizes])
+    results = []
+    for size in sizes:
+        results.append(run_size(*size, samples, keep, http))
+        print("\n".join(report([size], results[-1:])), flush=True)  # kept if a later, larger size fails
+    return report(sizes, results)
 
 
 if __name__ == "__main__":
