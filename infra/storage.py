@@ -172,10 +172,6 @@ def read_model_engine(settings: Settings, service: str, schema_suffix: str = "")
     engine = sa.create_engine(
         sqlalchemy_url(settings, service),
         connect_args={"options": f"-csearch_path={schema}"},
-        # As many kept open as a service has workers (nameko's max_workers, 10): with fewer, every busy moment
-        # opened and closed connections beyond them. At most 15 at once, as before.
-        pool_size=10,
-        max_overflow=5,
     )
     ping_when_idle(engine)
     return engine
