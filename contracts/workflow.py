@@ -129,6 +129,12 @@ class Deadline(Strict):
             raise ValueError(f"'{key}' is not a period (e.g. 2026-{names[0]})")
         return self.at_index(int(year_text) * len(self.periods) + names.index(short))
 
+    def __eq__(self, other: object) -> bool:
+        """Equal definitions are equal whatever periods each has remembered (pydantic compares those too)."""
+        if not isinstance(other, Deadline):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
     def at_index(self, index: int) -> PeriodDue:
         """The period ``index`` (year × periods per year + its place): made once per definition, then remembered
         (sweeps and case views ask for the same few periods tens of times per case)."""

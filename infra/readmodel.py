@@ -54,24 +54,14 @@ def was_processed(connection: sa.Connection, processed: sa.Table, event_id: str)
     )
 
 
-def claim(
-    connection: sa.Connection, processed: sa.Table, event: IntegrationEvent, shared_lock: int | None = None
-) -> bool:
+def claim(connection: sa.Connection, processed: sa.Table, event: IntegrationEvent) -> bool:
     """Record ``event`` as applied, unless it was: True when this transaction recorded it (its effect must
     follow in the same transaction, or a duplicate slips through), False for a duplicate. One statement
-    (``INSERT … ON CONFLICT DO NOTHING RETURNING``): a worker racing on the same event waits for the other's
-    transaction and then sees it as a duplicate. On PostgreSQL the same statement takes ``shared_lock`` (the
-    projection's advisory lock, shared among consumers) first: one round trip where there were three."""
+    (``INSERT … ON CONFLICT DO NOTHING RETURNING``) where a look-up and an insert were two: a worker racing
+    on the same event waits for the other's transaction and then finds it a duplicate."""
     columns = processed_row(event, dt.datetime.now(dt.UTC))
-    statement: postgresql.Insert | sqlite.Insert
-    if connection.dialect.name == "postgresql":
-        values = sa.select(*(sa.literal(value, processed.c[name].type) for name, value in columns.items()))
-        if shared_lock is not None:
-            lock = sa.select(sa.func.pg_advisory_xact_lock_shared(shared_lock).label("taken")).cte("shared_lock")
-            values = values.select_from(lock)
-        statement = postgresql.insert(processed).from_select(list(columns), values).on_conflict_do_nothing()
-    else:
-        statement = sqlite.insert(processed).values(columns).on_conflict_do_nothing()
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(processed).values(columns).on_conflict_do_nothing()
     return connection.execute(statement.returning(processed.c.event_id)).first() is not None
 
 
@@ -150,17 +140,10 @@ class ReadModel:
                 # SQLite: another writer (a rebuild's swap) held the database; our snapshot is stale.
                 time.sleep(0.05 * (attempt + 1))
             except IntegrityError:
-                # Either a concurrent worker applied this very event first (then it is a duplicate),
-                # or two events of one aggregate raced to create the same row: retry, the loser then
-                # sees the winner's row and the version guard orders them.
-                if self.seen(event.event_id):
-                    log.info(
-                        "%s: skipped duplicate %s %s (applied concurrently)",
-                        self.projection.name,
-                        event.event_type,
-                        event.event_id,
-                    )
-                    return False
+                # Two events of one aggregate raced to create the same row (the same event twice cannot: ``claim``
+                # waits for the other worker and finds it a duplicate). Retry: the loser then sees the winner's
+                # row and the version guard orders them.
+                continue
             else:
                 self.outage.succeeded()
                 return applied
@@ -190,8 +173,14 @@ class ReadModel:
 
     def _apply_once(self, event: IntegrationEvent, effect: Effect | None) -> bool:
         with self.engine.begin() as connection:
-            # Consumers share the lock; a rebuild's swap takes it exclusively (PostgreSQL; SQLite has one writer).
-            return apply_once(connection, self.projection, event, effect, lock_key(self.projection))
+            if connection.dialect.name == "postgresql":
+                # Consumers share the lock; a rebuild's swap or an upgrade takes it exclusively. Its own statement,
+                # before any table is touched: an upgrade holding it drops the tables, and a consumer holding a
+                # table lock while it waits for this one would deadlock with it.
+                connection.execute(
+                    sa.text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": lock_key(self.projection)}
+                )
+            return apply_once(connection, self.projection, event, effect)
 
     def apply_in(self, connection: sa.Connection, event: IntegrationEvent) -> bool:
         """Apply ``event`` once inside the caller's transaction."""
@@ -208,16 +197,12 @@ Effect = Callable[[sa.Connection], None]
 
 
 def apply_once(
-    connection: sa.Connection,
-    projection: Projection,
-    event: IntegrationEvent,
-    effect: Effect | None = None,
-    shared_lock: int | None = None,
+    connection: sa.Connection, projection: Projection, event: IntegrationEvent, effect: Effect | None = None
 ) -> bool:
     """Apply ``event`` to ``projection`` inside the caller's transaction, unless it was applied before."""
     if not projection.handles(event.event_type):
         return False
-    if not claim(connection, projection.processed, event, shared_lock):
+    if not claim(connection, projection.processed, event):
         log.info("%s: skipped duplicate %s %s", projection.name, event.event_type, event.event_id)
         return False
     if effect is None:

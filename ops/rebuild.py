@@ -137,16 +137,19 @@ def _run_group(
         stop = source.last_position()
         label = " + ".join(spec.name for spec in specs)
         rebuilt = build_shadows(specs, source, settings, stop, progress_factory(label, stop))
-        outcomes = []
-        for spec, live, (shadow, count) in zip(specs, lives, rebuilt, strict=True):
-            outcome = Outcome(spec.name, events=count)
-            if apply:
-                swap_in(live, shadow, source, stop)
-            else:
-                outcome.differences = check_against(live, shadow, source, stop, wait)
-            shadow.close()
-            outcomes.append(outcome)
-        return outcomes
+        try:
+            outcomes = []
+            for spec, live, (shadow, count) in zip(specs, lives, rebuilt, strict=True):
+                outcome = Outcome(spec.name, events=count)
+                if apply:
+                    swap_in(live, shadow, source, stop)
+                else:
+                    outcome.differences = check_against(live, shadow, source, stop, wait)
+                outcomes.append(outcome)
+            return outcomes
+        finally:
+            for shadow, _count in rebuilt:
+                shadow.close()
     finally:
         for engine in live_engines:
             engine.dispose()

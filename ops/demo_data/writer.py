@@ -12,8 +12,10 @@ the slower of the two.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import queue
+import signal
 import time
 import traceback
 from collections import defaultdict
@@ -33,6 +35,8 @@ from infra.storage import ddl_lock, event_store_env, read_model_engine
 from infra.topology import REBUILDABLE
 from services.registry import application as registry_application
 from services.submissions import application as submissions_application
+
+log = logging.getLogger(__name__)
 
 QUEUED = 2  # batches handed over and not yet written
 STORES = ("registry", "submissions")
@@ -80,7 +84,8 @@ class Writer:
         """Hand ``batch`` over (None: the end), waiting while ``QUEUED`` wait already; raises if the writer failed."""
         started = time.perf_counter()
         while True:
-            self._raise_if_failed()
+            if not self._process.is_alive():
+                raise self._failure()
             try:
                 self._inbox.put(batch, timeout=0.5)
                 break
@@ -92,36 +97,46 @@ class Writer:
         """Wait until every batch handed over is written; what the writer measured."""
         self.put(None)
         while True:
-            self._raise_if_failed()
             try:
                 kind, detail = self._outbox.get(timeout=0.5)
             except queue.Empty:
-                continue
+                if self._process.is_alive():
+                    continue
+                raise self._failure() from None
             self._process.join()
             if kind == "failed":
                 raise WriterFailed(detail)
             return detail
 
     def stop(self) -> None:
-        """After a failure: the writer is not waited for, nor what it did not take (this process can exit)."""
-        if self._process.is_alive():
-            self._process.terminate()
-        self._process.join()
-        self._inbox.cancel_join_thread()
-
-    def _raise_if_failed(self) -> None:
-        if self._process.is_alive():
-            return
+        """After a failure in the generator. The batches handed over are whole (every organisation in them
+        complete), so the writer finishes them: one cut off midway would leave events stored but neither
+        published nor projected. Only a second interruption, or the writer's own failure, ends it at once."""
         try:
-            kind, detail = self._outbox.get(timeout=5)  # its last word may still be on the way
+            if self._process.is_alive():
+                self.finish()
+        except BaseException as error:
+            if self._process.is_alive():
+                self._process.terminate()
+            self._process.join()
+            self._inbox.cancel_join_thread()  # what it did not take is dropped: this process can exit
+            if isinstance(error, KeyboardInterrupt):
+                raise
+            log.error("%s", error)
+
+    def _failure(self) -> WriterFailed:
+        """The writer ended before its end mark: its last word, if it said one, is why."""
+        try:
+            kind, detail = self._outbox.get(timeout=5)  # it may still be on the way
         except queue.Empty:
-            raise WriterFailed(f"the writer process ended (exit code {self._process.exitcode})") from None
-        if kind == "failed":
-            raise WriterFailed(detail)
+            return WriterFailed(f"the writer process ended (exit code {self._process.exitcode})")
+        return WriterFailed(detail if kind == "failed" else f"the writer process ended early: {kind}")
 
 
 def _serve(settings: Settings, inbox: Any, outbox: Any) -> None:
     """In the writer process: write each batch until the end mark, then report; on an error report it and end."""
+    # Ctrl-C reaches the whole process group: the generator decides (stop: finish what was handed over).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         sink = Sink(settings)
         try:

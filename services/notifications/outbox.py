@@ -179,5 +179,14 @@ class MailOutbox:
         values: dict[str, object] = {"last_error": error, "claimed_at": None}
         if sent:
             values["sent_at"] = dt.datetime.now(dt.UTC)
-        with self.engine.begin() as connection:
-            connection.execute(self.mails.update().where(self.mails.c.event_id == event_id).values(**values))
+        statement = self.mails.update().where(self.mails.c.event_id == event_id).values(**values)
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(statement)
+        except sa.exc.DBAPIError as failure:
+            if not failure.connection_invalidated:
+                raise
+            # The connection died since the claim a moment ago (it is not pinged when used that recently): once
+            # more on a new one, or a mail the SMTP server took would count as unsent and go again.
+            with self.engine.begin() as connection:
+                connection.execute(statement)

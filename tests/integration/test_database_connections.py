@@ -14,6 +14,8 @@ from infra import storage
 from infra.readmodel import ReadModel
 from infra.storage import read_model_engine
 from ops.sources import open_source
+from services.notifications.mailer import FileMailer, OutgoingMail
+from services.notifications.outbox import MailOutbox, OutboxProjection
 from services.submissions.projections import CaseProjection
 from tests.support.scenario import submit
 
@@ -88,3 +90,22 @@ def test_a_command_goes_through_when_every_event_store_connection_was_dropped(se
 
     assert application.recorder.max_notification_id() > before  # type: ignore[attr-defined]
     source.close()
+
+
+def test_a_mail_sent_while_its_connection_died_is_still_recorded_as_sent(settings, monkeypatch, tmp_path) -> None:
+    """Between the claim and the mark "sent" the connection is not pinged (it was used a moment ago): when the
+    database dropped it meanwhile, the mark goes through on a new one, or the mail would be sent again."""
+    monkeypatch.setattr(storage, "IDLE_BEFORE_PING", 3600.0)
+    source = open_source("submissions", settings)
+    submit(source.application)  # type: ignore[arg-type]
+    [(_position, event)] = list(source.integration_events())
+    source.close()
+    outbox = MailOutbox(ReadModel(OutboxProjection(), read_model_engine(settings, "notifications")))
+    mail = OutgoingMail("<m-1@satu-ormas.test>", to="sekretaris@example.org", subject="Diterima", body="Terima kasih")
+    assert outbox.record(event, mail)
+
+    assert _terminate(settings) >= 1
+    assert outbox.send(FileMailer(tmp_path / "mail", "noreply@satu-ormas.test"), event.event_id, mail)
+
+    assert outbox.stats() == {"sent": 1, "waiting": 0, "possibly_sent_twice": 0}
+    outbox.read_model.close()

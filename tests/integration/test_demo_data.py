@@ -18,6 +18,7 @@ from infra.relay import published_position
 from infra.settings import Settings
 from infra.storage import read_model_engine
 from infra.topology import REBUILDABLE
+from ops.demo_data import generator
 from ops.demo_data.generator import GenerationError, generate
 from ops.demo_data.stores import GenerationRefused
 from ops.demo_data.walks import reachable_states
@@ -140,3 +141,34 @@ def test_a_writer_that_fails_stops_the_generation_with_its_reason(settings: Sett
             writer.finish()
     finally:
         writer.stop()
+
+
+def test_a_generation_that_fails_midway_leaves_whole_batches_stored_projected_and_published(
+    settings: Settings, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Batches handed to the writer are finished when the generator fails: none is cut off with its events
+    stored but neither projected nor marked published (a relay would then mail generated people)."""
+    monkeypatch.setattr(generator, "BATCH_EVENTS", 200)  # a batch every few organisations
+    carry_out = generator.Run.organisation
+
+    def failing(self: generator.Run, plan: Any) -> None:
+        if plan.index == 12:
+            raise GenerationError("stopped on purpose")
+        carry_out(self, plan)
+
+    monkeypatch.setattr(generator.Run, "organisation", failing)
+
+    with pytest.raises(GenerationError, match="stopped on purpose"):
+        generate(settings, organisations=20, cases=60, seed=7, until=UNTIL, password=PASSWORD)
+
+    for store in ("registry", "submissions"):
+        source = open_source(store, settings)
+        stored = source.last_position()
+        source.close()
+        engine = read_model_engine(settings, store)
+        try:
+            assert stored > 0 and published_position(engine, store) == stored, store
+        finally:
+            engine.dispose()
+    for spec in REBUILDABLE:
+        assert rebuild(spec, settings, apply=False, progress_factory=lambda _n, _t: lambda _p: None).differences == []
