@@ -140,7 +140,7 @@ def _serve(settings: Settings, inbox: Any, outbox: Any) -> None:
     try:
         sink = Sink(settings)
         try:
-            while (batch := inbox.get()) is not None:
+            while (batch := _next(inbox)) is not None:
                 sink.write(batch)
         finally:
             sink.close()
@@ -149,6 +149,19 @@ def _serve(settings: Settings, inbox: Any, outbox: Any) -> None:
         outbox.put(("failed", f"writing the demo data failed: {type(error).__name__}: {error}"))
         traceback.print_exc()
         raise SystemExit(1) from None
+
+
+def _next(inbox: Any) -> Batch | None:
+    """The next batch, or None at the end mark. A generator killed outright never sends one: then the writer
+    ends between two batches instead of waiting for ever with its connections open."""
+    parent = multiprocessing.parent_process()
+    while True:
+        try:
+            batch: Batch | None = inbox.get(timeout=1.0)
+            return batch
+        except queue.Empty:
+            if parent is not None and not parent.is_alive():
+                raise WriterFailed("the generator ended without finishing (killed?)") from None
 
 
 class Sink:

@@ -5,6 +5,11 @@ history is never published (no mail for generated people); the same seed gives t
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -172,3 +177,42 @@ def test_a_generation_that_fails_midway_leaves_whole_batches_stored_projected_an
             engine.dispose()
     for spec in REBUILDABLE:
         assert rebuild(spec, settings, apply=False, progress_factory=lambda _n, _t: lambda _p: None).differences == []
+
+
+def test_the_writer_ends_when_the_generator_is_killed(settings: Settings) -> None:
+    """`satu demo-data` killed outright (kill -9) sends no end mark: its writer must not wait for ever with its
+    database connections open."""
+    script = (
+        "import sys, time\n"
+        "from infra.settings import Settings\n"
+        "from ops.demo_data.writer import Writer\n"
+        "if __name__ == '__main__':\n"
+        "    writer = Writer(Settings.model_validate_json(sys.argv[1]))\n"
+        "    print(writer._process.pid, flush=True)\n"
+        "    time.sleep(600)\n"
+    )
+    generator_process = subprocess.Popen(
+        [sys.executable, "-c", script, settings.model_dump_json()], stdout=subprocess.PIPE, text=True
+    )
+    assert generator_process.stdout is not None
+    writer_pid = int(generator_process.stdout.readline())
+
+    generator_process.kill()
+    generator_process.wait()
+
+    deadline = time.monotonic() + 30
+    try:
+        while _running(writer_pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _running(writer_pid)
+    finally:
+        if _running(writer_pid):
+            os.kill(writer_pid, signal.SIGKILL)
+
+
+def _running(pid: int) -> bool:
+    """Not ended (a zombie waiting for its reaper has ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (OSError, IndexError):
+        return False
