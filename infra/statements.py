@@ -3,7 +3,8 @@
 A projection states its statements once (when it is made) and, per event, only which of them to run with
 which values. The live driver runs them one event at a time; a rebuild runs each one once for a whole batch
 of events (``run`` with a list of values): compiled once, the values bound without SQLAlchemy's per-row
-work, and on PostgreSQL a plain ``Insert`` sent with ``COPY``. Building SQLAlchemy statements per event, and
+work, an ``Upsert``'s rows of one key folded into one first (infra/merge.py), and on PostgreSQL the rows
+sent with ``COPY``. Building SQLAlchemy statements per event, and
 binding values row by row through them, cost more than the database's own work.
 """
 
@@ -19,7 +20,7 @@ import sqlalchemy as sa
 from psycopg import sql
 from sqlalchemy.dialects import postgresql, sqlite
 
-Values = dict[str, Any]
+from infra.merge import Merge, Values, fold_by_key
 
 
 class Insert:
@@ -38,20 +39,15 @@ class Upsert:
     PostgreSQL spell it alike, but SQLAlchemy builds it per dialect, so it is built on first use for each
     dialect met.
 
-    ``update`` and ``where`` receive the row that was refused (``excluded``) and say what changes, and when;
-    without ``update`` the row already there stays as it is.
+    ``merge`` says how a row meets the one stored under its key (infra/merge.py); without it the row already
+    there stays as it is. A batch's rows are folded by key with the same rules before they are sent.
     """
 
     _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
-    def __init__(
-        self,
-        table: sa.Table,
-        key: list[sa.Column[Any]],
-        update: Callable[[Any], dict[str, Any]] | None = None,
-        where: Callable[[Any], sa.ColumnElement[bool]] | None = None,
-    ) -> None:
-        self.table, self.key, self.update, self.where = table, key, update, where
+    def __init__(self, table: sa.Table, key: list[sa.Column[Any]], merge: Merge | None = None) -> None:
+        self.table, self.key, self.merge = table, key, merge
+        self._key_names = tuple(column.name for column in key)
         self._built: dict[str, sa.Executable] = {}
 
     def for_dialect(self, dialect: str) -> sa.Executable:
@@ -63,14 +59,18 @@ class Upsert:
         """The same upsert of the rows a query gives (columns ``names``), in one statement."""
         return self._on_conflict(self._INSERTS[dialect](self.table).from_select(names, rows))
 
+    def folded(self, values: list[Values]) -> list[Values]:
+        """``values`` with the rows of each key folded into one: the same rows stored, one write per key."""
+        return fold_by_key(values, self._key_names, self.merge)
+
     def _on_conflict(self, insert: Any) -> sa.Executable:
-        if self.update is None:
+        if self.merge is None:
             return insert.on_conflict_do_nothing(index_elements=self.key)
-        refused = insert.excluded
+        stored, refused = self.table.c, insert.excluded
         return insert.on_conflict_do_update(
             index_elements=self.key,
-            set_=self.update(refused),
-            where=self.where(refused) if self.where is not None else None,
+            set_=self.merge.set_clause(stored, refused),
+            where=self.merge.where(stored, refused),
         )
 
 
@@ -86,6 +86,8 @@ def run(connection: sa.Connection, statement: Statement, values: Values | list[V
     elif values:
         keys = tuple(values[0])
         postgres = connection.dialect.name == "postgresql"
+        if isinstance(statement, Upsert):
+            values = statement.folded(values)
         if postgres and isinstance(statement, Insert):
             _copy_insert(connection, statement, keys, values)
         elif postgres and isinstance(statement, Upsert):
@@ -165,35 +167,24 @@ def _copy_insert(connection: sa.Connection, insert: Insert, keys: tuple[str, ...
 
 
 def _copy_upsert(connection: sa.Connection, upsert: Upsert, keys: tuple[str, ...], values: list[Values]) -> None:
-    """The rows copied into a scratch table, then upserted from it by one statement per round instead of one
-    per row: round n holds each key's n-th row, so no statement meets a key twice (PostgreSQL refuses that)
-    and a key's rows are applied in their order."""
+    """The rows (one per key: folded by ``run``) copied into a scratch table, then upserted from it by one
+    statement instead of one per row."""
     statement = upsert.for_dialect("postgresql")
     compiled = _compiled(statement, connection.dialect, keys)
     if not compiled.bulk:
         connection.execute(statement, values)
         return
-    seen: dict[tuple[Any, ...], int] = {}
-    rounds = []
-    for row in values:
-        key = tuple(row[column.name] for column in upsert.key)
-        rounds.append(seen.get(key, 0))
-        seen[key] = rounds[-1] + 1
     names = list(compiled.names)
     scratch = sa.Table(
         f"staged_{upsert.table.name}",
         sa.MetaData(),
         *(sa.Column(name, upsert.table.c[name].type) for name in names),
-        sa.Column("staged_round", sa.Integer),
         prefixes=["TEMPORARY"],
     )
     scratch.create(connection)
-    rows = compiled.rows(values, named=False)
-    _copy(connection, scratch.name, (*names, "staged_round"), [(*row, n) for row, n in zip(rows, rounds, strict=True)])
-    columns = [scratch.c[name] for name in names]
-    for n in range(max(rounds) + 1):
-        round_rows = sa.select(*columns).where(scratch.c.staged_round == n)
-        connection.execute(upsert.from_select("postgresql", names, round_rows))
+    _copy(connection, scratch.name, tuple(names), compiled.rows(values, named=False))
+    rows = sa.select(*(scratch.c[name] for name in names))
+    connection.execute(upsert.from_select("postgresql", names, rows))
     scratch.drop(connection)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from contracts.events import IntegrationEvent
+from infra.merge import Higher, Merge, Take
 from infra.readmodel import processed_events_table
 from infra.statements import Upsert, Write
 
@@ -43,19 +44,12 @@ class DirectoryProjection:
         organisations = self.organisations
         # The recording's facts always count (even arriving after a later change); its status never
         # overwrites a later change.
-        self._record = Upsert(
-            organisations, [organisations.c.organisation_id], update=lambda newer: {f: newer[f] for f in FACTS}
-        )
+        self._record = Upsert(organisations, [organisations.c.organisation_id], merge=Merge((Take(FACTS),)))
         # A change of reporting status only moves forward (a higher aggregate version).
         self._change_status = Upsert(
             organisations,
             [organisations.c.organisation_id],
-            update=lambda newer: {
-                "reporting_status": newer.reporting_status,
-                "missed_periods": newer.missed_periods,
-                "version": newer.version,
-            },
-            where=lambda newer: organisations.c.version < newer.version,
+            merge=Merge((Take(("reporting_status", "missed_periods", "version")),), only_if=Higher("version")),
         )
 
     def handles(self, event_type: str) -> bool:

@@ -9,11 +9,10 @@ keeps the take out. Timeline rows are keyed by (case, version).
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 
 from contracts.events import CASE_EVENT_TYPES, IntegrationEvent
+from infra.merge import Higher, Kept, Lower, Merge, Take
 from infra.readmodel import processed_events_table
 from infra.statements import Insert, Upsert, Write
 
@@ -25,6 +24,17 @@ LATEST = {
     "letter_version": ("letter_number",),  # an issuing step
     "clock_version": ("clock",),  # an opening, a step that started, paused or stopped the clock
 }
+
+# How an event's row meets the stored one: each group of columns moves with the latest event that sets it (a NULL
+# version: the event does not set it), submitted_at comes from the event of lowest rank, and a case announced
+# overdue stays so whichever event comes last.
+MOVES = Merge(
+    (
+        *(Take((version, *columns), when=Higher(version)) for version, columns in LATEST.items()),
+        Take(("submitted_at", "submitted_rank"), when=Lower("submitted_rank")),
+        Kept(("overdue",)),
+    )
+)
 
 # The cases the deadlines' sweep may have to announce (a partial index holds just these; the sweep's query
 # names the same condition so that the database sees it may use that index).
@@ -98,21 +108,7 @@ class CaseProjection:
         # Insert the case row, or move it forward, in one statement: concurrent workers applying events of
         # the same case cannot interleave between a look and a write. In SET, every column reads the row as it
         # was, so the groups move independently.
-        self._move_case = Upsert(self.cases, [self.cases.c.case_id], update=self._moved)
-
-    def _moved(self, event: Any) -> dict[str, Any]:
-        """The row's columns after ``event`` (the row the insert was refused for) meets the stored row."""
-        row = self.cases.c
-        moved: dict[str, Any] = {}
-        for version, columns in LATEST.items():
-            # NULL in the event: it does not set this group; NULL in the row: nothing has set it yet.
-            newer = event[version] > sa.func.coalesce(row[version], sa.literal_column("0"))
-            moved |= {name: sa.case((newer, event[name]), else_=row[name]) for name in (version, *columns)}
-        earlier = event.submitted_rank < row.submitted_rank
-        moved |= {name: sa.case((earlier, event[name]), else_=row[name]) for name in ("submitted_at", "submitted_rank")}
-        # Announced once and never withdrawn: whichever event comes last, the case stays overdue.
-        moved["overdue"] = sa.func.coalesce(event.overdue, row.overdue)
-        return moved
+        self._move_case = Upsert(self.cases, [self.cases.c.case_id], merge=MOVES)
 
     def handles(self, event_type: str) -> bool:
         return event_type in CASE_EVENT_TYPES
