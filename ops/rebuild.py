@@ -2,7 +2,8 @@
 
 A rebuild replays every stored event into a shadow copy (ops/shadow.py: its own SQLite file or PostgreSQL
 schema) in batches (infra/replay.py), then swaps the shadow's rows into the live tables in one transaction,
-then applies any events recorded meanwhile (idempotently, like the live consumer would). Rows are copied
+then applies any events recorded meanwhile (idempotently, like the live consumer would); on PostgreSQL the
+swapped tables are then vacuumed and analysed. Rows are copied
 and compared by the database; Python holds one batch of events at a time, whatever the size of the log.
 Read models of the same log are rebuilt (or checked) together: one pass reads and decodes the log once for
 all of them (``run_all``).
@@ -65,6 +66,20 @@ def swap_in(live: ReadModel, shadow: Shadow, source: EventSource, stop: int) -> 
         shadow.copy_into(connection)
         for _position, event in source.integration_events(start=stop):
             live.apply_in(connection, event)
+    vacuum(live)
+
+
+def vacuum(live: ReadModel) -> None:
+    """On PostgreSQL, the swapped tables vacuumed and analysed at once: every row replaced left a dead version
+    that index scans read through until autovacuum comes, the planner's statistics describe the old rows,
+    and an index-only scan (the work queue's branches) must visit the table until a vacuum marks its pages
+    all-visible. SQLite keeps no row versions."""
+    if live.engine.dialect.name != "postgresql":
+        return
+    with live.engine.connect() as connection:
+        autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")  # VACUUM refuses a transaction
+        for table in live.projection.metadata.sorted_tables:
+            autocommit.exec_driver_sql(f'VACUUM (ANALYZE) "{table.name}"')
 
 
 def check_against(live: ReadModel, shadow: Shadow, source: EventSource, stop: int, wait: float) -> list[str]:
