@@ -2,11 +2,15 @@
 on columns: the same rules give the SQL of its ``ON CONFLICT … DO UPDATE`` and, in Python, the fold of a
 batch's rows of one key into one row.
 
-Folding first, a rebuild writes each key once per batch: a case's ten events in one batch were ten upserts
-of its row (ten statements over a staged table on PostgreSQL, and nine dead row versions left in the table
-and its indexes, which the work queue's first page then read through). Every rule keeps the stored row's
-values or takes the newer row's as a whole per group, so applying rows one after the other and applying
-their fold give the same row (tests/integration/test_case_order.py, events in any order and batch size).
+Folding first, a batch writes each key once: a case's ten events in one batch were ten upserts of its row (on
+PostgreSQL ten statements over a staged table), and where the rows went straight into live tables (the
+demo-data writer) nine dead row versions that the work queue's first page then read through.
+
+Applying rows one after the other and applying their fold give the same row because merging is associative:
+each rule keeps the stored values or takes the newer row's as a whole per group, decided by a column of that
+group (NULL is "not set": a set value beats it, it beats nothing). ``Merge`` refuses rules that break this
+(a condition on a column its group does not carry). tests/unit/test_merge.py checks the associativity;
+tests/integration/test_case_order.py the rows, in any order and batch size, on both databases.
 
 In the SQL, like in the fold, every condition and every ``else`` reads the row as it was stored: the groups
 of columns move independently.
@@ -24,30 +28,32 @@ Values = dict[str, Any]
 
 @dataclass(frozen=True)
 class Higher:
-    """The newer row's ``column`` is set and above the stored one's (a stored NULL counts as 0)."""
+    """The newer row sets ``column``, and above the stored one's (or the stored row does not set it)."""
 
     column: str
 
     def sql(self, stored: Any, newer: Any) -> sa.ColumnElement[bool]:
-        return newer[self.column] > sa.func.coalesce(stored[self.column], sa.literal_column("0"))
+        value, held = newer[self.column], stored[self.column]
+        return sa.and_(value.is_not(None), sa.or_(held.is_(None), value > held))
 
     def holds(self, stored: Values, newer: Values) -> bool:
-        value = newer[self.column]
-        return value is not None and value > (stored[self.column] or 0)
+        value, held = newer[self.column], stored[self.column]
+        return value is not None and (held is None or value > held)
 
 
 @dataclass(frozen=True)
 class Lower:
-    """Both rows set ``column`` and the newer one's is below the stored one's."""
+    """The newer row sets ``column``, and below the stored one's (or the stored row does not set it)."""
 
     column: str
 
     def sql(self, stored: Any, newer: Any) -> sa.ColumnElement[bool]:
-        return newer[self.column] < stored[self.column]
+        value, held = newer[self.column], stored[self.column]
+        return sa.and_(value.is_not(None), sa.or_(held.is_(None), value < held))
 
     def holds(self, stored: Values, newer: Values) -> bool:
         value, held = newer[self.column], stored[self.column]
-        return value is not None and held is not None and value < held
+        return value is not None and (held is None or value < held)
 
 
 Condition = Higher | Lower
@@ -96,6 +102,14 @@ class Merge:
 
     rules: tuple[Rule, ...]
     only_if: Condition | None = None
+
+    def __post_init__(self) -> None:
+        taken = {name for rule in self.rules for name in rule.columns}
+        for rule in self.rules:
+            if isinstance(rule, Take) and rule.when is not None and rule.when.column not in rule.columns:
+                raise ValueError(f"{rule.when} decides columns {rule.columns} without being one of them")
+        if self.only_if is not None and self.only_if.column not in taken:
+            raise ValueError(f"{self.only_if} decides the update without any rule taking its column")
 
     def set_clause(self, stored: Any, newer: Any) -> dict[str, Any]:
         """``DO UPDATE SET``: ``stored`` names the table's columns, ``newer`` the refused row (``excluded``)."""

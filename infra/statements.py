@@ -79,7 +79,8 @@ Write = tuple[Statement, Values]  # run ``statement`` with these values
 
 
 def run(connection: sa.Connection, statement: Statement, values: Values | list[Values]) -> None:
-    """Run ``statement`` once with ``values``, or once per values in a list (in bulk, in list order)."""
+    """Run ``statement`` once with ``values``, or once per values in a list (in bulk, in list order; an
+    ``Upsert``'s rows of one key folded into one first, each key in the place it first came)."""
     executable = statement.for_dialect(connection.dialect.name) if isinstance(statement, Insert | Upsert) else statement
     if isinstance(values, dict):
         connection.execute(executable, values)

@@ -3,20 +3,24 @@
 A rebuild replays every stored event into a shadow copy (ops/shadow.py: its own SQLite file or PostgreSQL
 schema) in batches (infra/replay.py), then swaps the shadow's rows into the live tables in one transaction,
 then applies any events recorded meanwhile (idempotently, like the live consumer would); on PostgreSQL the
-swapped tables are then vacuumed and analysed. Rows are copied
-and compared by the database; Python holds one batch of events at a time, whatever the size of the log.
+swapped tables are then vacuumed and analysed. Rows are copied and compared by the database; Python holds
+one batch of events at a time, whatever the size of the log.
 Read models of the same log are rebuilt (or checked) together: one pass reads and decodes the log once for
 all of them (``run_all``).
 """
 
 from __future__ import annotations
 
+import itertools
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import sqlalchemy as sa
+
 from infra import schema
-from infra.readmodel import ReadModel, apply_once, lock_exclusively, was_processed
+from infra.readmodel import Projection, ReadModel, apply_once, lock_exclusively, was_processed
 from infra.replay import handled_by_any, replay_into
 from infra.settings import Settings
 from infra.storage import read_model_engine
@@ -26,6 +30,9 @@ from ops.shadow import Shadow
 from ops.sources import EventSource, open_source
 
 Progress = Callable[[int], None]  # called with the log position reached
+Step = Callable[[], None]  # called once a step of a known number is done
+
+log = logging.getLogger(__name__)
 
 
 READ_MODELS = REBUILDABLE  # the mail outbox is not: rebuilding it would send every mail again
@@ -58,28 +65,37 @@ def build_shadows(
     return list(zip(shadows, counts, strict=True))
 
 
-def swap_in(live: ReadModel, shadow: Shadow, source: EventSource, stop: int) -> None:
+def swap_in(live: ReadModel, shadow: Shadow, source: EventSource, stop: int, copied: Step) -> None:
     """Replace the live rows with the shadow's and apply what was recorded since ``stop``, in one
     transaction that live consumers wait for (they then find their events applied and skip them)."""
     with shadow.beside(live.engine) as connection, connection.begin():
         live.lock_exclusively(connection)
-        shadow.copy_into(connection)
+        shadow.copy_into(connection, copied)
         for _position, event in source.integration_events(start=stop):
             live.apply_in(connection, event)
-    vacuum(live)
 
 
-def vacuum(live: ReadModel) -> None:
-    """On PostgreSQL, the swapped tables vacuumed and analysed at once: every row replaced left a dead version
-    that index scans read through until autovacuum comes, the planner's statistics describe the old rows,
-    and an index-only scan (the work queue's branches) must visit the table until a vacuum marks its pages
-    all-visible. SQLite keeps no row versions."""
-    if live.engine.dialect.name != "postgresql":
-        return
-    with live.engine.connect() as connection:
-        autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")  # VACUUM refuses a transaction
-        for table in live.projection.metadata.sorted_tables:
-            autocommit.exec_driver_sql(f'VACUUM (ANALYZE) "{table.name}"')
+def vacuum_analyse(engine: sa.Engine, projection: Projection, done: Step) -> None:
+    """On PostgreSQL, tables whose rows were all just replaced vacuumed and analysed at once: every replaced
+    row left a dead version that index scans read through until autovacuum comes, the planner's statistics
+    describe the old rows, and an index-only scan (the work queue's branches) visits the table for each row
+    until a vacuum marks its pages all-visible. SQLite keeps no row versions. The rows are in place already:
+    a vacuum that fails is logged and left to autovacuum."""
+    for table in projection.metadata.sorted_tables:
+        if engine.dialect.name == "postgresql":
+            try:
+                with engine.connect() as connection:  # in autocommit: VACUUM refuses a transaction
+                    connection.execution_options(isolation_level="AUTOCOMMIT")
+                    connection.exec_driver_sql(f'VACUUM (ANALYZE) "{table.name}"')
+            except sa.exc.DBAPIError as error:
+                log.warning("%s not vacuumed (autovacuum will do it): %s", table.name, error)
+        done()
+
+
+def steps(progress: Progress) -> Step:
+    """A step counter advancing ``progress`` (a bar of so many tables copied, vacuumed)."""
+    count = itertools.count(1)
+    return lambda: progress(next(count))
 
 
 def check_against(live: ReadModel, shadow: Shadow, source: EventSource, stop: int, wait: float) -> list[str]:
@@ -153,14 +169,17 @@ def _run_group(
         label = " + ".join(spec.name for spec in specs)
         rebuilt = build_shadows(specs, source, settings, stop, progress_factory(label, stop))
         try:
-            outcomes = []
-            for spec, live, (shadow, count) in zip(specs, lives, rebuilt, strict=True):
-                outcome = Outcome(spec.name, events=count)
-                if apply:
-                    swap_in(live, shadow, source, stop)
-                else:
+            outcomes = [Outcome(spec.name, events=count) for spec, (_shadow, count) in zip(specs, rebuilt, strict=True)]
+            if apply:
+                tables = sum(len(live.projection.metadata.sorted_tables) for live in lives)
+                step = steps(progress_factory(f"{label}: into the live tables", 2 * tables))
+                for live, (shadow, _count) in zip(lives, rebuilt, strict=True):
+                    swap_in(live, shadow, source, stop, step)
+                for live in lives:  # after every swap: the tables are live already, so a vacuum that fails stops none
+                    vacuum_analyse(live.engine, live.projection, step)
+            else:
+                for outcome, live, (shadow, _count) in zip(outcomes, lives, rebuilt, strict=True):
                     outcome.differences = check_against(live, shadow, source, stop, wait)
-                outcomes.append(outcome)
             return outcomes
         finally:
             for shadow, _count in rebuilt:
@@ -192,13 +211,15 @@ def upgrade(spec: ReadModelPart, settings: Settings, progress_factory: Callable[
         stop = source.last_position()
         [(shadow, count)] = build_shadows([spec], source, settings, stop, progress_factory(spec.name, stop))
         projection = shadow.projection
+        step = steps(progress_factory(f"{spec.name}: into the new tables", 2 * len(projection.metadata.sorted_tables)))
         with shadow.beside(live_engine) as connection, connection.begin():
             lock_exclusively(connection, projection)
             schema.replace_tables(projection, connection)
-            shadow.copy_into(connection)
+            shadow.copy_into(connection, step)
             for _position, event in source.integration_events(start=stop):
                 apply_once(connection, projection, event)
         shadow.close()
+        vacuum_analyse(live_engine, projection, step)
         return Outcome(spec.name, events=count)
     finally:
         live_engine.dispose()

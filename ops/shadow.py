@@ -7,7 +7,7 @@ Where it lives: on PostgreSQL the schema ``<service>_rebuild`` of the same datab
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,8 +81,9 @@ class Shadow:
             self._tables[table.name] = table.to_metadata(sa.MetaData(), schema=self.schema)
         return self._tables[table.name]
 
-    def copy_into(self, connection: sa.Connection) -> None:
-        """Replace the live rows with the shadow's, inside the caller's transaction (a ``beside`` connection)."""
+    def copy_into(self, connection: sa.Connection, copied: Callable[[], None]) -> None:
+        """Replace the live rows with the shadow's, inside the caller's transaction (a ``beside`` connection);
+        ``copied`` is called after each table."""
         tables = self.projection.metadata.sorted_tables
         for table in reversed(tables):
             connection.execute(table.delete())
@@ -90,6 +91,7 @@ class Shadow:
             names = [column.name for column in table.columns]
             rows = sa.select(*(self.table(table).c[name] for name in names))
             connection.execute(table.insert().from_select(names, rows))
+            copied()
 
     def not_applied_live(self, connection: sa.Connection) -> int:
         """How many events the shadow applied that the live model has not (yet)."""

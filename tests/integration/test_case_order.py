@@ -93,8 +93,8 @@ def one_by_one(events: list[IntegrationEvent]) -> Any:
 
 
 def in_batches(events: list[IntegrationEvent], size: int) -> Any:
-    """As a rebuild applies them: each statement once per batch (on PostgreSQL, upserts staged and applied
-    in rounds)."""
+    """As a rebuild applies them: each statement once per batch (an upsert's rows of one case folded into one
+    first)."""
     numbered = list(enumerate(events, start=1))
     return lambda model: replay(model.engine, model.projection, numbered, lambda _position: None, size)
 

@@ -52,6 +52,19 @@ def test_a_connection_that_rested_is_checked_and_replaced_when_its_server_proces
     engine.dispose()
 
 
+def test_a_connection_checked_after_its_rest_leaves_no_transaction_open(settings, monkeypatch) -> None:
+    """The check is a query; a transaction it left open would keep the caller from switching the connection to
+    autocommit (as ``satu rebuild`` does for VACUUM). The dialect's ping runs in autocommit, so none is."""
+    monkeypatch.setattr(storage, "IDLE_BEFORE_PING", 0.0)
+    engine = read_model_engine(settings, "submissions")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE rested (n integer)")
+    with engine.connect() as connection:  # checked on its way out of the pool
+        autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
+        autocommit.exec_driver_sql("VACUUM (ANALYZE) rested")
+    engine.dispose()
+
+
 def test_a_connection_used_a_moment_ago_is_not_pinged(settings, monkeypatch) -> None:
     """The counterpart: without the rest, the dead connection is used as it is (no round trip per checkout)."""
     monkeypatch.setattr(storage, "IDLE_BEFORE_PING", 3600.0)
