@@ -1,10 +1,11 @@
 """Rebuild read models from the event store, and check that a rebuild equals the live model.
 
 A rebuild replays every stored event into a shadow copy (ops/shadow.py: its own SQLite file or PostgreSQL
-schema) in batches (infra/replay.py), then swaps the shadow's rows into the live tables in one transaction,
-then applies any events recorded meanwhile (idempotently, like the live consumer would); on PostgreSQL the
-swapped tables are then vacuumed and analysed. Rows are copied and compared by the database; Python holds
-one batch of events at a time, whatever the size of the log.
+schema) in batches (infra/replay.py), then swaps it in: in one transaction, the shadow's tables take the live
+ones' place on PostgreSQL (its rows are copied on SQLite), and the events recorded meanwhile are applied
+(idempotently, like the live consumer would); on PostgreSQL the new live tables are then vacuumed and
+analysed. Rows are copied and compared by the database; Python holds one batch of events at a time, whatever
+the size of the log.
 Read models of the same log are rebuilt (or checked) together: one pass reads and decodes the log once for
 all of them (``run_all``).
 """
@@ -33,6 +34,8 @@ Progress = Callable[[int], None]  # called with the log position reached
 Step = Callable[[], None]  # called once a step of a known number is done
 
 log = logging.getLogger(__name__)
+
+DEADLOCK_DETECTED = "40P01"  # PostgreSQL's SQLSTATE for a transaction it failed to end a deadlock
 
 
 READ_MODELS = REBUILDABLE  # the mail outbox is not: rebuilding it would send every mail again
@@ -65,14 +68,26 @@ def build_shadows(
     return list(zip(shadows, counts, strict=True))
 
 
-def swap_in(live: ReadModel, shadow: Shadow, source: EventSource, stop: int, copied: Step) -> None:
+def swap_in(live: ReadModel, shadow: Shadow, source: EventSource, stop: int, replaced: Step, attempts: int = 5) -> None:
     """Replace the live rows with the shadow's and apply what was recorded since ``stop``, in one
-    transaction that live consumers wait for (they then find their events applied and skip them)."""
-    with shadow.beside(live.engine) as connection, connection.begin():
-        live.lock_exclusively(connection)
-        shadow.copy_into(connection, copied)
-        for _position, event in source.integration_events(start=stop):
-            live.apply_in(connection, event)
+    transaction that live consumers wait for (they then find their events applied and skip them).
+
+    On PostgreSQL the swap locks the live tables one after the other; a reader holding one of them while it
+    waits for another is a deadlock, which PostgreSQL ends by failing one side: if that is the swap, it
+    has changed nothing and is tried again."""
+    shadow.ready_to_go_live()
+    for attempt in range(1, attempts + 1):
+        try:
+            with shadow.beside(live.engine) as connection, connection.begin():
+                live.lock_exclusively(connection)
+                shadow.replace_live(connection, replaced)
+                for _position, event in source.integration_events(start=stop):
+                    live.apply_in(connection, event)
+            return
+        except sa.exc.OperationalError as error:
+            if getattr(error.orig, "sqlstate", None) != DEADLOCK_DETECTED or attempt == attempts:
+                raise
+            log.warning("the swap of %s met a reader in a deadlock; trying again", live.projection.name)
 
 
 def vacuum_analyse(engine: sa.Engine, projection: Projection, done: Step) -> None:

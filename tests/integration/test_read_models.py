@@ -297,3 +297,80 @@ def test_a_rebuilt_model_is_vacuumed_so_its_index_only_scans_stay_in_the_index(s
         (scan,) = scan["Plans"]
     assert scan["Node Type"] == "Index Only Scan" and scan["Actual Rows"] >= 1
     assert scan["Heap Fetches"] == 0
+
+
+def test_a_rebuild_on_postgres_puts_the_shadow_s_tables_in_place_durable_and_indexed(settings: Settings) -> None:
+    """No row is copied: the shadow's tables become the live ones. They must then be written to the
+    write-ahead log like any live table (the shadow's were unlogged: a crash would have emptied them) and
+    carry every index the read model declares."""
+    if not settings.uses_postgres:
+        pytest.skip("SQLite copies the shadow's rows")
+    make_history(settings)
+    cases, _letters, _events = feed_live(settings)
+
+    def live_tables() -> dict[str, tuple[int, str]]:
+        with cases.engine.connect() as connection:
+            rows = connection.execute(
+                sa.text(
+                    "SELECT relname, oid::int, relpersistence FROM pg_class "
+                    "WHERE relnamespace = current_schema()::regnamespace AND relkind = 'r'"
+                )
+            ).all()
+        return {name: (oid, persistence) for name, oid, persistence in rows}
+
+    before = live_tables()
+    rebuild(READ_MODELS[0], settings, apply=True, progress_factory=lambda _n, _t: lambda _p: None)
+    after = live_tables()
+    projection = CaseProjection()
+    for table in projection.metadata.sorted_tables:
+        assert after[table.name][0] != before[table.name][0], f"{table.name} was copied into, not replaced"
+        assert after[table.name][1] == "p", f"{table.name} is not written to the write-ahead log"
+    with cases.engine.connect() as connection:
+        inspector = sa.inspect(connection)
+        assert {index["name"] for index in inspector.get_indexes("cases")} == {
+            index.name for index in projection.cases.indexes
+        }
+        assert not inspector.has_table("cases", schema="submissions_rebuild")
+        assert count(cases, "cases") == 3 and count(cases, "case_timeline") == 11
+    check = rebuild(READ_MODELS[0], settings, apply=False, progress_factory=lambda _n, _t: lambda _p: None)
+    assert check.differences == []
+
+
+def test_a_swap_that_deadlocks_with_a_reader_is_tried_again(settings: Settings, caplog) -> None:  # type: ignore[no-untyped-def]
+    """A reader holding the case list in its transaction, which then reads the applied-events table the swap
+    has already replaced, waits for the swap while the swap waits for it. PostgreSQL fails one of them, here
+    the swap (the reader waits longer before it looks for a deadlock): the swap changed nothing, the reader
+    gets its answer, and the swap is tried again once the reader is done."""
+    if not settings.uses_postgres:
+        pytest.skip("SQLite copies the shadow's rows and never blocks readers")
+    make_history(settings)
+    cases, _letters, _events = feed_live(settings)
+    outcome: dict[str, object] = {}
+
+    def swap() -> None:
+        try:
+            outcome["rebuilt"] = rebuild(READ_MODELS[0], settings, True, lambda _n, _t: lambda _p: None)
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            outcome["error"] = error
+
+    reader = cases.engine.connect()
+    reader.exec_driver_sql("SET deadlock_timeout = '20s'")  # the swap's (1 s) looks first
+    reader.execute(sa.text("SELECT count(*) FROM cases")).scalar()  # holds the case list until it ends
+    worker = threading.Thread(target=swap)
+    worker.start()
+    with cases.engine.connect() as watcher:  # until the swap waits for the reader's hold on the case list
+        deadline = time.monotonic() + 30
+        while not watcher.execute(
+            sa.text("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'cases'::regclass")
+        ).scalar():
+            assert time.monotonic() < deadline, "the swap never came to the case list"
+            watcher.rollback()
+            time.sleep(0.05)
+    assert reader.execute(sa.text("SELECT count(*) FROM processed_events")).scalar() == 11  # the old table
+    reader.rollback()
+    reader.close()
+    worker.join(timeout=60)
+    assert "error" not in outcome, outcome.get("error")
+    assert "met a reader in a deadlock; trying again" in caplog.text
+    assert count(cases, "cases") == 3
+    assert rebuild(READ_MODELS[0], settings, False, lambda _n, _t: lambda _p: None).differences == []
