@@ -99,6 +99,10 @@ class Lists:
             # A few thousand random rows to start pages from (TABLESAMPLE reads only some of the table's pages).
             picked = connection.execute(sa.text("SELECT * FROM cases TABLESAMPLE SYSTEM (2) LIMIT 5000")).mappings()
             self.rows = [dict(row) for row in picked]
+            if not self.rows:  # a table of a few pages: 2% of them may be none
+                self.rows = [
+                    dict(row) for row in connection.execute(sa.text("SELECT * FROM cases LIMIT 5000")).mappings()
+                ]
             self.waiting = {
                 role: [
                     dict(row)
