@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
@@ -175,6 +175,18 @@ def read_model_engine(settings: Settings, service: str, schema_suffix: str = "")
     )
     ping_when_idle(engine)
     return engine
+
+
+def vacuum_analyse(engine: sa.Engine, tables: Iterable[str]) -> None:
+    """``VACUUM (ANALYZE)`` each of ``tables`` on PostgreSQL (SQLite keeps no row versions): after their rows were
+    written wholesale, the planner gets their statistics, dead row versions go, and their pages are marked
+    all-visible, so that an index-only scan stays in the index."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect() as connection:  # in autocommit: VACUUM refuses a transaction
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+        for name in tables:
+            connection.exec_driver_sql(f'VACUUM (ANALYZE) "{name}"')
 
 
 IDLE_BEFORE_PING = 1.0  # seconds a pooled connection may rest before it is checked on its way out

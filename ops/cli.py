@@ -110,6 +110,7 @@ def _progress_bars() -> Iterator[Callable[[str, int], Callable[[int], None]]]:
 
 def _rebuild_or_check(apply: bool, only: str | None) -> int:
     from ops.rebuild import READ_MODELS, run_all
+    from ops.shadow import ShadowInUse
 
     settings = load_settings()
     specs = [spec for spec in READ_MODELS if only in (None, spec.name)]
@@ -117,8 +118,12 @@ def _rebuild_or_check(apply: bool, only: str | None) -> int:
         console.print(f"[red]unknown read model '{only}'[/red]; known: {', '.join(s.name for s in READ_MODELS)}")
         return 2
     failed = 0
-    with _progress_bars() as progress_for:
-        outcomes = run_all(specs, settings, apply, progress_for)
+    try:
+        with _progress_bars() as progress_for:
+            outcomes = run_all(specs, settings, apply, progress_for)
+    except ShadowInUse as error:
+        console.print(f"[red]satu {'rebuild' if apply else 'check'}:[/red] {error}")
+        return 1
     for outcome in outcomes:
         if apply:
             console.print(f"{outcome.name}: rebuilt from {outcome.events} events")

@@ -24,10 +24,10 @@ from infra import schema
 from infra.readmodel import Projection, ReadModel, apply_once, lock_exclusively, was_processed
 from infra.replay import handled_by_any, replay_into
 from infra.settings import Settings
-from infra.storage import read_model_engine
+from infra.storage import read_model_engine, vacuum_analyse
 from infra.topology import REBUILDABLE, ReadModelPart
 from ops.parallel_replay import position_ranges, replay_ranges
-from ops.shadow import Shadow
+from ops.shadow import Shadow, shadows_held
 from ops.sources import EventSource, open_source
 
 Progress = Callable[[int], None]  # called with the log position reached
@@ -35,7 +35,8 @@ Step = Callable[[], None]  # called once a step of a known number is done
 
 log = logging.getLogger(__name__)
 
-DEADLOCK_DETECTED = "40P01"  # PostgreSQL's SQLSTATE for a transaction it failed to end a deadlock
+# PostgreSQL's SQLSTATEs for a swap that waited on a reader: failed to end a deadlock, or waited too long.
+RETRIED = {"40P01", "55P03"}
 
 
 READ_MODELS = REBUILDABLE  # the mail outbox is not: rebuilding it would send every mail again
@@ -68,42 +69,46 @@ def build_shadows(
     return list(zip(shadows, counts, strict=True))
 
 
-def swap_in(live: ReadModel, shadow: Shadow, source: EventSource, stop: int, replaced: Step, attempts: int = 5) -> None:
+def swap_in(live: ReadModel, shadow: Shadow, source: EventSource, stop: int, attempts: int = 5) -> None:
     """Replace the live rows with the shadow's and apply what was recorded since ``stop``, in one
     transaction that live consumers wait for (they then find their events applied and skip them).
 
-    On PostgreSQL the swap locks the live tables one after the other; a reader holding one of them while it
-    waits for another is a deadlock, which PostgreSQL ends by failing one side: if that is the swap, it
-    has changed nothing and is tried again."""
+    The shadow is first made ready to go live (on PostgreSQL a rewrite of its tables, minutes at national
+    size) and brought up to the log's end, outside that transaction: the swap itself applies only the few
+    events recorded during the last moments. On PostgreSQL the swap locks the live tables: a reader holding
+    one for long, or holding one while it waits for another (a deadlock PostgreSQL ends by failing one side),
+    fails the swap, which changed nothing and is tried again."""
     shadow.ready_to_go_live()
+    caught_up = source.last_position()
+    target = [(shadow.engine, shadow.projection)]
+    replay_into(target, source.integration_events(start=stop, stop=caught_up, wanted=handled_by_any(target)), _quiet)
     for attempt in range(1, attempts + 1):
         try:
             with shadow.beside(live.engine) as connection, connection.begin():
                 live.lock_exclusively(connection)
-                shadow.replace_live(connection, replaced)
-                for _position, event in source.integration_events(start=stop):
+                shadow.replace_live(connection)
+                for _position, event in source.integration_events(start=caught_up):
                     live.apply_in(connection, event)
             return
         except sa.exc.OperationalError as error:
-            if getattr(error.orig, "sqlstate", None) != DEADLOCK_DETECTED or attempt == attempts:
+            if getattr(error.orig, "sqlstate", None) not in RETRIED or attempt == attempts:
                 raise
-            log.warning("the swap of %s met a reader in a deadlock; trying again", live.projection.name)
+            log.warning("the swap of %s waited on a reader (%s); trying again", live.projection.name, error.orig)
 
 
-def vacuum_analyse(engine: sa.Engine, projection: Projection, done: Step) -> None:
-    """On PostgreSQL, tables whose rows were all just replaced vacuumed and analysed at once: every replaced
-    row left a dead version that index scans read through until autovacuum comes, the planner's statistics
-    describe the old rows, and an index-only scan (the work queue's branches) visits the table for each row
-    until a vacuum marks its pages all-visible. SQLite keeps no row versions. The rows are in place already:
-    a vacuum that fails is logged and left to autovacuum."""
+def _quiet(_position: int) -> None:
+    """No progress of its own: a catch-up of the events recorded during a rebuild is short."""
+
+
+def tidy(engine: sa.Engine, projection: Projection, done: Step) -> None:
+    """Each live table of ``projection`` vacuumed and analysed once its rows were replaced (``vacuum_analyse``:
+    on PostgreSQL, the rows written since the shadow was vacuumed, or every row an upgrade copied). The rows
+    are in place already: a vacuum that fails is logged and left to autovacuum."""
     for table in projection.metadata.sorted_tables:
-        if engine.dialect.name == "postgresql":
-            try:
-                with engine.connect() as connection:  # in autocommit: VACUUM refuses a transaction
-                    connection.execution_options(isolation_level="AUTOCOMMIT")
-                    connection.exec_driver_sql(f'VACUUM (ANALYZE) "{table.name}"')
-            except sa.exc.DBAPIError as error:
-                log.warning("%s not vacuumed (autovacuum will do it): %s", table.name, error)
+        try:
+            vacuum_analyse(engine, [table.name])
+        except sa.exc.DBAPIError as error:
+            log.warning("%s not vacuumed (autovacuum will do it): %s", table.name, error)
         done()
 
 
@@ -175,6 +180,18 @@ def _run_group(
     progress_factory: Callable[[str, int], Progress],
     wait: float,
 ) -> list[Outcome]:
+    with shadows_held(settings, [spec.service for spec in specs]):
+        return _run_group_held(source_name, specs, settings, apply, progress_factory, wait)
+
+
+def _run_group_held(
+    source_name: str,
+    specs: list[ReadModelPart],
+    settings: Settings,
+    apply: bool,
+    progress_factory: Callable[[str, int], Progress],
+    wait: float,
+) -> list[Outcome]:
     source = open_source(source_name, settings, replay=True)
     live_engines = [read_model_engine(settings, spec.service) for spec in specs]
     try:
@@ -189,9 +206,11 @@ def _run_group(
                 tables = sum(len(live.projection.metadata.sorted_tables) for live in lives)
                 step = steps(progress_factory(f"{label}: into the live tables", 2 * tables))
                 for live, (shadow, _count) in zip(lives, rebuilt, strict=True):
-                    swap_in(live, shadow, source, stop, step)
+                    swap_in(live, shadow, source, stop)
+                    for _table in live.projection.metadata.sorted_tables:
+                        step()
                 for live in lives:  # after every swap: the tables are live already, so a vacuum that fails stops none
-                    vacuum_analyse(live.engine, live.projection, step)
+                    tidy(live.engine, live.projection, step)
             else:
                 for outcome, live, (shadow, _count) in zip(outcomes, lives, rebuilt, strict=True):
                     outcome.differences = check_against(live, shadow, source, stop, wait)
@@ -220,6 +239,11 @@ def upgrade(spec: ReadModelPart, settings: Settings, progress_factory: Callable[
     and record the new version."""
     if not spec.rebuildable:
         raise RuntimeError(f"read model {spec.name} cannot be rebuilt from events; its upgrade needs a migration")
+    with shadows_held(settings, [spec.service]):
+        return _upgrade_held(spec, settings, progress_factory)
+
+
+def _upgrade_held(spec: ReadModelPart, settings: Settings, progress_factory: Callable[[str, int], Progress]) -> Outcome:
     source = open_source(spec.source, settings, replay=True)
     live_engine = read_model_engine(settings, spec.service)
     try:
@@ -230,11 +254,13 @@ def upgrade(spec: ReadModelPart, settings: Settings, progress_factory: Callable[
         with shadow.beside(live_engine) as connection, connection.begin():
             lock_exclusively(connection, projection)
             schema.replace_tables(projection, connection)
-            shadow.copy_into(connection, step)
+            shadow.copy_into(connection)
             for _position, event in source.integration_events(start=stop):
                 apply_once(connection, projection, event)
         shadow.close()
-        vacuum_analyse(live_engine, projection, step)
+        for _table in projection.metadata.sorted_tables:
+            step()
+        tidy(live_engine, projection, step)
         return Outcome(spec.name, events=count)
     finally:
         live_engine.dispose()

@@ -1,5 +1,6 @@
-"""A read model's shadow: its tables rebuilt beside the live ones, then compared with them or copied into them
-by the database itself, so no table ever passes through Python (memory stays flat whatever the size).
+"""A read model's shadow: its tables rebuilt beside the live ones, then compared with them or put in their place
+(on PostgreSQL the tables themselves, on SQLite their rows copied) by the database itself, so no table ever
+passes through Python (memory stays flat whatever the size).
 
 Where it lives: on PostgreSQL the schema ``<service>_rebuild`` of the same database; on SQLite the file
 ``<service>.rebuild.sqlite``, attached to the live connection as ``shadow`` while they are compared or copied.
@@ -7,7 +8,7 @@ Where it lives: on PostgreSQL the schema ``<service>_rebuild`` of the same datab
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,13 +17,41 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
 from infra import schema
+from infra.locks import SingleInstanceLock
 from infra.readmodel import Projection
 from infra.settings import Settings
-from infra.storage import read_model_engine
+from infra.storage import read_model_engine, vacuum_analyse
 
 SUFFIX = "rebuild"
 ATTACHED = "shadow"  # the shadow file's name on a live SQLite connection
+LOCK_WAIT = "5s"  # the longest a swap waits for a reader to let go of a live table before it tries again
 IGNORED_COLUMNS = {"applied_at"}  # when an event was applied differs between runs by nature
+
+
+class ShadowInUse(RuntimeError):
+    pass
+
+
+@contextmanager
+def shadows_held(settings: Settings, services: Iterable[str]) -> Iterator[None]:
+    """One rebuild, check or upgrade at a time per service: they all fill the same shadow, and one would put
+    another's half-filled tables live. Raises ShadowInUse when another holds a service's shadow."""
+    locks = []
+    try:
+        for service in sorted(set(services)):
+            lock = SingleInstanceLock(
+                f"rebuild-{service}", settings.database_url if settings.uses_postgres else None, settings.var_dir
+            )
+            if not lock.try_acquire():
+                raise ShadowInUse(
+                    f"another `satu rebuild`, `check` or `upgrade` of {service}'s read models is running; "
+                    "run this one when it has finished"
+                )
+            locks.append(lock)
+        yield
+    finally:
+        for lock in locks:
+            lock.release()
 
 
 @dataclass
@@ -82,38 +111,57 @@ class Shadow:
         return self._tables[table.name]
 
     def ready_to_go_live(self) -> None:
-        """PostgreSQL: the shadow's tables written to the write-ahead log (unlogged while they were filled), so
-        that they can become the live ones (``replace_live``). This rewrite is most of a swap's work, and is
-        done before it, while the live tables still serve."""
+        """PostgreSQL: the shadow's tables written to the write-ahead log (unlogged while they were filled), then
+        vacuumed and analysed, so that they can become the live ones (``replace_live``) with their statistics
+        and their pages marked all-visible (both stay with a table that changes schema). This is most of a
+        swap's work, done before it while the live tables still serve."""
         if self._attaches:
             return
+        tables = [table.name for table in self.projection.metadata.sorted_tables]
         with self.engine.begin() as connection:
-            for table in self.projection.metadata.sorted_tables:
-                connection.execute(sa.text(f'ALTER TABLE "{table.name}" SET LOGGED'))
+            for name in tables:
+                connection.execute(sa.text(f'ALTER TABLE "{name}" SET LOGGED'))
+        vacuum_analyse(self.engine, tables)
 
-    def replace_live(self, connection: sa.Connection, replaced: Callable[[], None]) -> None:
+    def replace_live(self, connection: sa.Connection) -> None:
         """The live tables' rows replaced by the shadow's, inside the caller's transaction (a ``beside``
-        connection holding the read model's lock); ``replaced`` is called after each table.
+        connection holding the read model's lock).
 
-        PostgreSQL: the shadow's tables (``ready_to_go_live`` first) take the live ones' place: the live tables
-        are dropped and the shadow's moved into the live schema, no row copied (copying 34 million rows into
-        indexed tables took longer than replaying 16 million events). Readers of those tables wait for the
-        transaction, which holds the schema lock as every schema change does. SQLite: the rows are copied."""
+        PostgreSQL: the shadow's tables (``ready_to_go_live`` first, which this checks) take the live ones'
+        place: the live tables are dropped and the shadow's moved into the live schema, no row copied (copying
+        34 million rows into indexed tables took longer than replaying 16 million events). Readers of those
+        tables wait for the transaction's table locks; waiting for one longer than ``LOCK_WAIT`` (a long
+        reader) fails the swap, to be tried again, rather than keep every later reader queued behind it. A
+        view or other object someone made on a live table stops the swap (it is not dropped with it), and
+        grants made by hand on the live tables do not carry over. SQLite: the rows are copied."""
         if self._attaches:
-            self.copy_into(connection, replaced)
+            self.copy_into(connection)
             return
         schema.hold_ddl_lock(connection)
+        self._check_durable(connection)
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'")
         live_schema = connection.execute(sa.text("SELECT current_schema()")).scalar_one()
         tables = self.projection.metadata.sorted_tables
         for table in reversed(tables):
-            connection.execute(sa.text(f'DROP TABLE IF EXISTS "{live_schema}"."{table.name}" CASCADE'))
+            connection.execute(sa.text(f'DROP TABLE IF EXISTS "{live_schema}"."{table.name}"'))
         for table in tables:
             connection.execute(sa.text(f'ALTER TABLE "{self.schema}"."{table.name}" SET SCHEMA "{live_schema}"'))
-            replaced()
 
-    def copy_into(self, connection: sa.Connection, copied: Callable[[], None]) -> None:
-        """Replace the live rows with the shadow's, inside the caller's transaction (a ``beside`` connection);
-        ``copied`` is called after each table."""
+    def _check_durable(self, connection: sa.Connection) -> None:
+        """Refuse to put an unlogged table live (a crash would empty it)."""
+        names = [table.name for table in self.projection.metadata.sorted_tables]
+        unlogged = connection.execute(
+            sa.text(
+                "SELECT relname FROM pg_class WHERE relnamespace = CAST(:schema AS regnamespace) "
+                "AND relname = ANY(:names) AND relpersistence <> 'p'"
+            ),
+            {"schema": self.schema, "names": names},
+        ).scalars()
+        if found := sorted(unlogged):
+            raise RuntimeError(f"the rebuilt tables {', '.join(found)} are not durable yet; the swap refused them")
+
+    def copy_into(self, connection: sa.Connection) -> None:
+        """Replace the live rows with the shadow's, inside the caller's transaction (a ``beside`` connection)."""
         tables = self.projection.metadata.sorted_tables
         for table in reversed(tables):
             connection.execute(table.delete())
@@ -121,7 +169,6 @@ class Shadow:
             names = [column.name for column in table.columns]
             rows = sa.select(*(self.table(table).c[name] for name in names))
             connection.execute(table.insert().from_select(names, rows))
-            copied()
 
     def not_applied_live(self, connection: sa.Connection) -> int:
         """How many events the shadow applied that the live model has not (yet)."""

@@ -17,7 +17,7 @@ from infra.storage import read_model_engine
 from ops import parallel_replay
 from ops.rebuild import READ_MODELS, run_all
 from ops.rebuild import run as rebuild
-from ops.shadow import Shadow
+from ops.shadow import Shadow, ShadowInUse, shadows_held
 from ops.sources import open_source
 from services.documents.projections import LetterProjection
 from services.registry.domain import Organisation
@@ -371,6 +371,20 @@ def test_a_swap_that_deadlocks_with_a_reader_is_tried_again(settings: Settings, 
     reader.close()
     worker.join(timeout=60)
     assert "error" not in outcome, outcome.get("error")
-    assert "met a reader in a deadlock; trying again" in caplog.text
+    assert "waited on a reader" in caplog.text and "trying again" in caplog.text
     assert count(cases, "cases") == 3
     assert rebuild(READ_MODELS[0], settings, False, lambda _n, _t: lambda _p: None).differences == []
+
+
+def test_a_second_rebuild_or_check_of_a_service_is_refused_while_one_runs(settings: Settings) -> None:
+    """They fill the same shadow: a check started during a rebuild would empty the tables the rebuild is about
+    to put live."""
+    make_history(settings)
+    feed_live(settings)
+    quiet = lambda _n, _t: lambda _p: None  # noqa: E731
+    with shadows_held(settings, ["submissions"]):
+        for apply in (True, False):
+            with pytest.raises(ShadowInUse, match="submissions"):
+                rebuild(READ_MODELS[0], settings, apply, quiet)
+        rebuild(READ_MODELS[-1], settings, True, quiet)  # the registry's read models: another service's shadow
+    assert rebuild(READ_MODELS[0], settings, False, quiet).differences == []
