@@ -167,24 +167,13 @@ def run_all(
         by_source.setdefault(spec.source, []).append(spec)
     outcomes = {}
     for source_name, group in by_source.items():
-        for outcome in _run_group(source_name, group, settings, apply, progress_factory, wait):
-            outcomes[outcome.name] = outcome
+        with shadows_held(settings, [spec.service for spec in group]):
+            for outcome in _run_group(source_name, group, settings, apply, progress_factory, wait):
+                outcomes[outcome.name] = outcome
     return [outcomes[spec.name] for spec in specs]
 
 
 def _run_group(
-    source_name: str,
-    specs: list[ReadModelPart],
-    settings: Settings,
-    apply: bool,
-    progress_factory: Callable[[str, int], Progress],
-    wait: float,
-) -> list[Outcome]:
-    with shadows_held(settings, [spec.service for spec in specs]):
-        return _run_group_held(source_name, specs, settings, apply, progress_factory, wait)
-
-
-def _run_group_held(
     source_name: str,
     specs: list[ReadModelPart],
     settings: Settings,
