@@ -112,6 +112,10 @@ class SingleInstanceLock:
     def release(self) -> None:
         if self._connection is not None:
             with contextlib.suppress(psycopg.Error):
+                # Let go at once: a closed session's lock is freed only once its server process has ended,
+                # a moment later, and the next holder (often this process again) would find it taken.
+                self._connection.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
+            with contextlib.suppress(psycopg.Error):
                 self._connection.close()  # ends the session, and the lock with it
             self._connection = None
         if self._file is not None:
