@@ -201,8 +201,15 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
+# A service's own question to another went unanswered (a part restarting, the broker away): as unavailable as
+# an unanswered call of the gateway's own, and as safe to retry (nothing was done).
+UNANSWERED_INSIDE = {RpcTimeout.__name__, UnknownService.__name__}
+
+
 def _remote_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RemoteError)
+    if exc.exc_type in UNANSWERED_INSIDE:
+        return _unavailable(request, exc)
     reference = uuid.uuid4().hex[:12]
     # exc.value may quote user input; the service logged the full story itself.
     log.error("service raised %s on %s %s (ref %s)", exc.exc_type, request.method, request.url.path, reference)

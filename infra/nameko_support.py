@@ -153,13 +153,17 @@ class SignedRpcProxy(RpcProxy):
 
     def setup(self) -> None:
         super().setup()
-        self.signer = load_signer(load_settings(), self.container.service_name)
-        # A worker waits for its nested call's answer without a timeout: the confirm (with ``mandatory``) is
-        # what makes a request nobody can receive fail at once instead of hanging the worker.
-        self.publisher = RpcPublisher(self.container.config, confirms=True)
+        settings = load_settings()
+        self.signer = load_signer(settings, self.container.service_name)
+        # A nested call is a question: it waits for its answer at most the RPC timeout, and neither it nor its
+        # answer waits for the broker's confirm (infra/rpc_publisher.py says why either may go unanswered).
+        self.publisher = RpcPublisher(self.container.config, confirms=False)
+        self.timeout = settings.rpc_timeout_seconds
 
     def get_dependency(self, worker_ctx: Any) -> Any:
-        proxy = PooledServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener, self.publisher)
+        proxy = PooledServiceProxy(
+            worker_ctx, self.target_service, self.rpc_reply_listener, self.publisher, self.timeout
+        )
         return SigningProxy(proxy, self.target_service, self.signer)
 
 

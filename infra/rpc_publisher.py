@@ -7,9 +7,15 @@ Whether a message waits for the broker's confirm is the sender's choice (``confi
   needs no confirm on either: a request or reply lost in a broker restart is an unanswered call, retried
   under the same command id, which returns the first result and changes nothing (contracts/commands.py).
   Its requests go without, and say so in a header (``REPLY_WITHOUT_CONFIRM``), so their replies go without.
-- A caller that waits without a timeout (a service's nested call) keeps both: its request's confirm (with
-  ``mandatory``) is how a request nobody can receive fails at once (``UnknownService``), and its reply's is
-  how a reply the broker lost leaves the request unacknowledged, to be delivered and answered again.
+- A service's nested call is a question (the services ask the registry; none commands another service), and
+  it waits for its answer at most the RPC timeout too (``PooledMethodProxy``): unanswered, it raises
+  ``RpcTimeout`` and what asked is retried (an event handler's event is requeued; a command's caller gets a
+  503 and retries under the same command id). So it goes without confirms as well: with them, each question
+  waited for two of the broker's disk writes, on the path of every mail.
+- A caller that waits without a timeout (the CLI's and the launcher's own proxies, nameko's way) keeps both:
+  its request's confirm (with ``mandatory``) is how a request nobody can receive fails at once
+  (``UnknownService``), and its reply's is how a reply the broker lost leaves the request unacknowledged, to
+  be delivered and answered again.
 
 A message without a confirm is written and not waited for, so the connection it goes out on must be alive
 at that moment. It is: before each publish py-amqp reads what the broker said meanwhile (it looks for a
@@ -22,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import eventlet
 from kombu import Connection
 from kombu.exceptions import ChannelError
 from kombu.pools import producers
@@ -36,6 +43,7 @@ from nameko.constants import (
     PERSISTENT,
     SERIALIZER_CONFIG_KEY,
 )
+from nameko.exceptions import RpcTimeout
 from nameko.rpc import MethodProxy, Responder, RpcConsumer, ServiceProxy, get_rpc_exchange
 from nameko.standalone.rpc import ClusterProxy
 
@@ -119,22 +127,57 @@ class PooledRpcConsumer(RpcConsumer):
 
 
 class PooledMethodProxy(MethodProxy):
-    def __init__(self, worker_ctx: Any, service: str, method: str, replies: Any, publisher: RpcPublisher) -> None:
+    """nameko's proxy to one method whose requests go out through ``publisher``; with a ``timeout``, a call
+    waits for its answer at most that long, then raises ``RpcTimeout`` (nameko's waits forever)."""
+
+    def __init__(
+        self,
+        worker_ctx: Any,
+        service: str,
+        method: str,
+        replies: Any,
+        publisher: RpcPublisher,
+        timeout: float | None = None,
+    ) -> None:
         self.publisher_cls = publisher
+        self.timeout = timeout
         super().__init__(worker_ctx, service, method, replies)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        reply = self._call(*args, **kwargs)
+        if self.timeout is None:
+            return reply.result()
+        with eventlet.Timeout(self.timeout, False):  # on timeout the block is left, and the line after it runs
+            return reply.result()
+        _forget(self.reply_listener, reply.reply_event)  # a late answer is then dropped as unknown
+        raise RpcTimeout(f"{self.service_name}.{self.method_name} gave no answer in {self.timeout:g} s")
+
+
+def _forget(listener: Any, reply_event: Any) -> None:
+    """Stop waiting for an answer: nameko's reply listener keeps each pending call's event until its reply."""
+    pending = listener._reply_events
+    for correlation_id, event in list(pending.items()):
+        if event is reply_event:
+            pending.pop(correlation_id, None)
 
 
 class PooledServiceProxy(ServiceProxy):
-    """nameko's proxy to one service whose requests go out through ``publisher``."""
+    """nameko's proxy to one service whose requests go out through ``publisher`` (each call waiting at most
+    ``timeout`` for its answer, if given)."""
 
-    def __init__(self, worker_ctx: Any, service: str, reply_listener: Any, publisher: RpcPublisher) -> None:
+    def __init__(
+        self, worker_ctx: Any, service: str, reply_listener: Any, publisher: RpcPublisher, timeout: float | None = None
+    ) -> None:
         super().__init__(worker_ctx, service, reply_listener)
         self.publisher = publisher
+        self.timeout = timeout
 
     def __getattr__(self, method: str) -> PooledMethodProxy:
         if method.startswith("_"):
             raise AttributeError(method)
-        return PooledMethodProxy(self.worker_ctx, self.service_name, method, self.reply_listener, self.publisher)
+        return PooledMethodProxy(
+            self.worker_ctx, self.service_name, method, self.reply_listener, self.publisher, self.timeout
+        )
 
 
 class PooledClusterProxy(ClusterProxy):
