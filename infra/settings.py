@@ -157,6 +157,9 @@ class Settings(BaseSettings):
     region_dir: Path | None = None
     token_ttl_seconds: int = Field(default=12 * 3600, ge=60)
     rpc_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Workers per service process: nameko's max_workers (ops/nameko.yaml reads the same SATU_MAX_WORKERS), and so
+    # how many connections each read model's pool keeps open between transactions (infra/storage.py).
+    max_workers: int = Field(default=10, ge=1, le=500)
     # The holders' Ed25519 keys (infra/keys.py): <holder>.key and <holder>.pub; empty: var_dir/keys.
     keys_dir: Path | None = None
     # This process's own private key, where it is handed one file alone (a Docker secret).

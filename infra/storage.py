@@ -159,6 +159,9 @@ def ddl_lock(settings: Settings) -> Iterator[None]:
         engine.dispose()
 
 
+OVERFLOW_CONNECTIONS = 5  # a read model's connections beyond one per worker, closed again once returned
+
+
 def read_model_engine(settings: Settings, service: str, schema_suffix: str = "") -> sa.Engine:
     """Engine for a service's read models; tables are unqualified and land in the service's schema."""
     if not settings.uses_postgres:
@@ -172,6 +175,12 @@ def read_model_engine(settings: Settings, service: str, schema_suffix: str = "")
     engine = sa.create_engine(
         sqlalchemy_url(settings, service),
         connect_args={"options": f"-csearch_path={schema}"},
+        # A connection for each worker stays open between transactions. With SQLAlchemy's 5, a service's ten
+        # workers busy at once opened and closed the other five again and again: a new server process per
+        # connection, 97 of them per 800 filings, ~6 ms of the services' CPU per filing (docs/benchmarks.md).
+        # A burst beyond the workers (timers, the consumers' own) may open a few more, as before.
+        pool_size=settings.max_workers,
+        max_overflow=OVERFLOW_CONNECTIONS,
     )
     ping_when_idle(engine)
     return engine

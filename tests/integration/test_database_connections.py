@@ -6,6 +6,9 @@ applied once, its duplicate found by the same statement (real PostgreSQL)."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
@@ -62,6 +65,26 @@ def test_a_connection_checked_after_its_rest_leaves_no_transaction_open(settings
     with engine.connect() as connection:  # checked on its way out of the pool
         autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
         autocommit.exec_driver_sql("VACUUM (ANALYZE) rested")
+    engine.dispose()
+
+
+def test_a_connection_for_each_worker_stays_open_between_transactions(settings) -> None:
+    """A service's workers all busy at once, then again: the second time no connection is opened (each new one
+    is a new server process of PostgreSQL)."""
+    engine = read_model_engine(settings.model_copy(update={"max_workers": 8}), "submissions")
+    opened = []
+    sa.event.listen(engine, "connect", lambda *_args: opened.append(1))
+    all_busy = threading.Barrier(8)
+
+    def transaction(_n: int) -> None:
+        with engine.begin() as connection:
+            all_busy.wait(timeout=10)  # every worker holds its connection at the same moment
+            connection.execute(sa.text("SELECT 1"))
+
+    for busy_spell in range(2):
+        with ThreadPoolExecutor(8) as workers:
+            list(workers.map(transaction, range(8)))
+        assert len(opened) == 8, f"busy spell {busy_spell + 1}"
     engine.dispose()
 
 
