@@ -176,8 +176,8 @@ def read_model_engine(settings: Settings, service: str, schema_suffix: str = "")
         sqlalchemy_url(settings, service),
         connect_args={"options": f"-csearch_path={schema}"},
         # A connection for each worker stays open between transactions. With SQLAlchemy's 5, a service's ten
-        # workers busy at once opened and closed the other five again and again: a new server process per
-        # connection, 97 of them per 800 filings, ~6 ms of the services' CPU per filing (docs/benchmarks.md).
+        # workers busy at once opened and closed the other five again and again: a new PostgreSQL server
+        # process per connection, 97 of them per 800 filings through the whole system (docs/benchmarks.md).
         # A burst beyond the workers (timers, the consumers' own) may open a few more, as before.
         pool_size=settings.max_workers,
         max_overflow=OVERFLOW_CONNECTIONS,
