@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from nameko.exceptions import RpcTimeout
 from nameko.rpc import Rpc
 
 from infra.outages import BROKER_ERRORS, DATABASE_ERRORS
@@ -43,11 +44,12 @@ rpc = ReplyKeepingRpc.decorator
 
 
 class OneLine(logging.Filter):
-    """Log records about a lost broker or database connection without their traceback (one line each)."""
+    """Log records about a lost broker or database connection, or a question another service left unanswered
+    (its event goes back to the broker, to be handled again), without their traceback (one line each)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
-        if isinstance(error, BROKER_ERRORS + DATABASE_ERRORS):
+        if isinstance(error, (*BROKER_ERRORS, *DATABASE_ERRORS, RpcTimeout)):
             record.msg = f"{record.getMessage()} ({type(error).__name__}: {error})"
             record.args = None
             record.exc_info = None

@@ -157,8 +157,8 @@ class SignedRpcProxy(RpcProxy):
         self.signer = load_signer(settings, self.container.service_name)
         # A nested call is a question: it waits for its answer at most the RPC timeout, and neither it nor its
         # answer waits for the broker's confirm (infra/rpc_publisher.py says why either may go unanswered).
-        self.publisher = RpcPublisher(self.container.config, confirms=False)
         self.timeout = settings.rpc_timeout_seconds
+        self.publisher = RpcPublisher(self.container.config, confirms=False, expires_after=self.timeout)
 
     def get_dependency(self, worker_ctx: Any) -> Any:
         proxy = PooledServiceProxy(
@@ -200,5 +200,5 @@ class PartRpcProxy(ClusterRpcProxy):
         base = StandaloneProxyBase.ServiceContainer
         self.ServiceContainer = type("PartContainer", (base,), {"service_name": part})
         super().__init__(config, timeout=timeout)
-        publisher = RpcPublisher(config, confirms)
+        publisher = RpcPublisher(config, confirms, expires_after=timeout)
         self._proxy = PooledClusterProxy(self._worker_ctx, self._reply_listener, publisher)

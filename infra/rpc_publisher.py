@@ -52,9 +52,13 @@ REPLY_WITHOUT_CONFIRM = "satu-reply-without-confirm"  # a request's header: its 
 
 
 class RpcPublisher:
-    """Publishes RPC messages of one process to the broker of ``config`` (nameko's configuration)."""
+    """Publishes RPC messages of one process to the broker of ``config`` (nameko's configuration).
 
-    def __init__(self, config: Mapping[str, Any], confirms: bool) -> None:
+    ``expires_after``: the caller's timeout. A request still queued that long after it was sent is dropped by the
+    broker: its caller has given up (a service down or busy), and answering it later would be work for nobody, or
+    a command done after its client was told to retry."""
+
+    def __init__(self, config: Mapping[str, Any], confirms: bool, expires_after: float | None = None) -> None:
         connection = Connection(
             config[AMQP_URI_CONFIG_KEY],
             transport_options={**DEFAULT_TRANSPORT_OPTIONS, "confirm_publish": confirms},
@@ -67,6 +71,7 @@ class RpcPublisher:
         # after a broker restart, so not written to disk. A nested call waits without one: its request must
         # outlive a restart, to be answered on the reply queue nameko declares again.
         self.delivery_mode = PERSISTENT if confirms else TRANSIENT
+        self.expires_after = expires_after
         self.exchange = get_rpc_exchange(config)
         self.serializer = config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER)
 
@@ -100,6 +105,7 @@ class RpcPublisher:
                     mandatory=mandatory and self.confirms,  # a return is only seen while waiting for the confirm
                     retry=True,
                     retry_policy=DEFAULT_RETRY_POLICY,
+                    expiration=self.expires_after,
                     **properties,
                 )
             except ChannelError as error:
