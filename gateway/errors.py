@@ -202,8 +202,9 @@ def _allowed_methods(request: Request) -> list[str]:
 
 
 # A service's own question to another went unanswered (a part restarting, the broker away): as unavailable as
-# an unanswered call of the gateway's own, and as safe to retry (nothing was done).
-UNANSWERED_INSIDE = {RpcTimeout.__name__, UnknownService.__name__}
+# an unanswered call of the gateway's own, and as safe to retry (a command asks its questions before it records
+# anything, and a command id makes a retry of one that did record change nothing).
+UNANSWERED_INSIDE = {RpcTimeout.__name__}
 
 
 def _remote_error(request: Request, exc: Exception) -> JSONResponse:
@@ -218,7 +219,8 @@ def _remote_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _unavailable(request: Request, exc: Exception) -> JSONResponse:
-    log.warning("service unavailable (%s) on %s %s", type(exc).__name__, request.method, request.url.path)
+    kind = exc.exc_type if isinstance(exc, RemoteError) else type(exc).__name__  # a service's own, named
+    log.warning("service unavailable (%s) on %s %s", kind, request.method, request.url.path)
     return error_response(503, "service_unavailable", "the service is temporarily unavailable; please retry")
 
 

@@ -3,12 +3,12 @@
 nameko kills the whole service when a worker cannot send its reply (the broker restarted while the
 worker ran): the worker's thread ends with an error and the container treats that as fatal. A reply that
 cannot be sent is no reason to stop: the request was not acknowledged, so the broker delivers it again
-once it is back, and the command id recorded with the first run's events makes the second run change
-nothing. ``rpc`` here is nameko's entrypoint with that difference, replying through the process's pooled
-publisher (infra/rpc_publisher.py).
+once it is back (while its caller still waits: it expires with the caller's timeout), and the command id
+recorded with the first run's events makes the second run change nothing. ``rpc`` here is nameko's
+entrypoint with that difference, replying through the process's pooled publisher (infra/rpc_publisher.py).
 
-``OneLine`` keeps a broker or database outage to a line per event in the log instead of a screen of
-traceback each.
+``OneLine`` keeps a broker or database outage, or a question another service left unanswered, to a line per
+event in the log instead of a screen of traceback each.
 """
 
 from __future__ import annotations

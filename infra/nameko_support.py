@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from eventsourcing.application import Application
 from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy
@@ -66,6 +68,23 @@ class EventSourcedApplication(Built):
             return self.factory(env, settings)
 
 
+_service_engines: dict[tuple[str, str], sa.Engine] = {}
+_service_engines_lock = threading.Lock()
+
+
+def service_engine(settings: Settings, service: str) -> sa.Engine:
+    """The engine of ``service``'s read models in this process, one for all of them on PostgreSQL: each keeps a
+    connection per worker open (infra/storage.py), and three read models of submissions with a pool each held
+    three times the connections of the one service. SQLite (a file, no server process per connection): one each."""
+    if not settings.uses_postgres:
+        return read_model_engine(settings, service)
+    with _service_engines_lock:
+        key = (settings.database_url, service)
+        if key not in _service_engines:
+            _service_engines[key] = read_model_engine(settings, service)
+        return _service_engines[key]
+
+
 class ReadModelProvider(Built):
     """A read model of the topology (infra/topology.py), on its service's database."""
 
@@ -73,8 +92,7 @@ class ReadModelProvider(Built):
         self.part = topology.read_model(name)
 
     def build(self, settings: Settings) -> ReadModel:
-        engine = read_model_engine(settings, self.part.service)
-        return ReadModel(self.part.new_projection(), engine)
+        return ReadModel(self.part.new_projection(), service_engine(settings, self.part.service))
 
 
 @dataclass(frozen=True)
@@ -155,9 +173,10 @@ class SignedRpcProxy(RpcProxy):
         super().setup()
         settings = load_settings()
         self.signer = load_signer(settings, self.container.service_name)
-        # A nested call is a question: it waits for its answer at most the RPC timeout, and neither it nor its
-        # answer waits for the broker's confirm (infra/rpc_publisher.py says why either may go unanswered).
-        self.timeout = settings.rpc_timeout_seconds
+        # A nested call is a question: it waits for its answer at most half the RPC timeout (a command asking it
+        # then answers before its own caller gives up), and neither it nor its answer waits for the broker's
+        # confirm (infra/rpc_publisher.py says why either may go unanswered).
+        self.timeout = settings.rpc_timeout_seconds / 2
         self.publisher = RpcPublisher(self.container.config, confirms=False, expires_after=self.timeout)
 
     def get_dependency(self, worker_ctx: Any) -> Any:

@@ -8,14 +8,17 @@ Whether a message waits for the broker's confirm is the sender's choice (``confi
   under the same command id, which returns the first result and changes nothing (contracts/commands.py).
   Its requests go without, and say so in a header (``REPLY_WITHOUT_CONFIRM``), so their replies go without.
 - A service's nested call is a question (the services ask the registry; none commands another service), and
-  it waits for its answer at most the RPC timeout too (``PooledMethodProxy``): unanswered, it raises
-  ``RpcTimeout`` and what asked is retried (an event handler's event is requeued; a command's caller gets a
-  503 and retries under the same command id). So it goes without confirms as well: with them, each question
-  waited for two of the broker's disk writes, on the path of every mail.
-- A caller that waits without a timeout (the CLI's and the launcher's own proxies, nameko's way) keeps both:
-  its request's confirm (with ``mandatory``) is how a request nobody can receive fails at once
-  (``UnknownService``), and its reply's is how a reply the broker lost leaves the request unacknowledged, to
-  be delivered and answered again.
+  it waits for its answer at most half the RPC timeout (``PooledMethodProxy``; half, so that a command asking
+  it still answers before the gateway gives up): unanswered, it raises ``RpcTimeout`` and what asked is retried
+  (an event handler's event is requeued; a command's caller gets a 503 and retries under the same command id).
+  So it goes without confirms as well: with them, each question waited for two of the broker's disk writes, on
+  the path of every mail. A question to a service with no queue yet is not refused at once (no ``mandatory``
+  without a confirm): it goes unanswered.
+- The CLI and the launcher's readiness pings keep both (nameko's way): a request's confirm (with
+  ``mandatory``) is how one that nobody can receive fails at once (``UnknownService``: "not started yet"), and
+  a reply's is how a reply the broker lost leaves the request unacknowledged, to be delivered again.
+
+Every request whose caller waits at most a timeout expires in its queue after it (``expires_after``).
 
 A message without a confirm is written and not waited for, so the connection it goes out on must be alive
 at that moment. It is: before each publish py-amqp reads what the broker said meanwhile (it looks for a
@@ -68,8 +71,7 @@ class RpcPublisher:
         self.producers = producers[connection]  # kombu's pool for this broker and mode, shared in the process
         self.confirms = confirms
         # A message whose sender waits for no confirm has a caller that gives up after its timeout: worth nothing
-        # after a broker restart, so not written to disk. A nested call waits without one: its request must
-        # outlive a restart, to be answered on the reply queue nameko declares again.
+        # after a broker restart, so not written to disk.
         self.delivery_mode = PERSISTENT if confirms else TRANSIENT
         self.expires_after = expires_after
         self.exchange = get_rpc_exchange(config)

@@ -40,12 +40,17 @@ def event_store_env(settings: Settings, service: str) -> dict[str, str]:
         "POSTGRES_USER": url.username or os.environ.get("USER", "postgres"),
         "POSTGRES_PASSWORD": url.password or "",
         "POSTGRES_SCHEMA": service,
-        "POSTGRES_POOL_SIZE": "5",
+        "POSTGRES_POOL_SIZE": str(EVENT_STORE_POOL),
+        "POSTGRES_MAX_OVERFLOW": str(EVENT_STORE_OVERFLOW),
         # No ping before each use (a round trip per store call): a connection the database dropped (a restart)
         # fails its statement before anything is committed, the pool discards it, and the library's recorder
         # tries again on another (up to 10 attempts, 0.2 s apart), so a command does not fail on it.
         "POSTGRES_PRE_PING": "n",
     }
+
+
+EVENT_STORE_POOL = 5  # connections an event store keeps open in each process (PostgreSQL)
+EVENT_STORE_OVERFLOW = 10  # and how many more it may open while busy
 
 
 def sqlalchemy_url(settings: Settings, service: str) -> str:

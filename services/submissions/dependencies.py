@@ -3,9 +3,8 @@ organisations they file for and the dashboard's counts."""
 
 from __future__ import annotations
 
-from infra.nameko_support import Built, EventSourcedApplication, ReadModelProvider
+from infra.nameko_support import Built, EventSourcedApplication, ReadModelProvider, service_engine
 from infra.settings import Settings
-from infra.storage import read_model_engine
 from services.submissions.application import build_application
 from services.submissions.case_counts import CaseCounts
 
@@ -33,4 +32,4 @@ class CaseCountsStore(Built):
     """The dashboard's counts, beside the case list they are counted from."""
 
     def build(self, settings: Settings) -> CaseCounts:
-        return CaseCounts(read_model_engine(settings, "submissions"))
+        return CaseCounts(service_engine(settings, "submissions"))

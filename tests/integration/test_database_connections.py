@@ -19,6 +19,7 @@ from infra.storage import read_model_engine
 from ops.sources import open_source
 from services.notifications.mailer import FileMailer, OutgoingMail
 from services.notifications.outbox import MailOutbox, OutboxProjection
+from services.submissions.dependencies import CaseCountsStore, CaseList, OrganisationCopies
 from services.submissions.projections import CaseProjection
 from tests.support.scenario import submit
 
@@ -86,6 +87,15 @@ def test_a_connection_for_each_worker_stays_open_between_transactions(settings) 
             list(workers.map(transaction, range(8)))
         assert len(opened) == 8, f"busy spell {busy_spell + 1}"
     engine.dispose()
+
+
+def test_a_services_read_models_share_one_pool_in_its_process(settings) -> None:
+    """submissions keeps three read models (case list, organisations, the dashboard's counts): a pool each would
+    hold three times the connections of the one service."""
+    read_models = [CaseList().build(settings), OrganisationCopies().build(settings), CaseCountsStore().build(settings)]
+
+    assert len({id(read_model.engine) for read_model in read_models}) == 1
+    read_models[0].engine.dispose()
 
 
 def test_a_connection_used_a_moment_ago_is_not_pinged(settings, monkeypatch) -> None:
