@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from nameko.cli.main import IMPLICIT_ENV_VAR_MATCHER, env_var_constructor
 
 from infra import storage
 from infra.settings import SECRETS_DIR_VARIABLE, Settings
@@ -148,3 +149,22 @@ def test_the_database_admits_three_replicas_of_every_service_at_their_busiest() 
     max_connections = int(command[command.index("-c") + 1].removeprefix("max_connections="))
 
     assert busiest <= max_connections - 3  # PostgreSQL keeps 3 for its superuser
+
+
+def test_a_services_workers_and_its_read_models_connections_are_one_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """nameko's max_workers and the read models' pool (infra/storage.py) both follow SATU_MAX_WORKERS, with the
+    same default: a pool smaller than the workers opens and closes connections again and again."""
+
+    class NamekoLoader(yaml.SafeLoader):
+        """nameko's reading of ${VAR:default} (nameko.cli.main), on a loader of this test's own."""
+
+    NamekoLoader.add_constructor("!env_var", env_var_constructor)
+    NamekoLoader.add_implicit_resolver("!env_var", IMPLICIT_ENV_VAR_MATCHER, None)
+
+    def max_workers() -> int:
+        return yaml.load(NAMEKO_CONFIG.read_text(), Loader=NamekoLoader)["max_workers"]  # noqa: S506 (a SafeLoader)
+
+    monkeypatch.delenv("SATU_MAX_WORKERS", raising=False)
+    assert max_workers() == Settings().max_workers
+    monkeypatch.setenv("SATU_MAX_WORKERS", "25")
+    assert max_workers() == Settings().max_workers == 25
