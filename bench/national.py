@@ -321,6 +321,7 @@ class Rebuilt:
     seconds: float
     events: int  # events replayed, summed over the read models (each reads the events it handles)
     log: int  # stored events in the logs the read models are built from
+    workers: int  # processes replaying each log's position ranges (SATU_REBUILD_WORKERS)
 
     @property
     def log_events_per_second(self) -> float:
@@ -342,7 +343,7 @@ def rebuild_everything(settings: Settings) -> Rebuilt:
             log += source.last_position()
         finally:
             source.close()
-    return Rebuilt(seconds, sum(outcome.events for outcome in outcomes), log)
+    return Rebuilt(seconds, sum(outcome.events for outcome in outcomes), log, settings.rebuild_workers)
 
 
 def _tenths(name: str, total: int) -> Callable[[int], None]:
@@ -412,11 +413,11 @@ def report(sizes: list[tuple[int, int]], results: list[tuple[Summary, list[Timed
         "",
         "`satu rebuild` of every rebuildable read model on the generated database (those of one log in one pass):",
         "",
-        "| organisations | cases | stored events | events replayed (all models) | seconds | stored events/s |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "| organisations | cases | stored events | events replayed | processes | seconds | stored events/s |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
         *[
-            f"| {organisations} | {cases} | {rebuilt.log} | {rebuilt.events} | {rebuilt.seconds:.0f} | "
-            f"{rebuilt.log_events_per_second:.0f} |"
+            f"| {organisations} | {cases} | {rebuilt.log} | {rebuilt.events} | {rebuilt.workers} | "
+            f"{rebuilt.seconds:.0f} | {rebuilt.log_events_per_second:.0f} |"
             for (organisations, cases), (_s, _m, _t, rebuilt) in zip(sizes, results, strict=True)
         ],
     ]

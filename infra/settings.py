@@ -112,6 +112,17 @@ def resolve_public_base_url(environ: Mapping[str, str], host: str, port: int) ->
     return local_url(host, port)
 
 
+MOST_REBUILD_WORKERS_BY_DEFAULT = 4
+
+
+def default_rebuild_workers() -> int:
+    """A rebuild's processes unless SATU_REBUILD_WORKERS says: one per core this process may use, up to 4. Every
+    core is used: at 200,000 cases on 2 cores, two processes rebuilt every read model in 53 s, one in 89 s
+    (docs/benchmarks.md); a log shorter than two ranges stays one process (ops/parallel_replay.py)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(MOST_REBUILD_WORKERS_BY_DEFAULT, cores))
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SATU_", extra="ignore")
 
@@ -148,7 +159,7 @@ class Settings(BaseSettings):
     # Off: the relay only polls (every relay_poll_seconds), e.g. behind a pooler that cannot LISTEN.
     relay_wake_on_commit: bool = True
     # Processes a rebuild replays a long log with, each its own range of positions (ops/parallel_replay.py).
-    rebuild_workers: int = Field(default=1, ge=1, le=64)
+    rebuild_workers: int = Field(default_factory=default_rebuild_workers, ge=1, le=64)
     # How often each submissions replica counts the cases again for the dashboard (its figures say when).
     dashboard_refresh_seconds: float = Field(default=60, gt=0, le=3600)
     # Local/test only: the date the reminders' sweep takes for today (time advanced by configuration).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -154,3 +155,13 @@ def test_loopback_systems_may_use_the_development_key() -> None:
     assert Settings(env="local").session_key == DEV_SECRET
     assert Settings(env="test", public_base_url="http://localhost:9000").exposed is False
     assert Settings(env="production", secret_key=STRONG).exposed is True
+
+
+def test_a_rebuild_uses_every_core_it_may_up_to_four_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SATU_REBUILD_WORKERS", raising=False)
+    cores = len(os.sched_getaffinity(0))
+    assert Settings().rebuild_workers == min(4, cores)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(16)))
+    assert Settings().rebuild_workers == 4  # a big machine keeps cores for the live system
+    monkeypatch.setenv("SATU_REBUILD_WORKERS", "1")
+    assert Settings().rebuild_workers == 1
