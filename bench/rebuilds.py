@@ -28,7 +28,7 @@ from pathlib import Path
 from eventsourcing.persistence import StoredEvent
 
 from contracts.identity import Caller, Role
-from infra.settings import Settings
+from infra.settings import Settings, default_rebuild_workers
 from infra.topology import EVENT_STORE_NAMES, REBUILDABLE, read_model
 from ops.rebuild import run as rebuild
 from ops.rebuild import run_all
@@ -205,8 +205,12 @@ def measure(settings: Settings, small: Settings, backend: str) -> Measured:
         for name in IN_RANGES
     }
     logs = sum(run.events for run in raw.values())
+    cores = default_rebuild_workers()
     every = {
-        "one pass per log (`satu rebuild`)": measured("every", "all", settings, logs),
+        "one pass per log, one process": measured("every", "all", settings, logs),
+        f"one pass per log, {cores} processes over position ranges (`satu rebuild` here)": measured(
+            "every", "all", settings, logs, workers=cores
+        ),
         "one read model after the other (before)": measured("each", "all", settings, logs),
     }
     return Measured(backend, raw, rebuilt, checked, rebuilt_small, in_ranges, every)
