@@ -23,7 +23,7 @@ from infra.keys import load_keyring, load_signer
 from infra.readmodel import ReadModel
 from infra.rpc_publisher import PooledClusterProxy, PooledServiceProxy, RpcPublisher
 from infra.settings import Settings, load_settings
-from infra.storage import ddl_lock, event_store_env, read_model_engine, sqlalchemy_url
+from infra.storage import ddl_lock, event_store_env, read_model_engine
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +73,13 @@ _service_engines_lock = threading.Lock()
 
 
 def service_engine(settings: Settings, service: str) -> sa.Engine:
-    """The one engine of ``service``'s read models in this process. Its pool keeps a connection per worker open
-    (infra/storage.py); with an engine per read model, submissions (three of them) held three times as many."""
+    """The engine of ``service``'s read models in this process, one for all of them on PostgreSQL: each keeps a
+    connection per worker open (infra/storage.py), and three read models of submissions with a pool each held
+    three times the connections of the one service. SQLite (a file, no server process per connection): one each."""
+    if not settings.uses_postgres:
+        return read_model_engine(settings, service)
     with _service_engines_lock:
-        key = (sqlalchemy_url(settings, service), service)  # the database (a SQLite file) and the schema
+        key = (settings.database_url, service)
         if key not in _service_engines:
             _service_engines[key] = read_model_engine(settings, service)
         return _service_engines[key]
@@ -163,9 +166,6 @@ class IdentityTools:
         return system_caller(self.keys.service)
 
 
-NESTED_SHARE_OF_TIMEOUT = 0.5  # of SATU_RPC_TIMEOUT_SECONDS: a service's question to another waits this long
-
-
 class SignedRpcProxy(RpcProxy):
     """nameko's RpcProxy whose calls carry their Caller signed by this service for that call alone."""
 
@@ -176,7 +176,7 @@ class SignedRpcProxy(RpcProxy):
         # A nested call is a question: it waits for its answer at most half the RPC timeout (a command asking it
         # then answers before its own caller gives up), and neither it nor its answer waits for the broker's
         # confirm (infra/rpc_publisher.py says why either may go unanswered).
-        self.timeout = settings.rpc_timeout_seconds * NESTED_SHARE_OF_TIMEOUT
+        self.timeout = settings.rpc_timeout_seconds / 2
         self.publisher = RpcPublisher(self.container.config, confirms=False, expires_after=self.timeout)
 
     def get_dependency(self, worker_ctx: Any) -> Any:
