@@ -73,9 +73,10 @@ _service_engines_lock = threading.Lock()
 
 
 def service_engine(settings: Settings, service: str) -> sa.Engine:
-    """The engine of ``service``'s read models in this process, one for all of them on PostgreSQL: each keeps a
-    connection per worker open (infra/storage.py), and three read models of submissions with a pool each held
-    three times the connections of the one service. SQLite (a file, no server process per connection): one each."""
+    """The engine of ``service``'s read models in this process. On PostgreSQL one for all of them: its pool keeps a
+    connection per worker open (infra/storage.py), and with an engine per read model submissions (three of them)
+    held three times as many. On SQLite one per read model, as before: a connection there is no server process,
+    and sharing showed no gain in the request-path bench."""
     if not settings.uses_postgres:
         return read_model_engine(settings, service)
     with _service_engines_lock:
@@ -166,6 +167,9 @@ class IdentityTools:
         return system_caller(self.keys.service)
 
 
+NESTED_SHARE_OF_TIMEOUT = 0.5  # of SATU_RPC_TIMEOUT_SECONDS: a service's question to another waits this long
+
+
 class SignedRpcProxy(RpcProxy):
     """nameko's RpcProxy whose calls carry their Caller signed by this service for that call alone."""
 
@@ -176,7 +180,7 @@ class SignedRpcProxy(RpcProxy):
         # A nested call is a question: it waits for its answer at most half the RPC timeout (a command asking it
         # then answers before its own caller gives up), and neither it nor its answer waits for the broker's
         # confirm (infra/rpc_publisher.py says why either may go unanswered).
-        self.timeout = settings.rpc_timeout_seconds / 2
+        self.timeout = settings.rpc_timeout_seconds * NESTED_SHARE_OF_TIMEOUT
         self.publisher = RpcPublisher(self.container.config, confirms=False, expires_after=self.timeout)
 
     def get_dependency(self, worker_ctx: Any) -> Any:

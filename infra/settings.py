@@ -116,9 +116,9 @@ MOST_REBUILD_WORKERS_BY_DEFAULT = 4
 
 
 def default_rebuild_workers() -> int:
-    """A rebuild's processes unless SATU_REBUILD_WORKERS says: one per core this process may use, up to 4. Every
-    core is used: at 200,000 cases on 2 cores, two processes rebuilt every read model in 53 s, one in 89 s
-    (docs/benchmarks.md); a log shorter than two ranges stays one process (ops/parallel_replay.py)."""
+    """A rebuild's processes unless SATU_REBUILD_WORKERS says: one per core this process may use, up to 4 (at
+    200,000 cases on 2 cores, two processes rebuilt every read model in 53 s, one in 89 s: docs/benchmarks.md).
+    A log shorter than two ranges stays one process (ops/parallel_replay.py)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, min(MOST_REBUILD_WORKERS_BY_DEFAULT, cores))
 
