@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import logging
 import time
@@ -59,10 +60,16 @@ def claim(connection: sa.Connection, processed: sa.Table, event: IntegrationEven
     follow in the same transaction, or a duplicate slips through), False for a duplicate. One statement
     (``INSERT … ON CONFLICT DO NOTHING RETURNING``) where a look-up and an insert were two: a worker racing
     on the same event waits for the other's transaction and then finds it a duplicate."""
-    columns = processed_row(event, dt.datetime.now(dt.UTC))
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(processed).values(columns).on_conflict_do_nothing()
-    return connection.execute(statement.returning(processed.c.event_id)).first() is not None
+    statement = _claim_statement(processed, connection.dialect.name)
+    return connection.execute(statement, processed_row(event, dt.datetime.now(dt.UTC))).first() is not None
+
+
+@functools.lru_cache(maxsize=64)  # a rebuild's shadow tables come and go: bounded
+def _claim_statement(processed: sa.Table, dialect: str) -> sa.Executable:
+    """Built once per table (the event's values bound at each run): building it per event cost more than
+    running it (infra/statements.py)."""
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(processed)
+    return insert.on_conflict_do_nothing().returning(processed.c.event_id)
 
 
 def processed_row(event: IntegrationEvent, applied_at: dt.datetime) -> dict[str, object]:
@@ -177,9 +184,7 @@ class ReadModel:
                 # Consumers share the lock; a rebuild's swap or an upgrade takes it exclusively. Its own statement,
                 # before any table is touched: an upgrade holding it drops the tables, and a consumer holding a
                 # table lock while it waits for this one would deadlock with it.
-                connection.execute(
-                    sa.text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": lock_key(self.projection)}
-                )
+                connection.execute(_SHARED_LOCK, {"key": lock_key(self.projection)})
             return apply_once(connection, self.projection, event, effect)
 
     def apply_in(self, connection: sa.Connection, event: IntegrationEvent) -> bool:
@@ -212,6 +217,10 @@ def apply_once(
     return True
 
 
+_SHARED_LOCK = sa.text("SELECT pg_advisory_xact_lock_shared(:key)")
+_EXCLUSIVE_LOCK = sa.text("SELECT pg_advisory_xact_lock(:key)")
+
+
 def lock_key(projection: schema.Versioned) -> int:
     return int.from_bytes(hashlib.sha256(projection.name.encode()).digest()[:8], "big", signed=True)
 
@@ -219,7 +228,7 @@ def lock_key(projection: schema.Versioned) -> int:
 def lock_exclusively(connection: sa.Connection, projection: Projection) -> None:
     """Stop live consumers of ``projection`` from writing until ``connection``'s transaction ends."""
     if connection.dialect.name == "postgresql":
-        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(projection)})
+        connection.execute(_EXCLUSIVE_LOCK, {"key": lock_key(projection)})
     else:
         # SQLite has one writer at a time: a (no-op) write takes that place for the transaction (and opens
         # it, so that DDL after it is part of the same transaction).

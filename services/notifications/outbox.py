@@ -66,6 +66,8 @@ class OutboxProjection:
             ),
         )
 
+        self._insert_mail = self.mails.insert()  # built once; each mail's values bound when it runs
+
     def handles(self, event_type: str) -> bool:
         return True  # every event the service receives is recorded, mail or not
 
@@ -80,7 +82,7 @@ class OutboxProjection:
             now = dt.datetime.now(dt.UTC)
             mail_row = {"message_id": mail.message_id, "recipient": mail.to, "subject": mail.subject, "body": mail.body}
             claim = {"created_at": now, "claimed_at": now, "attempts": 1}
-            connection.execute(self.mails.insert(), {"event_id": event.event_id, **mail_row, **claim})
+            connection.execute(self._insert_mail, {"event_id": event.event_id, **mail_row, **claim})
 
         return insert
 
@@ -93,6 +95,16 @@ class MailOutbox:
         assert isinstance(projection, OutboxProjection)
         self.mails = projection.mails
         self._projection = projection
+        mails = self.mails.c
+        # How a send went, built once (each mail's values bound when it runs). A failed send leaves ``sent_at``
+        # as the claim found it: empty.
+        self._outcome = (
+            self.mails.update()
+            .where(mails.event_id == sa.bindparam("mail"))
+            .values(last_error=sa.bindparam("error"), claimed_at=None, sent_at=sa.bindparam("sent"))
+        )
+        # One statement, so no transaction around it: a round trip where BEGIN and COMMIT made three.
+        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     def seen(self, event_id: str) -> bool:
         return self.read_model.seen(event_id)
@@ -176,17 +188,14 @@ class MailOutbox:
         return True
 
     def _finish(self, event_id: str, sent: bool, error: str | None) -> None:
-        values: dict[str, object] = {"last_error": error, "claimed_at": None}
-        if sent:
-            values["sent_at"] = dt.datetime.now(dt.UTC)
-        statement = self.mails.update().where(self.mails.c.event_id == event_id).values(**values)
+        outcome = {"mail": event_id, "error": error, "sent": dt.datetime.now(dt.UTC) if sent else None}
         try:
-            with self.engine.begin() as connection:
-                connection.execute(statement)
+            with self._autocommit.connect() as connection:
+                connection.execute(self._outcome, outcome)
         except sa.exc.DBAPIError as failure:
             if not failure.connection_invalidated:
                 raise
             # The connection died since the claim a moment ago (it is not pinged when used that recently): once
             # more on a new one, or a mail the SMTP server took would count as unsent and go again.
-            with self.engine.begin() as connection:
-                connection.execute(statement)
+            with self._autocommit.connect() as connection:
+                connection.execute(self._outcome, outcome)

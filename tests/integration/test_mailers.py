@@ -79,6 +79,29 @@ def test_file_mailer_writes_parseable_eml(tmp_path: pathlib.Path) -> None:
     assert msg.get_content() == BODY
 
 
+def test_a_subject_in_indonesian_with_typography_arrives_as_written(tmp_path: pathlib.Path) -> None:
+    long_subject = "[Satu Ormas] SKM-2026-000123: Perbaikan diminta – “Yayasan Café Ceria” " + "lampiran " * 12
+    for subject in ("SKM-2026-000123: Disetujui – “Café”", long_subject, "[Satu Ormas] " + "ASCII " * 20):
+        FileMailer(tmp_path, SENDER).send(OutgoingMail("<evt-44@satu-ormas>", MAIL.to, subject, BODY))
+        [written] = tmp_path.glob("*.eml")
+        raw = written.read_bytes()
+        assert all(len(line) <= 78 for line in raw.split(b"\n")), "headers are folded, the body wrapped"
+        assert raw.isascii(), "7-bit clean for relays without 8BITMIME"
+        msg = _parse(raw)
+        assert msg["Subject"] == subject and msg.get_content() == BODY
+        written.unlink()
+
+
+def test_a_header_with_a_line_break_is_refused(tmp_path: pathlib.Path) -> None:
+    for smuggled in (
+        OutgoingMail(MAIL.message_id, "a@contoh.or.id\r\nBcc: x@evil.example", MAIL.subject, BODY),
+        OutgoingMail(MAIL.message_id, MAIL.to, "Disetujui\nBcc: x@evil.example", BODY),
+    ):
+        with pytest.raises(ValueError, match="line break"):
+            FileMailer(tmp_path, SENDER).send(smuggled)
+    assert not list(tmp_path.iterdir())
+
+
 def test_file_mailer_keeps_every_message(tmp_path: pathlib.Path) -> None:
     mailer = FileMailer(tmp_path, SENDER)
     mailer.send(MAIL)
