@@ -10,6 +10,7 @@ import os
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,7 +21,20 @@ from sqlalchemy import event as sa_event
 from infra.settings import Settings
 
 
-def event_store_env(settings: Settings, service: str) -> dict[str, str]:
+@dataclass(frozen=True)
+class StorePool:
+    """The connections an event store keeps open in a process (PostgreSQL; the library opens them at once), and
+    how many more it may open while busy."""
+
+    kept: int
+    extra: int
+
+
+WORKERS = StorePool(kept=5, extra=10)  # a service: its workers write at once
+ONE_THREAD = StorePool(kept=1, extra=1)  # a relay, a rebuild, a `satu` command: one call at a time
+
+
+def event_store_env(settings: Settings, service: str, pool: StorePool = WORKERS) -> dict[str, str]:
     """Environment for an eventsourcing Application of ``service``."""
     if not settings.uses_postgres:
         return {
@@ -40,17 +54,13 @@ def event_store_env(settings: Settings, service: str) -> dict[str, str]:
         "POSTGRES_USER": url.username or os.environ.get("USER", "postgres"),
         "POSTGRES_PASSWORD": url.password or "",
         "POSTGRES_SCHEMA": service,
-        "POSTGRES_POOL_SIZE": str(EVENT_STORE_POOL),
-        "POSTGRES_MAX_OVERFLOW": str(EVENT_STORE_OVERFLOW),
+        "POSTGRES_POOL_SIZE": str(pool.kept),
+        "POSTGRES_MAX_OVERFLOW": str(pool.extra),
         # No ping before each use (a round trip per store call): a connection the database dropped (a restart)
         # fails its statement before anything is committed, the pool discards it, and the library's recorder
         # tries again on another (up to 10 attempts, 0.2 s apart), so a command does not fail on it.
         "POSTGRES_PRE_PING": "n",
     }
-
-
-EVENT_STORE_POOL = 5  # connections an event store keeps open in each process (PostgreSQL)
-EVENT_STORE_OVERFLOW = 10  # and how many more it may open while busy
 
 
 def sqlalchemy_url(settings: Settings, service: str) -> str:

@@ -14,7 +14,7 @@ from eventsourcing.application import Application
 
 from contracts.events import IntegrationEvent
 from infra.settings import Settings
-from infra.storage import ddl_lock, event_store_env
+from infra.storage import ONE_THREAD, ddl_lock, event_store_env
 from infra.topology import EVENT_STORE_NAMES
 from services.registry import publishing as registry_publishing
 from services.registry.application import RegistryApplication
@@ -58,7 +58,7 @@ class EventSource:
 def open_source(name: str, settings: Settings, replay: bool = False) -> EventSource:
     """The event store ``name`` with its mapping to integration events: checked as the relay publishes them,
     or, with ``replay`` (a rebuild reading its own store), built without the checks (IntegrationEvent.replayed)."""
-    env = event_store_env(settings, name)
+    env = event_store_env(settings, name, ONE_THREAD)  # a relay, a rebuild, a command: one call at a time
     make = IntegrationEvent.replayed if replay else IntegrationEvent
     with ddl_lock(settings):
         return _open(name, env, settings, make)

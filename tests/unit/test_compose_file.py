@@ -137,14 +137,15 @@ def test_the_image_contains_every_package_the_project_ships() -> None:
 def test_the_database_admits_three_replicas_of_every_service_at_their_busiest() -> None:
     """What `--scale <service>=3` asks of PostgreSQL: per replica, its read models' pool (a connection per worker
     and a burst beyond) and, for a service with an event store, that store's pool at its largest; a few per relay
-    (its lock, its LISTEN, its position); a few for an operator's `satu` commands."""
+    (its store's, its lock, its LISTEN, its position); a few for an operator's `satu` commands."""
     settings = Settings()
     replicas = 3
     read_models = settings.max_workers + storage.OVERFLOW_CONNECTIONS
     stores = {store.name for store in EVENT_STORES}
-    event_store = storage.EVENT_STORE_POOL + storage.EVENT_STORE_OVERFLOW
+    event_store = storage.WORKERS.kept + storage.WORKERS.extra
     busiest = sum(replicas * (read_models + (event_store if s.name in stores else 0)) for s in SERVICES)
-    busiest += 3 * len(EVENT_STORES) + 10
+    relay_store = storage.ONE_THREAD.kept + storage.ONE_THREAD.extra
+    busiest += (relay_store + 3) * len(EVENT_STORES) + 10
     command = SERVICES_IN_COMPOSE["postgres"]["command"]
     max_connections = int(command[command.index("-c") + 1].removeprefix("max_connections="))
 
