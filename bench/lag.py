@@ -32,7 +32,7 @@ import kombu
 import psycopg
 
 from bench.measure import cpu_seconds, percentile
-from bench.scenarios import APPROVAL_VERSION, UNLIMITED, VISIBILITY_QUERIES
+from bench.scenarios import APPROVAL_VERSION, UNLIMITED, VISIBILITY_QUERIES, start_relays
 from contracts.events import stable_event_id
 from contracts.identity import Caller, Role
 from infra.publisher import event_exchange
@@ -187,17 +187,11 @@ def idle_cpu(system: System, seconds: float) -> dict[str, float]:
 
 
 def restart_relays(system: System, env: dict[str, str]) -> None:
-    logs = {store.relay: system.log_dir / f"{store.relay}.log" for store in EVENT_STORES}
-    started = {relay: log.read_text().count("started at position") for relay, log in logs.items()}
-    for relay in logs:
-        system.processes[relay].terminate()
-        system.processes[relay].wait(30)
+    for store in EVENT_STORES:
+        system.processes[store.relay].terminate()
+        system.processes[store.relay].wait(30)
     system.env.update(env)
-    system.start_relays()
-    eventually(
-        lambda: all(log.read_text().count("started at position") > started[relay] for relay, log in logs.items()),
-        timeout=120,
-    )
+    start_relays(system)
 
 
 def measure_mode(settings: Settings, system: System, rate: float, seconds: float, idle_seconds: float) -> Lag:

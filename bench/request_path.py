@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.measure import Rate, cpu_seconds
-from bench.scenarios import UNLIMITED, GatewaySession, gateway_session
+from bench.scenarios import UNLIMITED, GatewaySession, gateway_session, start_relays
 from contracts.identity import Caller, Role
 from gateway.rpc import RpcClients
 from infra.settings import Settings
@@ -160,7 +160,7 @@ def measure(settings: Settings, direct_settings: Settings, amqp_uri: str, client
         hop = concurrently(clients, count, rpc_clients(settings, session, "ping"))
         rpc = concurrently(clients, count, rpc_clients(settings, session, "submit_case"))
         gateway_sync = concurrently(clients, count, gateway_clients(session))
-        system.start_relays()
+        start_relays(system)
         drain(system)
         whole, cpu = whole_system(system, session, clients, count)
     return PathRates(direct, hop, rpc, gateway_sync, whole, cpu)
@@ -170,7 +170,7 @@ def settle(system: System) -> None:
     """What a running system has before anyone files: the organisations recorded are in submissions' own
     copy (fed by the relays; until it arrives a filing asks the registry), then the relays stop again so
     that the synchronous part runs without them."""
-    system.start_relays()
+    start_relays(system)
     drain(system)
     system.stop_relays()
 

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,11 +18,26 @@ from contracts.identity import Caller, Role
 from infra.keys import load_signer
 from infra.nameko_support import SigningProxy
 from infra.settings import Settings
+from infra.topology import EVENT_STORES
 from ops.launcher import System
 from ops.seed import APPLICANT, seed
 from tests.support.factories import attachment, pdf_bytes
 from tests.support.field_visit import record_field_visit
-from tests.support.system import running_system
+from tests.support.system import eventually, running_system
+
+
+def start_relays(system: System) -> None:
+    """Start the relays and wait until each has begun publishing (its log says so), so that what waits for the
+    consumers to catch up does not return before the relays have even started (on PostgreSQL that took ~6 s)."""
+    logs = {store.relay: system.log_dir / f"{store.relay}.log" for store in EVENT_STORES}
+    started = {relay: _starts(log) for relay, log in logs.items()}
+    system.start_relays()
+    eventually(lambda: all(_starts(log) > started[relay] for relay, log in logs.items()), timeout=120)
+
+
+def _starts(log: Path) -> int:
+    return log.read_text().count("started at position") if log.exists() else 0
+
 
 # One benchmark client is many people at once: the per-account and per-address limits would stop it.
 UNLIMITED = {"SATU_UPLOAD_HITS_PER_ACCOUNT": "1000000000", "SATU_UPLOAD_HITS_PER_ADDRESS": "1000000000"}
