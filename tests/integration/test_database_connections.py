@@ -19,6 +19,7 @@ from infra.storage import read_model_engine
 from ops.sources import open_source
 from services.notifications.mailer import FileMailer, OutgoingMail
 from services.notifications.outbox import MailOutbox, OutboxProjection
+from services.submissions.application import build_application
 from services.submissions.dependencies import CaseCountsStore, CaseList, OrganisationCopies
 from services.submissions.projections import CaseProjection
 from tests.support.scenario import submit
@@ -155,3 +156,34 @@ def test_a_mail_sent_while_its_connection_died_is_still_recorded_as_sent(setting
 
     assert outbox.stats() == {"sent": 1, "waiting": 0, "possibly_sent_twice": 0}
     outbox.read_model.close()
+
+
+def _connections_of_this_database(settings) -> int:
+    with storage.postgres_session(settings.database_url) as admin:
+        count = admin.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchone()
+    assert count is not None
+    return int(count[0])
+
+
+def test_a_relay_or_a_rebuild_holds_one_event_store_connection_where_a_service_holds_five(settings) -> None:
+    """The library opens a store's pool at once: a service's five for its workers, but a relay, a rebuild's worker
+    or a `satu` command reads or writes one call at a time (each relay held nine connections before)."""
+    storage.ensure_postgres_schema(settings, "submissions")
+    before = _connections_of_this_database(settings)
+    service = build_application(storage.event_store_env(settings, "submissions"), settings)
+    service.recorder.datastore.pool.wait(timeout=10)  # type: ignore[attr-defined]
+    with_service = _connections_of_this_database(settings)
+    source = open_source("submissions", settings)
+    submit(source.application)  # type: ignore[arg-type]
+    source.application.recorder.datastore.pool.wait(timeout=10)  # type: ignore[attr-defined]
+
+    service_holds = with_service - before
+    source_holds = _connections_of_this_database(settings) - with_service
+
+    # The library's own connection besides the pool's, for each: 6 and 2.
+    assert service_holds - source_holds == storage.WORKERS.kept - storage.ONE_THREAD.kept == 4
+    assert source_holds == 2
+    source.close()
+    service.close()
