@@ -37,7 +37,7 @@ from contracts.events import stable_event_id
 from contracts.identity import Caller, Role
 from infra.publisher import event_exchange
 from infra.settings import Settings
-from infra.storage import event_store_env
+from infra.storage import ONE_THREAD, event_store_env
 from infra.topology import EVENT_STORES
 from ops.launcher import System
 from services.registry.application import RegistryApplication
@@ -68,7 +68,7 @@ class Lag:
 def store_env(settings: Settings, store: str) -> dict[str, str]:
     # One writer at a time in each bench process: one connection, not a pool of five (the shared
     # PostgreSQL server has a hundred for everyone).
-    return event_store_env(settings, store) | {"POSTGRES_POOL_SIZE": "1"}
+    return event_store_env(settings, store, ONE_THREAD)
 
 
 # --- the applicant, the load and the probes ------------------------------------------------------------
@@ -222,6 +222,8 @@ def measure_mode(settings: Settings, system: System, rate: float, seconds: float
             lag.samples[name].append(seconds_taken)
         time.sleep(max(0.0, begun + PROBE_EVERY - time.perf_counter()))
     load.join()
+    if load.exitcode != 0:
+        raise SystemExit(f"the load process failed (exit code {load.exitcode}); its events/s would be wrong")
     published.close()
     # While the load ran (the probes, each waiting for its approval to show, may go on after it).
     lag.events_per_second = achieved.value

@@ -18,7 +18,7 @@ from argon2 import PasswordHasher
 from infra.locks import SingleInstanceLock
 from infra.relay import prepare_positions, published_position
 from infra.settings import Settings
-from infra.storage import ddl_lock, event_store_env, read_model_engine
+from infra.storage import ONE_THREAD, ddl_lock, event_store_env, read_model_engine
 from infra.topology import EventStore
 from ops.demo_data.bulk import BulkRegistry, BulkSubmissions, HeldCommands, SimulatedClock
 from ops.demo_data.writer import Writer, Written
@@ -42,9 +42,7 @@ class Stores:
     def __init__(self, settings: Settings, clock: SimulatedClock) -> None:
         self.settings = settings
         # One thread writes: a connection or two per store is all it uses (the server's are shared).
-        envs = {
-            name: {**event_store_env(settings, name), "POSTGRES_POOL_SIZE": "2"} for name in ("registry", "submissions")
-        }
+        envs = {name: event_store_env(settings, name, ONE_THREAD) for name in ("registry", "submissions")}
         with ddl_lock(settings):  # the applications create their tables (as ops/sources.py opens them)
             registry = registry_application.build_application(envs["registry"], settings, BulkRegistry)
             submissions = submissions_application.build_application(envs["submissions"], settings, BulkSubmissions)

@@ -31,7 +31,7 @@ from infra.replay import BATCH_EVENTS as REPLAY_BATCH
 from infra.replay import apply_batch
 from infra.settings import Settings
 from infra.statements import Insert
-from infra.storage import ddl_lock, event_store_env, read_model_engine
+from infra.storage import ONE_THREAD, ddl_lock, event_store_env, read_model_engine
 from infra.topology import REBUILDABLE
 from services.registry import application as registry_application
 from services.submissions import application as submissions_application
@@ -168,7 +168,7 @@ class Sink:
     """The stores' recorders, the read models they feed, and the relays' positions, in the writer process."""
 
     def __init__(self, settings: Settings) -> None:
-        envs = {name: {**event_store_env(settings, name), "POSTGRES_POOL_SIZE": "2"} for name in STORES}
+        envs = {name: event_store_env(settings, name, ONE_THREAD) for name in STORES}  # one thread writes
         with ddl_lock(settings):
             self.applications = {
                 "registry": registry_application.build_application(envs["registry"], settings),

@@ -17,7 +17,7 @@ import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.header import Header
-from email.message import Message
+from email.message import EmailMessage, Message
 from typing import Protocol
 
 
@@ -38,9 +38,11 @@ class Mailer(Protocol):
         """Deliver `mail` or raise MailDeliveryError."""
 
 
-# Built with the ``email`` package's classic API: the same message a client parses (a subject with
-# non-ASCII characters as an RFC 2047 encoded word, the body quoted-printable), at a quarter of the modern
-# API's cost (its header registry parses every value back; ~1.4 ms of a mail's ~8 ms, docs/benchmarks.md).
+# Most mail is built with the ``email`` package's classic API: the same message a client parses (a subject with
+# non-ASCII characters as an RFC 2047 encoded word, the body quoted-printable), at a quarter of the modern API's
+# cost (its header registry parses every value back: ~1.4 ms of a mail's ~8 ms of CPU, docs/benchmarks.md). The
+# classic API cannot write an address with non-ASCII characters (a display name, or an internationalised
+# address that needs SMTPUTF8): such a mail is built with the modern one.
 _UTF8_QUOTED_PRINTABLE = email.charset.Charset("utf-8")
 _UTF8_QUOTED_PRINTABLE.header_encoding = email.charset.QP
 _UTF8_QUOTED_PRINTABLE.body_encoding = email.charset.QP
@@ -49,21 +51,33 @@ _UTF8_QUOTED_PRINTABLE.body_encoding = email.charset.QP
 def build_message(mail: OutgoingMail, sender: str) -> Message[str, str | Header]:
     headers = {"From": sender, "To": mail.to, "Subject": mail.subject, "Message-ID": mail.message_id}
     for name, value in headers.items():
-        if "\r" in value or "\n" in value:  # a header smuggled into another (the modern API refused these too)
+        if len(value.splitlines()) > 1:  # any line break (CR, LF, VT, FF, U+2028, ...), as the modern API refuses
             raise ValueError(f"the {name} header of a mail may not contain a line break")
+    if not (sender.isascii() and mail.to.isascii()):
+        return _with_modern_api(mail, sender)
     msg: Message[str, str | Header] = Message()
     msg["From"] = sender
     msg["To"] = mail.to
-    # Non-ASCII, quoted-printable (readable in the raw message); plain ASCII is folded by the generator.
-    msg["Subject"] = (
-        mail.subject if mail.subject.isascii() else Header(mail.subject, _UTF8_QUOTED_PRINTABLE, header_name="Subject")
-    )
+    # Non-ASCII, or what a mail client would decode as an encoded word (a typed "=?utf-8?q?...?="), encoded.
+    plain = mail.subject.isascii() and "=?" not in mail.subject
+    msg["Subject"] = mail.subject if plain else Header(mail.subject, _UTF8_QUOTED_PRINTABLE, header_name="Subject")
     msg["Date"] = email.utils.format_datetime(datetime.now(UTC))
     msg["Message-ID"] = mail.message_id
     msg["MIME-Version"] = "1.0"
     # quoted-printable rather than raw 8bit: relays without 8BITMIME must still
     # carry Indonesian text with accents/typographic characters intact.
     msg.set_payload(mail.body, _UTF8_QUOTED_PRINTABLE)
+    return msg
+
+
+def _with_modern_api(mail: OutgoingMail, sender: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = mail.to
+    msg["Subject"] = mail.subject
+    msg["Date"] = email.utils.format_datetime(datetime.now(UTC))
+    msg["Message-ID"] = mail.message_id
+    msg.set_content(mail.body, charset="utf-8", cte="quoted-printable")
     return msg
 
 
@@ -95,17 +109,21 @@ class FileMailer:
             # Created on each send (cheap) so a directory removed at runtime heals itself.
             self.directory.mkdir(parents=True, exist_ok=True)
             descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as exc:  # the directory, or another sender's file of the same name: not ours to remove
+            raise MailDeliveryError(f"writing mail to {self.directory} failed: {_one_line(str(exc))}") from exc
+        try:
             try:
                 _write_all(descriptor, data)
                 os.fsync(descriptor)  # contents on disk before the rename makes them visible
             finally:
                 os.close(descriptor)
             os.replace(temporary, target)
-        except OSError as exc:
+        except BaseException as exc:
             with contextlib.suppress(OSError):
-                if not isinstance(exc, FileExistsError):  # another sender's file: not ours to remove
-                    os.unlink(temporary)
-            raise MailDeliveryError(f"writing mail to {self.directory} failed: {_one_line(str(exc))}") from exc
+                os.unlink(temporary)
+            if isinstance(exc, OSError):
+                raise MailDeliveryError(f"writing mail to {self.directory} failed: {_one_line(str(exc))}") from exc
+            raise
 
 
 def _write_all(descriptor: int, data: bytes) -> None:

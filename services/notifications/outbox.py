@@ -2,9 +2,10 @@
 
 Recording and sending are separate so that a duplicate event never makes a second mail, and a
 crash after the commit only delays the mail (the retry timer sends what is still pending). The worker that
-records a mail has claimed it in the same transaction, and sends it at once: two transactions a mail (the
-record, then its outcome). A claim nobody finished is taken over after ``CLAIM_SECONDS`` and counted as an
-attempt whose outcome is unknown, whether it died before or after the SMTP server took the mail.
+records a mail has claimed it in the same transaction, and sends it at once: a transaction and a statement
+a mail (the record, then its outcome, committed on its own). A claim nobody finished is taken over after
+``CLAIM_SECONDS`` and counted as an attempt whose outcome is unknown, whether it died before or after the
+SMTP server took the mail.
 """
 
 from __future__ import annotations
@@ -96,12 +97,13 @@ class MailOutbox:
         self.mails = projection.mails
         self._projection = projection
         mails = self.mails.c
-        # How a send went, built once (each mail's values bound when it runs). A failed send leaves ``sent_at``
-        # as the claim found it: empty.
+        # How a send went, built once (each mail's values bound when it runs). A failed send never clears a
+        # success recorded meanwhile (a claim taken over after CLAIM_SECONDS, whose first sender did get through).
+        sent = sa.func.coalesce(sa.bindparam("sent", type_=mails.sent_at.type), mails.sent_at)
         self._outcome = (
             self.mails.update()
             .where(mails.event_id == sa.bindparam("mail"))
-            .values(last_error=sa.bindparam("error"), claimed_at=None, sent_at=sa.bindparam("sent"))
+            .values(last_error=sa.bindparam("error"), claimed_at=None, sent_at=sent)
         )
         # One statement, so no transaction around it: a round trip where BEGIN and COMMIT made three.
         self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")

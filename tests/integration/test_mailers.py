@@ -96,10 +96,36 @@ def test_a_header_with_a_line_break_is_refused(tmp_path: pathlib.Path) -> None:
     for smuggled in (
         OutgoingMail(MAIL.message_id, "a@contoh.or.id\r\nBcc: x@evil.example", MAIL.subject, BODY),
         OutgoingMail(MAIL.message_id, MAIL.to, "Disetujui\nBcc: x@evil.example", BODY),
+        OutgoingMail(MAIL.message_id, "a@contoh.or.id\x0bBcc: x@evil.example", MAIL.subject, BODY),
+        OutgoingMail(MAIL.message_id, MAIL.to, "Disetujui\u2028Bcc: x@evil.example", BODY),
     ):
         with pytest.raises(ValueError, match="line break"):
             FileMailer(tmp_path, SENDER).send(smuggled)
     assert not list(tmp_path.iterdir())
+
+
+def test_addresses_with_non_ascii_characters_arrive_intact(tmp_path: pathlib.Path) -> None:
+    """A display name in Indonesian typography, and an internationalised address: neither may lose its domain."""
+    sender = "Satu Ormas – Kesbangpol Balikpapan <no-reply@ormas.balikpapan.go.id>"
+    FileMailer(tmp_path, sender).send(OutgoingMail("<evt-45@satu-ormas>", "sekretariat@café.or.id", "Diterima", BODY))
+    [written] = tmp_path.glob("*.eml")
+    msg = _parse(written.read_bytes())
+
+    assert msg["From"].addresses[0].display_name == "Satu Ormas – Kesbangpol Balikpapan"
+    assert msg["From"].addresses[0].addr_spec == "no-reply@ormas.balikpapan.go.id"
+    assert msg["To"].addresses[0].addr_spec == "sekretariat@café.or.id"
+    assert msg.get_content() == BODY
+
+
+def test_an_international_address_goes_over_smtp_to_a_server_that_speaks_smtputf8() -> None:
+    with SmtpSink(smtputf8=True) as sink:
+        SmtpMailer(sink.host, sink.port, SENDER, timeout=5).send(
+            OutgoingMail("<evt-46@satu-ormas>", "sekretariat@café.or.id", "Diterima – “Café”", BODY)
+        )
+        [received] = sink.wait_for(timeout=5)
+
+    assert received.rcpt_tos == ("sekretariat@café.or.id",)
+    assert received.message["Subject"] == "Diterima – “Café”"
 
 
 def test_file_mailer_keeps_every_message(tmp_path: pathlib.Path) -> None:
@@ -278,3 +304,19 @@ def test_a_mail_whose_first_attempt_left_no_word_is_sent_again_and_counted(
     [received] = sink.wait_for(timeout=5)
     assert received.message["Message-ID"] == f"<{step['event_id']}@satu-ormas>"  # the same mail, if it is twice
     assert outbox.stats() == {"sent": 1, "waiting": 0, "possibly_sent_twice": 1}
+
+
+def test_a_failed_attempt_never_clears_a_success_recorded_meanwhile(
+    notifications: Any, sink: SmtpSink, settings: Settings
+) -> None:
+    """A claim taken over after CLAIM_SECONDS: the first sender got through and recorded it, the second one then
+    failed. The mail stays sent (or it would go a third time, uncounted)."""
+    outbox = notifications.postbox.outbox
+    step = _case_step(settings, "case.held.v1", 6, action="hold", reason="Perlu evaluasi tim")
+    notifications.on_case_event(step)
+    sink.wait_for(timeout=5)
+    assert outbox.stats()["sent"] == 1
+
+    outbox._finish(step["event_id"], sent=False, error="SMTP delivery failed: 451 try later")
+
+    assert outbox.stats() == {"sent": 1, "waiting": 0, "possibly_sent_twice": 0}

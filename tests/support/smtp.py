@@ -42,10 +42,11 @@ def _free_port() -> int:
 class SmtpSink:
     """Collects every message delivered to it; optionally requires AUTH LOGIN/PLAIN."""
 
-    def __init__(self, credentials: tuple[str, str] | None = None) -> None:
+    def __init__(self, credentials: tuple[str, str] | None = None, smtputf8: bool = False) -> None:
         self.host = _HOST
         self.port = 0
         self._credentials = credentials
+        self._smtputf8 = smtputf8  # accepts internationalised addresses (RFC 6531)
         self._received: list[ReceivedMail] = []
         self._cond = threading.Condition()
         self._controller: Controller | None = None
@@ -79,10 +80,10 @@ class SmtpSink:
     # --- lifecycle ---
 
     def start(self) -> SmtpSink:
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = {"enable_SMTPUTF8": True} if self._smtputf8 else {}
         if self._credentials is not None:
             # Plain-text AUTH is fine on loopback; production uses STARTTLS.
-            extra = {"authenticator": self._authenticate, "auth_require_tls": False}
+            extra |= {"authenticator": self._authenticate, "auth_require_tls": False}
         for attempt in range(5):
             port = _free_port()
             controller = Controller(self, hostname=self.host, port=port, **extra)

@@ -142,11 +142,9 @@ def test_the_database_admits_three_replicas_of_every_service_at_their_busiest() 
     replicas = 3
     read_models = settings.max_workers + storage.OVERFLOW_CONNECTIONS
     stores = {store.name for store in EVENT_STORES}
-    # A store's pool at its largest, and one connection the library keeps besides (tests/integration/
-    # test_database_connections.py counts them).
-    event_store = storage.WORKERS.kept + storage.WORKERS.extra + 1
+    event_store = storage.WORKERS.kept + storage.WORKERS.extra
     busiest = sum(replicas * (read_models + (event_store if s.name in stores else 0)) for s in SERVICES)
-    relay_store = storage.ONE_THREAD.kept + storage.ONE_THREAD.extra + 1
+    relay_store = storage.ONE_THREAD.kept + storage.ONE_THREAD.extra
     busiest += (relay_store + 3) * len(EVENT_STORES) + 10
     command = SERVICES_IN_COMPOSE["postgres"]["command"]
     max_connections = int(command[command.index("-c") + 1].removeprefix("max_connections="))
