@@ -10,8 +10,10 @@ memory, on SQLite and PostgreSQL (bench/rebuilds.py, `--rebuild-cases`);
 rows (`--organisations`); (f) approval latency with `--register-letters` already in the year's letter
 register vs. with 100, SQLite and PostgreSQL (bench/approvals.py; national scale: 100000); (g) the
 request path against its ceilings (an empty RPC hop, direct calls) at `--clients` concurrency, with CPU
-per filing (bench/request_path.py). Needs RabbitMQ on 127.0.0.1 (or SATU_AMQP_URI) and PostgreSQL
-(SATU_TEST_PG_ADMIN_URL) for (c), (f) and (g). Writes docs/benchmarks.md. The load test: `python -m bench.load`.
+per filing (bench/request_path.py); (h) national scale with `--national`; (i) a mail's own work in the
+notifications service vs. the same rows and file written with the driver alone (bench/mail.py). Needs
+RabbitMQ on 127.0.0.1 (or SATU_AMQP_URI) and PostgreSQL (SATU_TEST_PG_ADMIN_URL) for (c), (f), (g) and (i).
+Writes docs/benchmarks.md. The load test: `python -m bench.load`.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench import approvals, lag, national, request_path
+from bench import approvals, lag, mail, national, request_path
 from bench.letters import letter_rates
 from bench.letters import report as letters_report
 from bench.measure import Rate, summary_ms, timed
@@ -182,6 +184,7 @@ def main() -> None:
     ]
     lines += request_path.section(amqp_uri, args.clients, args.path_filings)
     lines += national.section(args.national, http=True) if args.national else []
+    lines += mail.section()
     OUTPUT.parent.mkdir(exist_ok=True)
     OUTPUT.write_text("\n".join(lines))
     print("\n".join(lines))
