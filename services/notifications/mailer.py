@@ -55,31 +55,23 @@ def build_message(mail: OutgoingMail, sender: str) -> Message[str, str | Header]
     for name, value in headers.items():
         if len(value.splitlines()) > 1:  # any line break (CR, LF, VT, FF, U+2028, ...), as the modern API refuses
             raise ValueError(f"the {name} header of a mail may not contain a line break")
-    if not (sender.isascii() and mail.to.isascii()):
-        return _with_modern_api(mail, sender)
-    msg: Message[str, str | Header] = Message()
+    classic = sender.isascii() and mail.to.isascii()
+    msg: Message[str, str | Header] = Message() if classic else EmailMessage()
     msg["From"] = sender
     msg["To"] = mail.to
-    # Non-ASCII, or what a mail client would decode as an encoded word (a typed "=?utf-8?q?...?="), encoded.
-    plain = mail.subject.isascii() and "=?" not in mail.subject
+    # Classic: non-ASCII, or what a mail client would decode as an encoded word (a typed "=?utf-8?q?...?="),
+    # encoded; the modern API decides that itself.
+    plain = not classic or (mail.subject.isascii() and "=?" not in mail.subject)
     msg["Subject"] = mail.subject if plain else Header(mail.subject, _UTF8_QUOTED_PRINTABLE, header_name="Subject")
     msg["Date"] = email.utils.format_datetime(datetime.now(UTC))
     msg["Message-ID"] = mail.message_id
-    msg["MIME-Version"] = "1.0"
     # quoted-printable rather than raw 8bit: relays without 8BITMIME must still
     # carry Indonesian text with accents/typographic characters intact.
-    msg.set_payload(mail.body, _UTF8_QUOTED_PRINTABLE)
-    return msg
-
-
-def _with_modern_api(mail: OutgoingMail, sender: str) -> EmailMessage:
-    msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = mail.to
-    msg["Subject"] = mail.subject
-    msg["Date"] = email.utils.format_datetime(datetime.now(UTC))
-    msg["Message-ID"] = mail.message_id
-    msg.set_content(mail.body, charset="utf-8", cte="quoted-printable")
+    if isinstance(msg, EmailMessage):
+        msg.set_content(mail.body, charset="utf-8", cte="quoted-printable")
+    else:
+        msg["MIME-Version"] = "1.0"
+        msg.set_payload(mail.body, _UTF8_QUOTED_PRINTABLE)
     return msg
 
 
