@@ -10,6 +10,7 @@ folder, or a sweep and a request naming the file, never both act on it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import time
@@ -56,9 +57,9 @@ class PendingUploads:
         """Named by a request now: not swept for another full period, whatever becomes of the request."""
         now = time.time()
         for file_id in file_ids:
-            marker = self._marker(user_id, file_id)
-            if marker.exists():
-                os.utime(marker, (now, now))
+            # Gone already: attached by another request naming the same file (two tabs), or never pending.
+            with contextlib.suppress(FileNotFoundError):
+                os.utime(self._marker(user_id, file_id), (now, now))
 
     def release(self, user_id: str, file_ids: Iterable[str]) -> None:
         """Attached to a case: the file stays for good and no longer counts against the quota."""

@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from gateway.pending_uploads import PendingUploads
 from ops.cli import app as satu
 from tests.support.factories import pdf_bytes
 from tests.support.gateway_client import InProcessRpc, make_app, sign_in, upload, uploaded
@@ -137,3 +138,15 @@ def test_with_a_scanner_configured_nothing_is_kept_unscanned(client_with, cluste
     siti = sign_in(client, cluster, "siti@ormas.or.id", organisation="Perkumpulan Warga")
     failed = upload(client, siti, pdf_bytes() + b"\n%BROKEN-SCANNER\n")
     assert failed.status_code == 503 and pdfs(tmp_path) == []
+
+
+def test_a_file_attached_by_another_request_meanwhile_is_no_error_to_hold(tmp_path, monkeypatch) -> None:
+    """Two requests naming the same upload at once (two tabs): the first one's release removes the marker
+    between the second one finding it and touching it. Seen as a 503 under load; the file is attached either
+    way, so there is nothing to hold."""
+    pending = PendingUploads(tmp_path)
+    pending.add("siti", "a" * 32, 1234)
+    pending.release("siti", ["a" * 32])  # the other request's filing was accepted
+    monkeypatch.setattr(Path, "exists", lambda _path: True)  # ... just after this request looked
+    pending.hold("siti", ["a" * 32])
+    assert pending.usage("siti") == 0
