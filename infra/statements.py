@@ -2,10 +2,10 @@
 
 A projection states its statements once (when it is made) and, per event, only which of them to run with
 which values. The live driver runs them one event at a time; a rebuild runs each one once for a whole batch
-of events (``run`` with a list of values): compiled once, the values bound without SQLAlchemy's per-row
-work, an ``Upsert``'s rows of one key folded into one first (infra/merge.py), and on PostgreSQL the rows
-sent with ``COPY``. Building SQLAlchemy statements per event, and
-binding values row by row through them, cost more than the database's own work.
+of events (``run`` with a list of values). Either way a statement is compiled once and its values are bound
+without SQLAlchemy's per-run work. In a batch an ``Upsert``'s rows of one key are folded into one first
+(infra/merge.py), and on PostgreSQL the rows are sent with ``COPY``. Building SQLAlchemy statements per
+event, and binding values row by row through them, cost more than the database's own work.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def run(connection: sa.Connection, statement: Statement, values: Values | list[V
     ``Upsert``'s rows of one key folded into one first, each key in the place it first came)."""
     executable = statement.for_dialect(connection.dialect.name) if isinstance(statement, Insert | Upsert) else statement
     if isinstance(values, dict):
-        connection.execute(executable, values)
+        _execute_one(connection, executable, values)
     elif values:
         keys = tuple(values[0])
         postgres = connection.dialect.name == "postgresql"
@@ -147,6 +147,17 @@ def _compiled(statement: sa.Executable, dialect: sa.Dialect, keys: tuple[str, ..
             convert.append((position, processor))
     bulk = set(names) <= set(keys) and not (compiled.insert_prefetch or compiled.update_prefetch)
     return _Compiled(compiled.string, names, tuple(convert), not dialect.positional, bulk)
+
+
+def _execute_one(connection: sa.Connection, statement: sa.Executable, values: Values) -> None:
+    """The live driver's write of one event, through the statement compiled once like a batch's: SQLAlchemy's
+    own path computed the statement's cache key and bound the values again on every run, which cost more
+    than the database's work for a row."""
+    compiled = _compiled(statement, connection.dialect, tuple(values))
+    if not compiled.bulk:
+        connection.execute(statement, values)
+        return
+    connection.exec_driver_sql(compiled.sql, compiled.rows([values])[0])
 
 
 def _execute_many(
