@@ -17,6 +17,7 @@ from infra.settings import SECRETS_DIR_VARIABLE, Settings
 from infra.topology import EVENT_STORES, SERVICES, EventStore, Service
 from ops.broker_users import broker_parts, user_name
 from ops.compose_secrets import write_compose_secrets
+from ops.launcher import GATEWAY_SERVER
 from ops.service import NAMEKO_CONFIG
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,6 +62,8 @@ def test_the_gateway_container_serves_the_app_factory() -> None:
     module_name, factory = command[command.index("--factory") + 1].split(":")
     assert callable(getattr(importlib.import_module(module_name), factory))
     assert "8000:8000" in SERVICES_IN_COMPOSE["gateway"]["ports"]
+    # The same server as `satu run`'s (uvloop and httptools, named so a missing one fails the start).
+    assert command[command.index("--no-access-log") :] == ["--no-access-log", *GATEWAY_SERVER]
 
 
 def test_environment_names_only_real_settings_and_holds_no_secret() -> None:
