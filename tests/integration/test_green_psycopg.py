@@ -1,0 +1,148 @@
+"""PostgreSQL from a nameko service (eventlet, one OS thread): psycopg must wait without stopping the other
+workers, and ``infra.green.wait_green`` does so with one listener per wait instead of eventlet's select.
+Each check runs in a process of its own, monkey-patched as ``ops.service`` patches a service."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+from tests.support.postgres import PG_ADMIN_URL
+
+PATCHED = textwrap.dedent(
+    """
+    import eventlet
+    eventlet.monkey_patch()
+    import json, sys, time
+    import infra.green
+    infra.green.make_psycopg_green()
+    import psycopg
+    from psycopg import waiting
+    url = sys.argv[1]
+    """
+)
+
+
+def _run(script: str, *args: str) -> dict:
+    finished = subprocess.run(
+        [sys.executable, "-c", PATCHED + textwrap.dedent(script), PG_ADMIN_URL, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    return json.loads(finished.stdout.strip().splitlines()[-1])
+
+
+def test_a_long_statement_lets_the_other_workers_go_on_and_returns_its_rows() -> None:
+    seen = _run(
+        """
+        ticks = []
+        def other_worker():
+            while True:
+                ticks.append(1)
+                eventlet.sleep(0.005)
+        eventlet.spawn(other_worker)
+        with psycopg.connect(url) as connection:
+            # Longer than psycopg's 0.1 s interval: the wait is told "nothing yet" and goes on waiting.
+            rows = connection.execute("SELECT n, pg_sleep(0.2) IS NOT NULL FROM generate_series(1, 3) AS n").fetchall()
+        print(json.dumps({"wait": waiting.wait.__name__, "rows": [row[0] for row in rows], "ticks": len(ticks)}))
+        """
+    )
+    assert seen["wait"] == "wait_green"
+    assert seen["rows"] == [1, 2, 3]
+    assert seen["ticks"] >= 20  # ~120 ticks of 5 ms fit in 0.6 s; a busy machine gets fewer
+
+
+def test_statements_in_a_pipeline_from_many_workers_are_all_stored() -> None:
+    """The event store writes in pipeline mode: several waits per transaction, workers interleaved."""
+    seen = _run(
+        """
+        from psycopg_pool import ConnectionPool
+        with psycopg.connect(url, autocommit=True) as setup:
+            setup.execute("DROP TABLE IF EXISTS green_pipeline")
+            setup.execute("CREATE TABLE green_pipeline (worker int, n int, PRIMARY KEY (worker, n))")
+        pool = ConnectionPool(url, min_size=4, max_size=4)
+        def write(worker):
+            for n in range(25):
+                with pool.connection() as connection, connection.pipeline(), connection.transaction():
+                    connection.execute("INSERT INTO green_pipeline VALUES (%s, %s)", (worker, n))
+                    connection.execute("SELECT count(*) FROM green_pipeline WHERE worker = %s", (worker,))
+        workers = eventlet.GreenPool(8)
+        list(workers.imap(write, range(8)))
+        with pool.connection() as connection:
+            count = connection.execute("SELECT count(*) FROM green_pipeline").fetchone()[0]
+            connection.execute("DROP TABLE green_pipeline")
+        pool.close()
+        print(json.dumps({"count": count}))
+        """
+    )
+    assert seen["count"] == 8 * 25
+
+
+def test_a_connection_killed_during_a_statement_fails_at_once() -> None:
+    seen = _run(
+        """
+        with psycopg.connect(url, autocommit=True) as victim, psycopg.connect(url, autocommit=True) as killer:
+            pid = victim.info.backend_pid
+            eventlet.spawn_after(0.3, lambda: killer.execute("SELECT pg_terminate_backend(%s)", (pid,)))
+            started = time.monotonic()
+            try:
+                victim.execute("SELECT pg_sleep(30)")
+                error = None
+            except psycopg.OperationalError as failure:
+                error = type(failure).__name__
+        print(json.dumps({"error": error, "seconds": time.monotonic() - started}))
+        """
+    )
+    assert seen["error"] is not None
+    assert seen["seconds"] < 10  # not the statement's 30 s
+
+
+def test_outside_eventlet_psycopg_keeps_its_own_wait() -> None:
+    finished = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import infra.green; infra.green.make_psycopg_green(); from psycopg import waiting;"
+            " print(waiting.wait.__name__)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert finished.stdout.strip() == "wait_select"
+
+
+def test_the_wait_gives_up_at_its_timeout_telling_the_generator_each_idle_interval() -> None:
+    """psycopg's contract for a wait with a timeout (used when it cancels a statement), on a socket that never
+    becomes readable."""
+    seen = _run(
+        """
+        import socket
+        from psycopg import errors
+        from psycopg.waiting import WAIT_R
+        quiet, _other_end = socket.socketpair()
+        told = []
+        def waits_to_read():
+            while True:
+                told.append(int((yield WAIT_R)))
+        started = time.monotonic()
+        try:
+            infra.green.wait_green(waits_to_read(), quiet.fileno(), interval=0.05, timeout=0.3)
+            outcome = "returned"
+        except errors._WaitTimeout:
+            outcome = "timed out"
+        _other_end.send(b"x")
+        def reads_once():
+            ready = yield WAIT_R
+            return int(ready)
+        print(json.dumps({"outcome": outcome, "seconds": time.monotonic() - started, "told": told,
+                          "ready": infra.green.wait_green(reads_once(), quiet.fileno(), interval=0.05)}))
+        """
+    )
+    assert seen["outcome"] == "timed out" and 0.25 <= seen["seconds"] < 5
+    assert len(seen["told"]) >= 3 and set(seen["told"]) == {0}  # READY_NONE at each idle interval
+    assert seen["ready"] == 1  # READY_R
