@@ -26,7 +26,7 @@ from contracts.events import IntegrationEvent
 from contracts.keys import Keyring
 from infra import schema
 from infra.outages import Outage
-from infra.statements import Write, run_all
+from infra.statements import Write, execute, run_all
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def claim(connection: sa.Connection, processed: sa.Table, event: IntegrationEven
     (``INSERT … ON CONFLICT DO NOTHING RETURNING``) where a look-up and an insert were two: a worker racing
     on the same event waits for the other's transaction and then finds it a duplicate."""
     statement = _claim_statement(processed, connection.dialect.name)
-    return connection.execute(statement, processed_row(event, dt.datetime.now(dt.UTC))).first() is not None
+    return execute(connection, statement, processed_row(event, dt.datetime.now(dt.UTC))).first() is not None
 
 
 @functools.lru_cache(maxsize=64)  # a rebuild's shadow tables come and go: bounded

@@ -83,7 +83,7 @@ def run(connection: sa.Connection, statement: Statement, values: Values | list[V
     ``Upsert``'s rows of one key folded into one first, each key in the place it first came)."""
     executable = statement.for_dialect(connection.dialect.name) if isinstance(statement, Insert | Upsert) else statement
     if isinstance(values, dict):
-        _execute_one(connection, executable, values)
+        execute(connection, executable, values)
     elif values:
         keys = tuple(values[0])
         postgres = connection.dialect.name == "postgresql"
@@ -149,15 +149,15 @@ def _compiled(statement: sa.Executable, dialect: sa.Dialect, keys: tuple[str, ..
     return _Compiled(compiled.string, names, tuple(convert), not dialect.positional, bulk)
 
 
-def _execute_one(connection: sa.Connection, statement: sa.Executable, values: Values) -> None:
-    """The live driver's write of one event, through the statement compiled once like a batch's: SQLAlchemy's
-    own path computed the statement's cache key and bound the values again on every run, which cost more
-    than the database's work for a row."""
+def execute(connection: sa.Connection, statement: sa.Executable, values: Values) -> sa.CursorResult[Any]:
+    """Run ``statement`` once with ``values`` through its form compiled once (per dialect and value names), as a
+    batch runs: SQLAlchemy's own path computed the statement's cache key and bound the values again on every
+    run, which cost more than the database's work for a row (the live driver's writes, the claim of each
+    delivered event, the mail outbox). The rows it returns are the driver's, unconverted."""
     compiled = _compiled(statement, connection.dialect, tuple(values))
     if not compiled.bulk:
-        connection.execute(statement, values)
-        return
-    connection.exec_driver_sql(compiled.sql, compiled.rows([values])[0])
+        return connection.execute(statement, values)
+    return connection.exec_driver_sql(compiled.sql, compiled.rows([values])[0])
 
 
 def _execute_many(

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from contracts.events import IntegrationEvent
 from infra.readmodel import ReadModel, processed_events_table
-from infra.statements import Write
+from infra.statements import Write, execute
 from services.notifications.mailer import MailDeliveryError, Mailer, OutgoingMail
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ class OutboxProjection:
             now = dt.datetime.now(dt.UTC)
             mail_row = {"message_id": mail.message_id, "recipient": mail.to, "subject": mail.subject, "body": mail.body}
             claim = {"created_at": now, "claimed_at": now, "attempts": 1}
-            connection.execute(self._insert_mail, {"event_id": event.event_id, **mail_row, **claim})
+            execute(connection, self._insert_mail, {"event_id": event.event_id, **mail_row, **claim})
 
         return insert
 
@@ -193,11 +193,11 @@ class MailOutbox:
         outcome = {"mail": event_id, "error": error, "sent": dt.datetime.now(dt.UTC) if sent else None}
         try:
             with self._autocommit.connect() as connection:
-                connection.execute(self._outcome, outcome)
+                execute(connection, self._outcome, outcome)
         except sa.exc.DBAPIError as failure:
             if not failure.connection_invalidated:
                 raise
             # The connection died since the claim a moment ago (it is not pinged when used that recently): once
             # more on a new one, or a mail the SMTP server took would count as unsent and go again.
             with self._autocommit.connect() as connection:
-                connection.execute(self._outcome, outcome)
+                execute(connection, self._outcome, outcome)
