@@ -1,14 +1,14 @@
 """Eventlet process set-up. Import this first in every nameko service module.
 
-psycopg's C wait function blocks eventlet's hub; the pure-Python ``wait_select`` cooperates. The
-variable is read when psycopg is imported, so it is set here and checked after import.
+psycopg's C wait function blocks eventlet's hub. Until ``make_psycopg_green`` runs (a service's database
+is opened), the pure-Python ``wait_select`` cooperates; the variable choosing it is read when psycopg is
+imported, so it is set here.
 
 ``wait_select`` goes through eventlet's green ``select``, which for every wait adds three listeners to the
 hub, a timer, and removes them again; a statement waits several times (pipeline mode: on entering, per
 statement, on leaving). ``wait_green`` asks the socket first without waiting (it usually is ready to be
 written, often already to be read) and otherwise waits on the one event psycopg wants: 1.1 -> 0.7 ms CPU
-per event stored by the submissions service's event store (docs/benchmarks.md). ``make_psycopg_green``
-puts it in place in a monkey-patched process.
+per event stored by an event store under eventlet (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -34,12 +34,8 @@ class _Idle(Exception):
 
 
 def make_psycopg_green() -> None:
-    """Make psycopg wait cooperatively in this process; stop if a psycopg import came before this module."""
-    if waiting.wait not in (waiting.wait_select, wait_green):
-        raise SystemExit(
-            "PSYCOPG_WAIT_FUNC did not take effect (psycopg was imported before infra.green); "
-            "PostgreSQL calls would block the eventlet hub"
-        )
+    """In a monkey-patched process (a nameko service) psycopg waits with ``wait_green``, whenever psycopg was
+    imported; elsewhere (threads) its own wait is the right one and stays."""
     if patcher.is_monkey_patched("select"):
         waiting.wait = wait_green
 
