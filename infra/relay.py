@@ -33,6 +33,7 @@ from infra import outages
 from infra.locks import LEASE_SECONDS, AlreadyRunningError, LockLostError, SingleInstanceLock
 from infra.outages import Outage
 from infra.publisher import ConfirmedPublisher, Publisher, event_exchange
+from infra.statements import execute
 from infra.storage import create_tables
 from infra.wake import CommitSignal, Polling
 
@@ -65,12 +66,17 @@ def prepare_positions(engine: sa.Engine) -> None:
     create_tables(_metadata, engine)
 
 
+# Built once: a relay reads and saves its position for every batch it publishes.
+_POSITION = sa.select(relay_positions.c.position).where(relay_positions.c.source == sa.bindparam("store"))
+_MOVE = relay_positions.update().where(relay_positions.c.source == sa.bindparam("store"))
+_MOVE = _MOVE.values(position=sa.bindparam("reached"))
+_FIRST = relay_positions.insert()
+
+
 def published_position(engine: sa.Engine, source: str) -> int:
     """The log position up to which ``source``'s events have been published (0: none yet)."""
     with engine.connect() as connection:
-        value = connection.execute(
-            sa.select(relay_positions.c.position).where(relay_positions.c.source == source)
-        ).scalar()
+        value = execute(connection, _POSITION, {"store": source}).scalar()
     return int(value or 0)
 
 
@@ -78,11 +84,8 @@ def save_position(engine: sa.Engine, source: str, position: int) -> None:
     """Record that ``source``'s events up to ``position`` are published (by the relay, or deliberately never:
     the demo-data generator builds the read models of what it writes itself)."""
     with engine.begin() as connection:
-        updated = connection.execute(
-            relay_positions.update().where(relay_positions.c.source == source).values(position=position)
-        ).rowcount
-        if not updated:
-            connection.execute(relay_positions.insert().values(source=source, position=position))
+        if not execute(connection, _MOVE, {"store": source, "reached": position}).rowcount:
+            execute(connection, _FIRST, {"source": source, "position": position})
 
 
 class Relay:
@@ -113,13 +116,21 @@ class Relay:
         self.database = Outage(f"relay {source}: the database", log)
         self.broker = Outage(f"relay {source}: the broker", log)
         self._kill_after = int(os.environ.get(KILL_AFTER_PUBLISH_ENV, "0") or 0)
+        # The saved position as this relay last read or saved it. Only the holder of the lock saves it (the
+        # demo-data generator holds the lock too), so it is read once per holding, or after a database error
+        # (a save that failed may have been committed), not once per batch.
+        self._position: int | None = None
         prepare_positions(position_engine)
 
     def position(self) -> int:
-        return published_position(self.position_engine, self.source)
+        if self._position is None:
+            self._position = published_position(self.position_engine, self.source)
+        return self._position
 
     def _save_position(self, position: int) -> None:
+        self._position = None  # unknown until the save is known to have been committed
         save_position(self.position_engine, self.source, position)
+        self._position = position
 
     def pump_once(self, publisher: Publisher) -> int:
         """Publish the next batch; returns how many notifications were consumed from the log."""
@@ -160,9 +171,11 @@ class Relay:
                     self._pump_until(stop, poll_seconds)
                 except LockLostError as error:
                     log.warning("relay %s: %s; taking it again", self.source, error)
+                    self._position = None  # another relay may have published and saved meanwhile
                     self._take_lock(stop, wait_for_another=True)
                 except DATABASE_ERRORS as error:
                     # Nothing after the saved position is lost: wait, and carry on from there once it is back.
+                    self._position = None
                     stop.wait(self.database.failed(error))
                 except BROKER_ERRORS as error:
                     stop.wait(self.broker.failed(error))

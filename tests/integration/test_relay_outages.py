@@ -109,7 +109,9 @@ def test_a_relay_rides_out_the_database_being_down_at_start_cut_off_and_its_lock
     forwarder.close()
     said = log.read_text()
     assert "Traceback" not in said, said
-    assert said.count("the database is unreachable") == 2, said  # one line per outage
+    # One line per outage the relay met: the first one; the restart, unless the relay needed nothing from the
+    # database while it lasted (it keeps its position in memory while it holds its lock).
+    assert said.count("the database is unreachable") in (1, 2), said
     assert said.count("holds its lock again") == 2, said  # the whole log when not: it tells which fault
     audit.close()
 

@@ -19,7 +19,7 @@ import psycopg
 import pytest
 
 from infra.locks import LEASE_SECONDS, SingleInstanceLock
-from infra.relay import Relay
+from infra.relay import Relay, save_position
 from infra.settings import Settings
 from infra.storage import event_store_env
 from infra.wake import PostgresCommits
@@ -139,3 +139,29 @@ def test_a_relay_whose_lock_session_died_takes_it_again_or_waits_for_the_relay_t
         eventually(lambda: len(audit.received()) == 5, timeout=WITHIN)
         assert relay.lock.backend_pid not in (None, holding)
         assert all_published_once(settings, audit)
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_relay_that_takes_its_lock_back_goes_on_from_where_the_other_relay_stopped(
+    settings: Settings, amqp_uri: str
+) -> None:
+    """A relay keeps its position in memory while it holds its lock; one that lost the lock must read it again,
+    or it would publish again what the relay holding the lock meanwhile published."""
+    with relay_running(settings, amqp_uri) as (relay, audit):
+        holding = eventually(lambda: relay.lock.backend_pid)
+        write_here(settings, 1)
+        eventually(lambda: len(audit.received()) == 1, timeout=WITHIN)
+
+        other = SingleInstanceLock(relay.lock.name, settings.database_url, settings.var_dir)
+        terminate_backend(settings, holding)
+        eventually(other.try_acquire)
+        time.sleep(other.takeover_seconds)
+        write_here(settings, 2)  # the other relay publishes these (to consumers this test does not watch)
+        save_position(relay.position_engine, "submissions", relay.application.recorder.max_notification_id() or 0)
+        time.sleep(3)
+        other.release()
+
+        write_here(settings, 1)
+        eventually(lambda: len(audit.received()) == 2, timeout=WITHIN)
+        time.sleep(2)  # nothing else comes
+        assert len(audit.received()) == 2
