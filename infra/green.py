@@ -1,14 +1,16 @@
 """Eventlet process set-up. Import this first in every nameko service module.
 
-psycopg's C wait function blocks eventlet's hub. Until ``make_psycopg_green`` runs (a service's database
-is opened), the pure-Python ``wait_select`` cooperates; the variable choosing it is read when psycopg is
-imported, so it is set here.
+psycopg's C wait function blocks eventlet's hub, and so does its wait while connecting unless psycopg was
+imported after eventlet patched ``selectors``. Until ``make_psycopg_green`` runs (when a service opens its
+database), the pure-Python ``wait_select`` cooperates; the variable choosing it is read when psycopg is
+imported, so it is set here. ``make_psycopg_green`` stops a service whose psycopg was imported too early.
 
-``wait_select`` goes through eventlet's green ``select``, which for every wait adds three listeners to the
-hub, a timer, and removes them again; a statement waits several times (pipeline mode: on entering, per
-statement, on leaving). ``wait_green`` asks the socket first without waiting (it usually is ready to be
-written, often already to be read) and otherwise waits on the one event psycopg wants: 1.1 -> 0.7 ms CPU
-per event stored by an event store under eventlet (docs/benchmarks.md).
+``wait_select`` goes through eventlet's green ``select``: for every wait a listener per event wanted and a
+timer are added to the hub and removed again, and a statement waits several times (in pipeline mode, as the
+event store writes: on entering, per statement, on leaving). ``wait_green`` first asks the socket without
+waiting, which usually answers (psycopg mostly asks "read or write", and the socket can be written), and
+otherwise waits on the one event psycopg wants. An event stored by the submissions service on PostgreSQL cost
+1.1 ms CPU before and 0.7 after (a scratch loop under eventlet; docs/benchmarks.md has the system's figures).
 """
 
 from __future__ import annotations
@@ -17,16 +19,25 @@ import os
 
 os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
 
-from time import monotonic  # noqa: E402 - after the variable, which psycopg reads on import
+import selectors  # noqa: E402 - after the variable, which psycopg reads on import
+from time import monotonic  # noqa: E402
 from typing import Any  # noqa: E402
 
+import eventlet  # noqa: E402
 from eventlet import patcher  # noqa: E402
 from eventlet.green import select as green_select  # noqa: E402
 from eventlet.hubs import trampoline  # noqa: E402
 from psycopg import errors, waiting  # noqa: E402
-from psycopg.waiting import READY_NONE, READY_R, READY_W, WAIT_R, WAIT_W  # noqa: E402
+from psycopg.waiting import READY_NONE, READY_R, READY_W, WAIT_R, WAIT_RW, WAIT_W  # noqa: E402
 
-_unpatched_select = patcher.original("select").select
+_unpatched = patcher.original("select")
+_POLL_MASKS: dict[int, int] = {
+    WAIT_R: _unpatched.POLLIN,
+    WAIT_W: _unpatched.POLLOUT,
+    WAIT_RW: _unpatched.POLLIN | _unpatched.POLLOUT,
+}
+_READABLE = _unpatched.POLLIN | _unpatched.POLLERR | _unpatched.POLLHUP
+BUSY_SECONDS = 0.005  # the longest a wait that keeps finding the socket ready holds on before other workers run
 
 
 class _Idle(Exception):
@@ -34,32 +45,57 @@ class _Idle(Exception):
 
 
 def make_psycopg_green() -> None:
-    """In a monkey-patched process (a nameko service) psycopg waits with ``wait_green``, whenever psycopg was
-    imported; elsewhere (threads) its own wait is the right one and stays."""
-    if patcher.is_monkey_patched("select"):
-        waiting.wait = wait_green
+    """In a monkey-patched process (a nameko service), psycopg waits with ``wait_green``; a psycopg imported
+    before eventlet patched ``selectors`` would block every worker while it connects, so that stops the service.
+    Elsewhere (threads) psycopg's own waits are the right ones and stay."""
+    if not patcher.is_monkey_patched("select"):
+        return
+    if waiting.DefaultSelector is not selectors.DefaultSelector:
+        raise SystemExit(
+            "psycopg was imported before eventlet patched the process (import infra.green first, and patch before "
+            "that); PostgreSQL connections would block the eventlet hub"
+        )
+    waiting.wait = wait_green
 
 
 def wait_green(gen: Any, fileno: int, interval: float = 0.0, timeout: float | None = None) -> Any:
     """psycopg's ``wait`` contract (as ``psycopg.waiting.wait_select``): drive ``gen``, which yields what it
     waits for (read, write or either) and is sent what the socket is ready for; returns what ``gen`` returns.
-    Every ``interval`` seconds without news it is sent ``READY_NONE``; past ``timeout``, ``_WaitTimeout``."""
+    Every ``interval`` seconds without news it is sent ``READY_NONE``; past ``timeout``, ``_WaitTimeout``; a
+    socket that fails, ``OperationalError``."""
     deadline = None if timeout is None else monotonic() + timeout
-    socket = (fileno,)
+    busy_since = monotonic()
     try:
         wanted = next(gen)
         while True:
-            readable, writable, _ = _unpatched_select(
-                socket if wanted & WAIT_R else (), socket if wanted & WAIT_W else (), (), 0
-            )
-            ready = (READY_R if readable else READY_NONE) | (READY_W if writable else READY_NONE)
-            if not ready:
+            ready = _ready_now(fileno, wanted)
+            if ready:
+                if monotonic() - busy_since > BUSY_SECONDS:
+                    eventlet.sleep(0)  # a long run of ready answers (a big COPY): let the other workers in
+                    busy_since = monotonic()
+            else:
                 ready = _wait(fileno, wanted, _limit(interval, deadline))
+                busy_since = monotonic()
             wanted = gen.send(ready)
             if deadline is not None and monotonic() >= deadline:
                 raise errors._WaitTimeout("wait timeout expired")
     except StopIteration as finished:
         return finished.value
+    except OSError as failure:  # eventlet's IOClosed too
+        raise errors.OperationalError("connection socket closed") from failure
+
+
+def _ready_now(fileno: int, wanted: int) -> int:
+    """What the socket is ready for without waiting (poll: any descriptor number, unlike select)."""
+    poll = _unpatched.poll()
+    poll.register(fileno, _POLL_MASKS[wanted])
+    ready: int = READY_NONE
+    for _fd, events in poll.poll(0):
+        if events & _READABLE:
+            ready |= READY_R  # an error or hang-up too: psycopg reads it and raises
+        if events & _unpatched.POLLOUT:
+            ready |= READY_W
+    return ready
 
 
 def _limit(interval: float, deadline: float | None) -> float | None:
@@ -80,6 +116,6 @@ def _wait(fileno: int, wanted: int, limit: float | None) -> int:
         except _Idle:
             return READY_NONE
         return READY_R if wanted == WAIT_R else READY_W
-    # Either will do (rare: the send buffer is full): eventlet's select waits on both.
+    # Either will do, and neither is possible now (the send buffer is full): eventlet's select waits on both.
     readable, writable, _ = green_select.select((fileno,), (fileno,), (), limit)
     return (READY_R if readable else READY_NONE) | (READY_W if writable else READY_NONE)

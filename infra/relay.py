@@ -68,8 +68,11 @@ def prepare_positions(engine: sa.Engine) -> None:
 
 # Built once: a relay reads and saves its position for every batch it publishes.
 _POSITION = sa.select(relay_positions.c.position).where(relay_positions.c.source == sa.bindparam("store"))
-_MOVE = relay_positions.update().where(relay_positions.c.source == sa.bindparam("store"))
-_MOVE = _MOVE.values(position=sa.bindparam("reached"))
+_MOVE = (
+    relay_positions.update()
+    .where(relay_positions.c.source == sa.bindparam("store"))
+    .values(position=sa.bindparam("reached"))
+)
 _FIRST = relay_positions.insert()
 
 

@@ -145,7 +145,7 @@ def _compiled(statement: sa.Executable, dialect: sa.Dialect, keys: tuple[str, ..
         processor = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
         if processor is not None:
             convert.append((position, processor))
-    bulk = set(names) <= set(keys) and not (compiled.insert_prefetch or compiled.update_prefetch)
+    bulk = bool(names) and set(names) <= set(keys) and not (compiled.insert_prefetch or compiled.update_prefetch)
     return _Compiled(compiled.string, names, tuple(convert), not dialect.positional, bulk)
 
 
@@ -153,7 +153,9 @@ def execute(connection: sa.Connection, statement: sa.Executable, values: Values)
     """Run ``statement`` once with ``values`` through its form compiled once (per dialect and value names), as a
     batch runs: SQLAlchemy's own path computed the statement's cache key and bound the values again on every
     run, which cost more than the database's work for a row (the live driver's writes, the claim of each
-    delivered event, the mail outbox). The rows it returns are the driver's, unconverted."""
+    delivered event, the mail outbox, a relay's position). For its row count, or a returned key: returned
+    values are the driver's, unconverted (a statement SQLAlchemy must help, with a Python-side default or
+    values it does not name, runs SQLAlchemy's way and returns converted ones)."""
     compiled = _compiled(statement, connection.dialect, tuple(values))
     if not compiled.bulk:
         return connection.execute(statement, values)

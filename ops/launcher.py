@@ -38,9 +38,10 @@ def relay_command(name: str) -> list[str]:
     return [sys.executable, "-m", "ops.cli", "relay", name]
 
 
-# uvloop's event loop and httptools' HTTP parser, named so that a missing one stops the start instead of
-# uvicorn falling back silently to the pure-Python pair (a third more of the gateway's CPU per request).
-GATEWAY_SERVER = ("--loop", "uvloop", "--http", "httptools")
+# uvloop's event loop, named so that a missing one stops the start instead of uvicorn falling back silently to
+# asyncio's. h11 parses HTTP: httptools was a little cheaper, but it puts no limit on a request's headers (h11
+# refuses more than 16 KB), and the gateway faces the internet.
+GATEWAY_SERVER = ("--loop", "uvloop", "--http", "h11")
 
 
 def gateway_command(host: str, port: int) -> list[str]:

@@ -103,7 +103,7 @@ class MailOutbox:
         self._outcome = (
             self.mails.update()
             .where(mails.event_id == sa.bindparam("mail"))
-            .values(last_error=sa.bindparam("error"), claimed_at=None, sent_at=sent)
+            .values(last_error=sa.bindparam("error"), claimed_at=sa.null(), sent_at=sent)
         )
         # One statement, so no transaction around it: a round trip where BEGIN and COMMIT made three.
         self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")

@@ -146,3 +146,110 @@ def test_the_wait_gives_up_at_its_timeout_telling_the_generator_each_idle_interv
     assert seen["outcome"] == "timed out" and 0.25 <= seen["seconds"] < 5
     assert len(seen["told"]) >= 3 and set(seen["told"]) == {0}  # READY_NONE at each idle interval
     assert seen["ready"] == 1  # READY_R
+
+
+def test_the_wait_for_writing_or_either_returns_once_the_full_socket_drains() -> None:
+    """A socket whose send buffer is full is not writable: the wait for writing (or for either) returns once
+    the other end reads."""
+    seen = _run(
+        """
+        import socket
+        from psycopg.waiting import WAIT_RW, WAIT_W
+        answers = {}
+        for name, wanted in (("write", WAIT_W), ("either", WAIT_RW)):
+            full, other_end = socket.socketpair()
+            full.setblocking(False)
+            try:
+                while True:
+                    full.send(b"x" * 65536)
+            except BlockingIOError:
+                pass
+            def drain():
+                eventlet.sleep(0.2)
+                other_end.setblocking(False)
+                try:
+                    while True:
+                        other_end.recv(1 << 20)
+                except BlockingIOError:
+                    pass
+            eventlet.spawn(drain)
+            def waits_once(wanted=wanted):
+                return int((yield wanted))
+            started = time.monotonic()
+            ready = infra.green.wait_green(waits_once(), full.fileno(), interval=5)
+            answers[name] = (ready, time.monotonic() - started)
+        print(json.dumps(answers))
+        """
+    )
+    assert seen["write"][0] == 2 and seen["either"][0] == 2  # READY_W
+    assert seen["write"][1] >= 0.15 and seen["either"][1] >= 0.15  # it did wait for the drain
+
+
+def test_a_socket_that_fails_is_a_database_error_whatever_its_number() -> None:
+    """A closed descriptor is psycopg's OperationalError (what SQLAlchemy and the outage handling know), not an
+    OSError (which the parts would take for the broker's); a descriptor above 1023 is waited on like any other."""
+    seen = _run(
+        """
+        import os, socket
+        from psycopg.waiting import WAIT_R
+        def waits_once():
+            return int((yield WAIT_R))
+        high_end, other_end = socket.socketpair()
+        high = os.dup2(high_end.fileno(), 2000)
+        eventlet.spawn_after(0.1, other_end.send, b"x")
+        ready = infra.green.wait_green(waits_once(), high, interval=2)
+        closed, _peer = socket.socketpair()
+        number = closed.fileno()
+        closed.close()
+        try:
+            infra.green.wait_green(waits_once(), number, interval=0.1)
+            error = None
+        except Exception as failure:
+            error = type(failure).__module__ + "." + type(failure).__name__
+        print(json.dumps({"closed": error, "high": ready}))
+        """
+    )
+    assert seen["closed"] == "psycopg.OperationalError"
+    assert seen["high"] == 1  # READY_R
+
+
+def test_a_long_run_of_ready_answers_lets_the_other_workers_in() -> None:
+    """A big write finds the socket ready again and again; the other workers still run every few ms."""
+    seen = _run(
+        """
+        import socket
+        from psycopg.waiting import WAIT_W
+        ready_end, _other_end = socket.socketpair()
+        gaps, last = [], [time.monotonic()]
+        def ticker():
+            while True:
+                now = time.monotonic()
+                gaps.append(now - last[0])
+                last[0] = now
+                eventlet.sleep(0.001)
+        eventlet.spawn(ticker)
+        eventlet.sleep(0.01)
+        def always_writing():
+            until = time.monotonic() + 0.5
+            while time.monotonic() < until:
+                yield WAIT_W
+        infra.green.wait_green(always_writing(), ready_end.fileno(), interval=0.1)
+        eventlet.sleep(0.01)  # the ticker notes the gap the wait left, if it left one
+        print(json.dumps({"longest_gap": max(gaps[1:])}))
+        """
+    )
+    assert seen["longest_gap"] < 0.2  # the whole run is 0.5 s; without yielding the ticker waited for all of it
+
+
+def test_a_service_whose_psycopg_came_before_the_patch_refuses_to_start() -> None:
+    finished = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import psycopg, eventlet; eventlet.monkey_patch(); import infra.green; infra.green.make_psycopg_green()",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert finished.returncode != 0
+    assert "psycopg was imported before eventlet patched the process" in finished.stderr
