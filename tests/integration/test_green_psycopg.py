@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 
+from tests.support.green import TICKING_WORKER
 from tests.support.postgres import PG_ADMIN_URL
 
 PATCHED = textwrap.dedent(
@@ -38,18 +39,15 @@ def _run(script: str, *args: str) -> dict:
 
 def test_a_long_statement_lets_the_other_workers_go_on_and_returns_its_rows() -> None:
     seen = _run(
-        """
-        ticks = []
-        def other_worker():
-            while True:
-                ticks.append(1)
-                eventlet.sleep(0.005)
-        eventlet.spawn(other_worker)
+        TICKING_WORKER
+        + textwrap.dedent(
+            """
         with psycopg.connect(url) as connection:
             # Longer than psycopg's 0.1 s interval: the wait is told "nothing yet" and goes on waiting.
             rows = connection.execute("SELECT n, pg_sleep(0.2) IS NOT NULL FROM generate_series(1, 3) AS n").fetchall()
         print(json.dumps({"wait": waiting.wait.__name__, "rows": [row[0] for row in rows], "ticks": len(ticks)}))
         """
+        )
     )
     assert seen["wait"] == "wait_green"
     assert seen["rows"] == [1, 2, 3]

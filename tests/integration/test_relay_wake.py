@@ -110,21 +110,27 @@ def test_a_killed_listen_connection_is_noticed_and_opened_again(settings: Settin
         assert all_published_once(settings, audit)
 
 
+def published_one_then_lost_the_lock(settings: Settings, relay: Relay, audit: Audit) -> SingleInstanceLock:
+    """The relay publishes an event; then its lock's session dies and another relay takes the lock, and may act
+    (its takeover pause is over). Returns the other relay's lock."""
+    holding = eventually(lambda: relay.lock.backend_pid)
+    write_here(settings, 1)
+    eventually(lambda: len(audit.received()) == 1, timeout=WITHIN)
+    other = SingleInstanceLock(relay.lock.name, settings.database_url, settings.var_dir)
+    terminate_backend(settings, holding)
+    eventually(other.try_acquire)
+    time.sleep(other.takeover_seconds)
+    return other
+
+
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 def test_a_relay_whose_lock_session_died_takes_it_again_or_waits_for_the_relay_that_took_it(
     settings: Settings, amqp_uri: str
 ) -> None:
     with relay_running(settings, amqp_uri) as (relay, audit):
-        holding = eventually(lambda: relay.lock.backend_pid)
-        write_here(settings, 1)
-        eventually(lambda: len(audit.received()) == 1, timeout=WITHIN)
-
         # 1. The lock's session dies and another relay takes the lock first. Once the other may act (after
         #    its takeover pause), this one publishes nothing: woken by the commits, it finds the lock taken.
-        other = SingleInstanceLock(relay.lock.name, settings.database_url, settings.var_dir)
-        terminate_backend(settings, holding)
-        eventually(other.try_acquire)
-        time.sleep(other.takeover_seconds)
+        other = published_one_then_lost_the_lock(settings, relay, audit)
         write_here(settings, 2)
         time.sleep(3)
         assert len(audit.received()) == 1
@@ -148,14 +154,7 @@ def test_a_relay_that_takes_its_lock_back_goes_on_from_where_the_other_relay_sto
     """A relay keeps its position in memory while it holds its lock; one that lost the lock must read it again,
     or it would publish again what the relay holding the lock meanwhile published."""
     with relay_running(settings, amqp_uri) as (relay, audit):
-        holding = eventually(lambda: relay.lock.backend_pid)
-        write_here(settings, 1)
-        eventually(lambda: len(audit.received()) == 1, timeout=WITHIN)
-
-        other = SingleInstanceLock(relay.lock.name, settings.database_url, settings.var_dir)
-        terminate_backend(settings, holding)
-        eventually(other.try_acquire)
-        time.sleep(other.takeover_seconds)
+        other = published_one_then_lost_the_lock(settings, relay, audit)
         write_here(settings, 2)  # the other relay publishes these (to consumers this test does not watch)
         save_position(relay.position_engine, "submissions", relay.application.recorder.max_notification_id() or 0)
         time.sleep(3)

@@ -11,9 +11,11 @@ import textwrap
 import pytest
 
 from infra.hub import off_the_hub
+from tests.support.green import TICKING_WORKER
 
-WORKER_TICKS_DURING_BLOCKING_WORK = textwrap.dedent(
-    """
+WORKER_TICKS_DURING_BLOCKING_WORK = (
+    textwrap.dedent(
+        """
     import eventlet
     eventlet.monkey_patch()
     import sys
@@ -21,14 +23,11 @@ WORKER_TICKS_DURING_BLOCKING_WORK = textwrap.dedent(
     from infra.hub import off_the_hub
 
     blocking_sleep = patcher.original("time").sleep  # a call that holds the OS thread, as fsync does
-    ticks = []
-
-    def other_worker():
-        while True:
-            ticks.append(1)
-            eventlet.sleep(0.005)
-
-    eventlet.spawn(other_worker)
+    """
+    )
+    + TICKING_WORKER
+    + textwrap.dedent(
+        """
     eventlet.sleep(0)
     if sys.argv[1] == "off":
         assert off_the_hub(lambda seconds: blocking_sleep(seconds) or "done", 0.5) == "done"
@@ -36,6 +35,7 @@ WORKER_TICKS_DURING_BLOCKING_WORK = textwrap.dedent(
         blocking_sleep(0.5)
     print(len(ticks))
     """
+    )
 )
 
 
