@@ -37,7 +37,8 @@ _POLL_MASKS: dict[int, int] = {
     WAIT_RW: _unpatched.POLLIN | _unpatched.POLLOUT,
 }
 _READABLE = _unpatched.POLLIN | _unpatched.POLLERR | _unpatched.POLLHUP
-BUSY_SECONDS = 0.005  # the longest a wait that keeps finding the socket ready holds on before other workers run
+BUSY_SECONDS = 0.005  # the longest waits that keep finding the socket ready hold on before other workers run
+_last_switch = monotonic()  # when a wait last let the other workers of this process run
 
 
 class _Idle(Exception):
@@ -63,19 +64,21 @@ def wait_green(gen: Any, fileno: int, interval: float = 0.0, timeout: float | No
     waits for (read, write or either) and is sent what the socket is ready for; returns what ``gen`` returns.
     Every ``interval`` seconds without news it is sent ``READY_NONE``; past ``timeout``, ``_WaitTimeout``; a
     socket that fails, ``OperationalError``."""
+    global _last_switch
     deadline = None if timeout is None else monotonic() + timeout
-    busy_since = monotonic()
     try:
         wanted = next(gen)
         while True:
             ready = _ready_now(fileno, wanted)
             if ready:
-                if monotonic() - busy_since > BUSY_SECONDS:
-                    eventlet.sleep(0)  # a long run of ready answers (a big COPY): let the other workers in
-                    busy_since = monotonic()
+                # A long run of ready answers, in one wait or over many (a COPY waits once per chunk): let the
+                # other workers in every few ms, as a wait that blocks would.
+                if monotonic() - _last_switch > BUSY_SECONDS:
+                    eventlet.sleep(0)
+                    _last_switch = monotonic()
             else:
                 ready = _wait(fileno, wanted, _limit(interval, deadline))
-                busy_since = monotonic()
+                _last_switch = monotonic()
             wanted = gen.send(ready)
             if deadline is not None and monotonic() >= deadline:
                 raise errors._WaitTimeout("wait timeout expired")
@@ -91,6 +94,10 @@ def _ready_now(fileno: int, wanted: int) -> int:
     poll.register(fileno, _POLL_MASKS[wanted])
     ready: int = READY_NONE
     for _fd, events in poll.poll(0):
+        if events & _unpatched.POLLNVAL:
+            # Closed meanwhile (by another worker): handed to the hub, it would leave a listener behind there
+            # that fails whoever gets the same number next.
+            raise errors.OperationalError("connection socket closed")
         if events & _READABLE:
             ready |= READY_R  # an error or hang-up too: psycopg reads it and raises
         if events & _unpatched.POLLOUT:

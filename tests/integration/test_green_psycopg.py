@@ -204,11 +204,17 @@ def test_a_socket_that_fails_is_a_database_error_whatever_its_number() -> None:
             error = None
         except Exception as failure:
             error = type(failure).__module__ + "." + type(failure).__name__
-        print(json.dumps({"closed": error, "high": ready}))
+        # Nothing left behind in the hub: the next socket given the same number is waited on as any other.
+        reused, its_peer = socket.socketpair()
+        os.dup2(reused.fileno(), number)
+        eventlet.spawn_after(0.1, its_peer.send, b"x")
+        again = infra.green.wait_green(waits_once(), number, interval=2)
+        print(json.dumps({"closed": error, "high": ready, "reused": again}))
         """
     )
     assert seen["closed"] == "psycopg.OperationalError"
     assert seen["high"] == 1  # READY_R
+    assert seen["reused"] == 1
 
 
 def test_a_long_run_of_ready_answers_lets_the_other_workers_in() -> None:
@@ -251,3 +257,31 @@ def test_a_service_whose_psycopg_came_before_the_patch_refuses_to_start() -> Non
     )
     assert finished.returncode != 0
     assert "psycopg was imported before eventlet patched the process" in finished.stderr
+
+
+def test_a_big_copy_lets_the_other_workers_in() -> None:
+    """A COPY waits once per chunk it sends and finds the socket ready each time: the other workers must still
+    run every few ms, not once the whole COPY is done."""
+    seen = _run(
+        """
+        gaps, last = [], [time.monotonic()]
+        def ticker():
+            while True:
+                now = time.monotonic()
+                gaps.append(now - last[0])
+                last[0] = now
+                eventlet.sleep(0.001)
+        with psycopg.connect(url) as connection:
+            connection.execute("CREATE TEMPORARY TABLE copied (n int, padding text)")
+            eventlet.spawn(ticker)
+            eventlet.sleep(0.01)
+            started = time.monotonic()
+            with connection.cursor() as cursor, cursor.copy("COPY copied (n, padding) FROM STDIN") as copy:
+                for n in range(200_000):
+                    copy.write_row((n, "x" * 20))
+            seconds = time.monotonic() - started
+            eventlet.sleep(0.01)
+        print(json.dumps({"longest_gap": max(gaps[1:]), "copy_seconds": seconds}))
+        """
+    )
+    assert seen["longest_gap"] < max(0.1, seen["copy_seconds"] / 2)  # not the whole COPY
