@@ -9,7 +9,7 @@ import subprocess
 import sys
 import textwrap
 
-from tests.support.green import TICKING_WORKER
+from tests.support.green import GAP_KEEPER, TICKING_WORKER
 from tests.support.postgres import PG_ADMIN_URL
 
 PATCHED = textwrap.dedent(
@@ -220,18 +220,13 @@ def test_a_socket_that_fails_is_a_database_error_whatever_its_number() -> None:
 def test_a_long_run_of_ready_answers_lets_the_other_workers_in() -> None:
     """A big write finds the socket ready again and again; the other workers still run every few ms."""
     seen = _run(
-        """
+        GAP_KEEPER
+        + textwrap.dedent(
+            """
         import socket
         from psycopg.waiting import WAIT_W
         ready_end, _other_end = socket.socketpair()
-        gaps, last = [], [time.monotonic()]
-        def ticker():
-            while True:
-                now = time.monotonic()
-                gaps.append(now - last[0])
-                last[0] = now
-                eventlet.sleep(0.001)
-        eventlet.spawn(ticker)
+        eventlet.spawn(gap_keeper)
         eventlet.sleep(0.01)
         def always_writing():
             until = time.monotonic() + 0.5
@@ -241,6 +236,7 @@ def test_a_long_run_of_ready_answers_lets_the_other_workers_in() -> None:
         eventlet.sleep(0.01)  # the ticker notes the gap the wait left, if it left one
         print(json.dumps({"longest_gap": max(gaps[1:])}))
         """
+        )
     )
     assert seen["longest_gap"] < 0.2  # the whole run is 0.5 s; without yielding the ticker waited for all of it
 
@@ -263,17 +259,12 @@ def test_a_big_copy_lets_the_other_workers_in() -> None:
     """A COPY waits once per chunk it sends and finds the socket ready each time: the other workers must still
     run every few ms, not once the whole COPY is done."""
     seen = _run(
-        """
-        gaps, last = [], [time.monotonic()]
-        def ticker():
-            while True:
-                now = time.monotonic()
-                gaps.append(now - last[0])
-                last[0] = now
-                eventlet.sleep(0.001)
+        GAP_KEEPER
+        + textwrap.dedent(
+            """
         with psycopg.connect(url) as connection:
             connection.execute("CREATE TEMPORARY TABLE copied (n int, padding text)")
-            eventlet.spawn(ticker)
+            eventlet.spawn(gap_keeper)
             eventlet.sleep(0.01)
             started = time.monotonic()
             with connection.cursor() as cursor, cursor.copy("COPY copied (n, padding) FROM STDIN") as copy:
@@ -283,5 +274,6 @@ def test_a_big_copy_lets_the_other_workers_in() -> None:
             eventlet.sleep(0.01)
         print(json.dumps({"longest_gap": max(gaps[1:]), "copy_seconds": seconds}))
         """
+        )
     )
     assert seen["longest_gap"] < max(0.1, seen["copy_seconds"] / 2)  # not the whole COPY

@@ -15,3 +15,17 @@ TICKING_WORKER = textwrap.dedent(
     eventlet.spawn(other_worker)
     """
 )
+
+# Another worker that would run every millisecond, noting in ``gaps`` how long each time it had to wait; the
+# script spawns ``gap_keeper`` when its measurement begins.
+GAP_KEEPER = textwrap.dedent(
+    """
+    gaps, last = [], [time.monotonic()]
+    def gap_keeper():
+        while True:
+            now = time.monotonic()
+            gaps.append(now - last[0])
+            last[0] = now
+            eventlet.sleep(0.001)
+    """
+)
