@@ -1,9 +1,10 @@
 """Eventlet process set-up. Import this first in every nameko service module.
 
 psycopg's C wait function blocks eventlet's hub, and so does its wait while connecting unless psycopg was
-imported after eventlet patched ``selectors``. Until ``make_psycopg_green`` runs (when a service opens its
-database), the pure-Python ``wait_select`` cooperates; the variable choosing it is read when psycopg is
-imported, so it is set here. ``make_psycopg_green`` stops a service whose psycopg was imported too early.
+imported after eventlet patched ``selectors``. ``ops.service`` patches a service's process and then calls
+``make_psycopg_green``, which stops a service whose psycopg was imported too early. Until then (and in a
+service started some other way) the pure-Python ``wait_select`` cooperates; the variable choosing it is read
+when psycopg is imported, so it is set here.
 
 ``wait_select`` goes through eventlet's green ``select``: for every wait a listener per event wanted and a
 timer are added to the hub and removed again, and a statement waits several times (in pipeline mode, as the

@@ -18,7 +18,6 @@ from contracts.errors import NotAuthenticated
 from contracts.identity import Caller, CallVerifier, sign_arguments, system_caller, vouch
 from contracts.keys import Keyring, Signer
 from infra import topology
-from infra.green import make_psycopg_green
 from infra.keys import load_keyring, load_signer
 from infra.readmodel import ReadModel
 from infra.rpc_publisher import PooledClusterProxy, PooledServiceProxy, RpcPublisher
@@ -61,8 +60,6 @@ class EventSourcedApplication(Built):
 
     def build(self, settings: Settings, env: dict[str, str] | None = None) -> Application:
         if env is None:
-            if settings.uses_postgres:
-                make_psycopg_green()
             env = event_store_env(settings, self.service)
         with ddl_lock(settings):
             return self.factory(env, settings)
@@ -79,7 +76,6 @@ def service_engine(settings: Settings, service: str) -> sa.Engine:
     and sharing showed no gain in the request-path bench."""
     if not settings.uses_postgres:
         return read_model_engine(settings, service)
-    make_psycopg_green()
     with _service_engines_lock:
         key = (settings.database_url, service)
         if key not in _service_engines:

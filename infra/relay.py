@@ -131,7 +131,6 @@ class Relay:
         return self._position
 
     def _save_position(self, position: int) -> None:
-        self._position = None  # unknown until the save is known to have been committed
         save_position(self.position_engine, self.source, position)
         self._position = position
 

@@ -16,11 +16,7 @@ NAMEKO_CONFIG = Path(__file__).with_name("nameko.yaml")
 def main(argv: list[str]) -> None:
     if len(argv) != 1 or argv[0] not in SERVICE_NAMES:
         sys.exit(f"usage: python -m ops.service {{{','.join(SERVICE_NAMES)}}}")
-    # As `nameko run` does, but before the settings load: patching after their imports breaks what they
-    # hold. Here, in the service's own process only: importing this module must patch nothing.
-    import eventlet
-
-    eventlet.monkey_patch()
+    patch_process()
     from nameko.cli.main import main as nameko_main
 
     from infra.private_files import keep_files_private
@@ -34,6 +30,18 @@ def main(argv: list[str]) -> None:
     os.environ["SATU_AMQP_SSL"] = json.dumps(tls) if tls else "null"
     sys.argv = ["nameko", "run", "--config", str(NAMEKO_CONFIG), SERVICES[SERVICE_NAMES.index(argv[0])].module]
     nameko_main()
+
+
+def patch_process() -> None:
+    """As `nameko run` does, but before the settings load: patching after their imports breaks what they hold.
+    Then psycopg waits as a green process should (infra/green.py). Here, in the service's own process only:
+    importing this module must patch nothing."""
+    import eventlet
+
+    eventlet.monkey_patch()
+    from infra.green import make_psycopg_green
+
+    make_psycopg_green()
 
 
 if __name__ == "__main__":

@@ -246,7 +246,7 @@ def test_a_service_whose_psycopg_came_before_the_patch_refuses_to_start() -> Non
         [
             sys.executable,
             "-c",
-            "import psycopg, eventlet; eventlet.monkey_patch(); import infra.green; infra.green.make_psycopg_green()",
+            "import psycopg; from ops.service import patch_process; patch_process()",
         ],
         capture_output=True,
         text=True,
@@ -277,3 +277,19 @@ def test_a_big_copy_lets_the_other_workers_in() -> None:
         )
     )
     assert seen["longest_gap"] < max(0.1, seen["copy_seconds"] / 2)  # not the whole COPY
+
+
+def test_a_service_process_waits_with_wait_green() -> None:
+    """``python -m ops.service`` patches its process this way before anything else."""
+    finished = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from ops.service import patch_process; patch_process(); from psycopg import waiting;"
+            " print(waiting.wait.__name__)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert finished.stdout.strip() == "wait_green"
