@@ -99,19 +99,15 @@ def test_a_connection_killed_during_a_statement_fails_at_once() -> None:
     assert seen["seconds"] < 10  # not the statement's 30 s
 
 
+def _wait_after(setup: str) -> str:
+    """The name of the wait psycopg uses in a process of its own after ``setup``."""
+    script = f"{setup}; from psycopg import waiting; print(waiting.wait.__name__)"
+    finished = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    return finished.stdout.strip()
+
+
 def test_outside_eventlet_psycopg_keeps_its_own_wait() -> None:
-    finished = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import infra.green; infra.green.make_psycopg_green(); from psycopg import waiting;"
-            " print(waiting.wait.__name__)",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert finished.stdout.strip() == "wait_select"
+    assert _wait_after("import infra.green; infra.green.make_psycopg_green()") == "wait_select"
 
 
 def test_the_wait_gives_up_at_its_timeout_telling_the_generator_each_idle_interval() -> None:
@@ -281,15 +277,4 @@ def test_a_big_copy_lets_the_other_workers_in() -> None:
 
 def test_a_service_process_waits_with_wait_green() -> None:
     """``python -m ops.service`` patches its process this way before anything else."""
-    finished = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from ops.service import patch_process; patch_process(); from psycopg import waiting;"
-            " print(waiting.wait.__name__)",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert finished.stdout.strip() == "wait_green"
+    assert _wait_after("from ops.service import patch_process; patch_process()") == "wait_green"
