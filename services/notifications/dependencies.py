@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from infra.catalogue import Catalogue, load_catalogue
 from infra.nameko_support import ReadModelProvider
 from infra.settings import Settings
+from services.notifications.contacts import ContactBook
 from services.notifications.mailer import FileMailer, Mailer, SmtpMailer
 from services.notifications.outbox import MailOutbox
 
@@ -29,6 +30,7 @@ class Post:
     outbox: MailOutbox
     mailer: Mailer
     catalogue: Catalogue  # the mails' words are the region's
+    contacts: ContactBook = field(default_factory=ContactBook)  # one per process: its workers share it
 
     def close(self) -> None:
         self.outbox.read_model.close()

@@ -57,16 +57,19 @@ class NotificationsService:
             return
         organisation_id = str(event.data["organisation_id"])
         try:
-            contact = self.registry.get_notification_contact(self.identity.system(), organisation_id)
+            address = self.postbox.contacts.address_of(organisation_id, lambda: self._ask_address(organisation_id))
         except (NotFound, InvalidInput):
             # Permanent: retrying cannot make the organisation appear (nor a malformed id valid); requeued, the
             # event would come back forever. Record it, send nothing.
             log.error("no contact for organisation of %s %s; no mail sent", event.event_type, event.event_id)
             outbox.record(event, None)
             return
-        mail = draft.to(contact["account_email"])
+        mail = draft.to(address)
         if outbox.record(event, mail):
             outbox.send(self.postbox.mailer, event.event_id, mail)
+
+    def _ask_address(self, organisation_id: str) -> str:
+        return str(self.registry.get_notification_contact(self.identity.system(), organisation_id)["account_email"])
 
     @event_handler("registry", "account.#", handler_type=SERVICE_POOL, requeue_on_error=True)
     def on_account_event(self, payload: dict[str, Any]) -> None:

@@ -270,6 +270,18 @@ def test_a_case_step_is_mailed_in_its_definitions_words_and_a_field_visit_not_at
     assert notifications.registry.get_notification_contact.call_count == 1
 
 
+def test_an_organisations_address_is_asked_of_the_registry_once(
+    notifications: Any, sink: SmtpSink, settings: Settings
+) -> None:
+    notifications.on_case_event(_case_step(settings, "case.held.v1", 6, action="hold", reason="Perlu evaluasi tim"))
+    notifications.on_case_event(_case_step(settings, "case.rejected.v1", 7, action="reject", reason="Ganda"))
+    notifications.on_case_event(_case_step(settings, "case.rejected.v1", 8, action="reject", organisation_id="org-2"))
+
+    assert len(sink.wait_for(count=3, timeout=5)) == 3
+    asked = [call.args[1] for call in notifications.registry.get_notification_contact.call_args_list]
+    assert asked == ["org-1", "org-2"]
+
+
 def test_an_organisation_without_contact_is_recorded_and_not_retried(
     notifications: Any, sink: SmtpSink, settings: Settings
 ) -> None:
