@@ -31,7 +31,14 @@ from typing import Any
 import kombu
 import psycopg
 
-from bench.measure import cpu_seconds, percentile
+from bench.measure import (
+    broker_pids,
+    cpu_by_part,
+    cpu_seconds,
+    machine_cpu_seconds,
+    percentile,
+    postgres_pids,
+)
 from bench.scenarios import APPROVAL_VERSION, UNLIMITED, VISIBILITY_QUERIES, start_relays
 from contracts.events import stable_event_id
 from contracts.identity import Caller, Role
@@ -63,6 +70,7 @@ class Lag:
     )
     events_per_second: float = 0.0
     idle_cpu: dict[str, float] = field(default_factory=dict)  # relay: share of one core
+    cpu_ms_per_event: dict[str, float] = field(default_factory=dict)  # part (or the machine): under the load
 
 
 def store_env(settings: Settings, store: str) -> dict[str, str]:
@@ -185,6 +193,30 @@ def idle_cpu(system: System, seconds: float) -> dict[str, float]:
     return {relay: (cpu_seconds(pid) - before[relay]) / seconds for relay, pid in pids.items()}
 
 
+MACHINE = "the machine"
+
+
+class LoadCpu:
+    """The CPU each part of the system, the broker, the database server and the whole machine spend per event
+    committed, from now until ``ms_per_event`` (the load and the probes, and the consumers' catching up).
+    The machine's figure includes the bench's own processes (the load's filings, the probes' queries)."""
+
+    def __init__(self, system: System, app: Any) -> None:
+        self.app = app
+        self.pids = {name: [process.pid] for name, process in system.processes.items()}
+        self.pids |= {"RabbitMQ": broker_pids(), "PostgreSQL": postgres_pids()}
+        self.before = self._now()
+        self.first = app.recorder.max_notification_id() or 0
+
+    def _now(self) -> dict[str, float]:
+        return cpu_by_part(self.pids) | {MACHINE: machine_cpu_seconds()}
+
+    def ms_per_event(self) -> dict[str, float]:
+        events = max(1, (self.app.recorder.max_notification_id() or 0) - self.first)
+        after = self._now()
+        return {part: (after[part] - self.before[part]) / events * 1000 for part in after if after[part]}
+
+
 # --- one backend -----------------------------------------------------------------------------------------
 
 
@@ -214,6 +246,7 @@ def measure_mode(settings: Settings, system: System, rate: float, seconds: float
     load = spawn.Process(target=write_steadily, args=(settings, who, organisation, load_rate, seconds, ready, achieved))
     load.start()
     ready.wait(120)  # its start-up (imports, opening the store) is not part of the window
+    cpu = LoadCpu(system, app)
     for case_id in prepared:
         begun = time.perf_counter()
         app.act(APPROVER, case_id, "approve", {})
@@ -227,8 +260,9 @@ def measure_mode(settings: Settings, system: System, rate: float, seconds: float
     published.close()
     # While the load ran (the probes, each waiting for its approval to show, may go on after it).
     lag.events_per_second = achieved.value
-    app.close()
     time.sleep(3)  # the consumers finish the backlog
+    lag.cpu_ms_per_event = cpu.ms_per_event()
+    app.close()
     lag.idle_cpu = idle_cpu(system, idle_seconds)
     return lag
 
@@ -293,6 +327,20 @@ def lag_lines(results: dict[str, dict[str, Lag]], rate: float) -> list[str]:
             lines.append(
                 f"| {backend} | {mode} | {cpu.get('relay-submissions', 0):.2%} | {cpu.get('relay-registry', 0):.2%} |"
             )
+    parts = sorted({part for modes in results.values() for lag in modes.values() for part in lag.cpu_ms_per_event})
+    parts = [part for part in parts if part != MACHINE] + [MACHINE]
+    lines += [
+        "",
+        "CPU ms per event committed, while the load ran and the consumers caught up (PostgreSQL: the server's "
+        "processes open at the start; the machine: every process, the bench's load and probes included):",
+        "",
+        "| backend | relays | " + " | ".join(parts) + " |",
+        "|---|---|" + "---:|" * len(parts),
+    ]
+    for backend, modes in results.items():
+        for mode, lag in modes.items():
+            figures = " | ".join(f"{lag.cpu_ms_per_event.get(part, 0.0):.1f}" for part in parts)
+            lines.append(f"| {backend} | {mode} | {figures} |")
     return [*lines, ""]
 
 

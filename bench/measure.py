@@ -46,3 +46,46 @@ def cpu_seconds(pid: int) -> float:
     """CPU time process ``pid`` used so far (user + system); OSError once it is gone."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_by_part(pids: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds each part's processes used so far (a process gone meanwhile counts nothing)."""
+
+    def used(pid: int) -> float:
+        try:
+            return cpu_seconds(pid)
+        except OSError:
+            return 0.0
+
+    return {part: sum(used(pid) for pid in found) for part, found in pids.items()}
+
+
+def pids_named(command: str, unless_in_environment: bytes | None = None) -> list[int]:
+    """The processes whose command is ``command``, but those whose environment holds ``unless_in_environment``."""
+    found = []
+    for process in Path("/proc").glob("[0-9]*"):
+        try:
+            if (process / "comm").read_text().strip() != command:
+                continue
+            if unless_in_environment is None or unless_in_environment not in (process / "environ").read_bytes():
+                found.append(int(process.name))
+        except OSError:
+            continue
+    return found
+
+
+def broker_pids() -> list[int]:
+    """The shared RabbitMQ's Erlang VM (a test's own node, named in its environment, is not it)."""
+    return pids_named("beam.smp", unless_in_environment=b"RABBITMQ_NODENAME=")
+
+
+def postgres_pids() -> list[int]:
+    """The shared PostgreSQL server's processes (its backends: the connections open now)."""
+    return pids_named("postgres")
+
+
+def machine_cpu_seconds() -> float:
+    """CPU time every process on the machine used so far (user, nice, system, irq, softirq: no idle, no wait)."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq = (int(value) for value in fields[:7])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")

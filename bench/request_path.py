@@ -26,7 +26,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.measure import Rate, cpu_seconds
+from bench.measure import Rate, broker_pids, cpu_by_part
 from bench.scenarios import UNLIMITED, GatewaySession, gateway_session, start_relays
 from contracts.identity import Caller, Role
 from gateway.rpc import RpcClients
@@ -112,32 +112,6 @@ def gateway_clients(session: GatewaySession) -> Callable[[], Iterator[Callable[[
         yield session.submit
 
     return make
-
-
-def cpu_by_part(pids: dict[str, list[int]]) -> dict[str, float]:
-    """CPU seconds each part's processes used so far (a process gone meanwhile counts nothing)."""
-
-    def used(pid: int) -> float:
-        try:
-            return cpu_seconds(pid)
-        except OSError:
-            return 0.0
-
-    return {part: sum(used(pid) for pid in found) for part, found in pids.items()}
-
-
-def broker_pids() -> list[int]:
-    """The shared RabbitMQ's Erlang VM (a test's own node, named in its environment, is not it)."""
-    found = []
-    for process in Path("/proc").glob("[0-9]*"):
-        try:
-            if (process / "comm").read_text().strip() == "beam.smp" and b"RABBITMQ_NODENAME=" not in (
-                process / "environ"
-            ).read_bytes():
-                found.append(int(process.name))
-        except OSError:
-            continue
-    return found
 
 
 def direct_rate(settings: Settings, count: int) -> Rate:
