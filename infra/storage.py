@@ -60,6 +60,8 @@ def event_store_env(settings: Settings, service: str, pool: StorePool = WORKERS)
         # fails its statement before anything is committed, the pool discards it, and the library's recorder
         # tries again on another (up to 10 attempts, 0.2 s apart), so a command does not fail on it.
         "POSTGRES_PRE_PING": "n",
+        # A command's events stored in one statement (one round trip), their ids committed in order.
+        "APPLICATION_RECORDER_TOPIC": "infra.postgres_recorder:OneStatementPostgresRecorder",
     }
 
 
