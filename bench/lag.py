@@ -37,7 +37,7 @@ from bench.measure import (
     cpu_seconds,
     machine_cpu_seconds,
     percentile,
-    postgres_pids,
+    postgres_server_cpu_seconds,
 )
 from bench.scenarios import APPROVAL_VERSION, UNLIMITED, VISIBILITY_QUERIES, start_relays
 from contracts.events import stable_event_id
@@ -204,12 +204,12 @@ class LoadCpu:
     def __init__(self, system: System, app: Any) -> None:
         self.app = app
         self.pids = {name: [process.pid] for name, process in system.processes.items()}
-        self.pids |= {"RabbitMQ": broker_pids(), "PostgreSQL": postgres_pids()}
+        self.pids["RabbitMQ"] = broker_pids()
         self.before = self._now()
         self.first = app.recorder.max_notification_id() or 0
 
     def _now(self) -> dict[str, float]:
-        return cpu_by_part(self.pids) | {MACHINE: machine_cpu_seconds()}
+        return cpu_by_part(self.pids) | {"PostgreSQL": postgres_server_cpu_seconds(), MACHINE: machine_cpu_seconds()}
 
     def ms_per_event(self) -> dict[str, float]:
         events = max(1, (self.app.recorder.max_notification_id() or 0) - self.first)
@@ -332,7 +332,8 @@ def lag_lines(results: dict[str, dict[str, Lag]], rate: float) -> list[str]:
     lines += [
         "",
         "CPU ms per event committed, while the load ran and the consumers caught up (PostgreSQL: the server's "
-        "processes open at the start; the machine: every process, the bench's load and probes included):",
+        "processes, those that ended meanwhile included; the machine: every process, the bench's load and probes "
+        "included):",
         "",
         "| backend | relays | " + " | ".join(parts) + " |",
         "|---|---|" + "---:|" * len(parts),

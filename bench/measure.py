@@ -79,9 +79,24 @@ def broker_pids() -> list[int]:
     return pids_named("beam.smp", unless_in_environment=b"RABBITMQ_NODENAME=")
 
 
-def postgres_pids() -> list[int]:
-    """The shared PostgreSQL server's processes (its backends: the connections open now)."""
-    return pids_named("postgres")
+def postgres_server_cpu_seconds() -> float:
+    """CPU time the PostgreSQL server used so far: each postmaster's own, that of its children that ended (their
+    backends come and go with the pools' connections), and that of those alive now."""
+    clock = os.sysconf("SC_CLK_TCK")
+    stats = {}
+    for pid in pids_named("postgres"):
+        try:
+            stats[pid] = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+    postmasters = {pid for pid, fields in stats.items() if int(fields[1]) not in stats}
+    total = 0
+    for pid, fields in stats.items():
+        if pid in postmasters:
+            total += sum(int(fields[index]) for index in (11, 12, 13, 14))  # utime, stime, cutime, cstime
+        elif int(fields[1]) in postmasters:
+            total += int(fields[11]) + int(fields[12])
+    return total / clock
 
 
 def machine_cpu_seconds() -> float:

@@ -29,7 +29,8 @@ class OneStatementPostgresRecorder(PostgresApplicationRecorder):
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
-        self.insert_function = f"satu_insert_{events_table_name}"
+        # Versioned: replicas of two releases side by side (a rolling deploy) each call their own body.
+        self.insert_function = f"satu_insert_v1_{events_table_name}"
         self.check_identifier_length(self.insert_function)
         names = {
             "schema": Identifier(datastore.schema),
@@ -56,6 +57,8 @@ class OneStatementPostgresRecorder(PostgresApplicationRecorder):
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        # An application's recorder: no tracking record comes with its events (a process recorder's would).
+        assert kwargs.get("tracking") is None, "a tracking record cannot be stored here"
         if not stored_events:
             return []
         rows = [

@@ -193,15 +193,28 @@ class ReadModel:
         if self.engine.dialect.name != "postgresql":
             with self.engine.begin() as connection:
                 return apply_once(connection, self.projection, event, effect)
-        # Consumers share the lock; a rebuild's swap or an upgrade takes it exclusively. Its own statement,
-        # before any table is touched: an upgrade holding it drops the tables, and a consumer holding a table
-        # lock while it waits for this one would deadlock with it. Sent with the BEGIN, as one query without
-        # parameters (psycopg sends those as they are): on its own, psycopg sent BEGIN first, a round trip more
-        # of five per event. The connection is in autocommit for psycopg, which so sends no BEGIN of its own;
-        # its commit and rollback still end the transaction begun here (they look at the server's state).
-        with self._begun_by_hand.begin() as connection:
-            connection.exec_driver_sql(self._begin_locked)
+        with self._locked_transaction() as connection:
             return apply_once(connection, self.projection, event, effect)
+
+    @contextlib.contextmanager
+    def _locked_transaction(self) -> Iterator[sa.Connection]:
+        """PostgreSQL: a transaction holding the read model's shared lock, begun and ended by hand.
+
+        Consumers share the lock; a rebuild's swap or an upgrade takes it exclusively. It is taken first,
+        before any table is touched: an upgrade holding it drops the tables, and a consumer holding a table
+        lock while it waited for this one would deadlock with it. BEGIN and the lock go as one query without
+        parameters, on a connection psycopg keeps in autocommit (so it sends no BEGIN of its own, a round trip
+        more per event), and COMMIT or ROLLBACK are sent here too, not left to SQLAlchemy, which thinks a
+        commit in autocommit has no effect."""
+        with self._begun_by_hand.connect() as connection:
+            try:
+                connection.exec_driver_sql(self._begin_locked)
+                yield connection
+            except BaseException:
+                with contextlib.suppress(sa.exc.SQLAlchemyError):  # a connection that died has no transaction
+                    connection.exec_driver_sql("ROLLBACK")
+                raise
+            connection.exec_driver_sql("COMMIT")
 
     def apply_in(self, connection: sa.Connection, event: IntegrationEvent) -> bool:
         """Apply ``event`` once inside the caller's transaction."""

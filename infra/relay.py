@@ -13,7 +13,6 @@ the single-instance lock lost with its database session, which is taken again (i
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import signal
@@ -27,15 +26,15 @@ import psycopg
 import sqlalchemy as sa
 from eventsourcing.application import Application
 from eventsourcing.domain import DomainEventProtocol
-from sqlalchemy.dialects import postgresql, sqlite
 
 from contracts.events import IntegrationEvent
 from contracts.keys import Signer
 from infra import outages
 from infra.locks import LEASE_SECONDS, AlreadyRunningError, LockLostError, SingleInstanceLock
+from infra.merge import Merge, Take
 from infra.outages import Outage
 from infra.publisher import ConfirmedPublisher, Publisher, event_exchange
-from infra.statements import execute
+from infra.statements import Upsert, execute
 from infra.storage import create_tables
 from infra.wake import CommitSignal, Polling
 
@@ -68,16 +67,11 @@ def prepare_positions(engine: sa.Engine) -> None:
     create_tables(_metadata, engine)
 
 
-# Built once: a relay saves its position after every batch it publishes.
+# Built once: a relay reads its position once per holding of its lock, and saves it after every batch. The
+# save makes or moves the row in one statement (an update, then an insert for a first save, made a transaction
+# of three round trips after every batch: a fifth of a busy relay's time).
 _POSITION = sa.select(relay_positions.c.position).where(relay_positions.c.source == sa.bindparam("store"))
-
-
-@functools.lru_cache(maxsize=2)
-def _save_statement(dialect: str) -> sa.Executable:
-    """The position's row, made or moved in one statement (where an update, then an insert for a first save,
-    made a transaction of three round trips after every batch: a fifth of a busy relay's time)."""
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert(relay_positions)
-    return insert.on_conflict_do_update(index_elements=["source"], set_={"position": insert.excluded.position})
+_SAVE = Upsert(relay_positions, [relay_positions.c.source], merge=Merge((Take(("position",)),)))
 
 
 def published_position(engine: sa.Engine, source: str) -> int:
@@ -92,7 +86,7 @@ def save_position(engine: sa.Engine, source: str, position: int) -> None:
     the demo-data generator builds the read models of what it writes itself)."""
     with engine.connect() as connection:
         connection.execution_options(isolation_level="AUTOCOMMIT")  # one statement: no BEGIN, no COMMIT
-        execute(connection, _save_statement(engine.dialect.name), {"source": source, "position": position})
+        execute(connection, _SAVE.for_dialect(engine.dialect.name), {"source": source, "position": position})
 
 
 class Relay:

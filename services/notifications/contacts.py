@@ -7,9 +7,9 @@ registry's busy time under filings). The answer cannot change today: an account'
 address (``account_id_for``), and an organisation's owner is fixed when it is recorded. So an answer is
 kept, up to ``capacity`` organisations, the least recently mailed dropped first.
 
-When a later change lets an organisation's owner or an account's address change, its event must call
-``forget`` in every notifications process (a broadcast handler); tests/unit/test_contact_book.py fails
-when either aggregate gains an event, as a reminder.
+When a later change lets an organisation's owner or an account's address change, or erases personal data,
+its event must call ``forget`` in every notifications process (a broadcast handler);
+tests/unit/test_registry_application.py fails when either aggregate gains an event, as a reminder.
 """
 
 from __future__ import annotations

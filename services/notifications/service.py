@@ -48,7 +48,7 @@ class NotificationsService:
             return
         outbox = self.postbox.outbox
         # No look whether the event was recorded before: ``record`` finds a duplicate in the same statement
-        # that records it (a transaction less per event; a redelivery costs a contact lookup, and no mail).
+        # that records it (a transaction less per event; a redelivery costs composing the mail, and sends none).
         draft = compose(
             event.event_type, event.data, event.event_id, self.settings.public_base_url, self.postbox.catalogue
         )

@@ -5,6 +5,7 @@ never passes over an id that is committed after a later one."""
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from typing import Any
 
@@ -23,6 +24,21 @@ pytestmark = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 
 def _event(originator_id: uuid.UUID, version: int = 1) -> StoredEvent:
     return StoredEvent(originator_id=originator_id, originator_version=version, topic="test:Event", state=b"{}")
+
+
+def _waits_for_the_table(watcher: psycopg.Connection[Any], writer: threading.Thread, timeout: float = 30) -> bool:
+    """True once another session waits for a lock on the events table; False if ``writer`` finished first."""
+    deadline = time.monotonic() + timeout
+    while writer.is_alive() and time.monotonic() < deadline:
+        with psycopg.connect(watcher.info.dsn, autocommit=True) as look:
+            waiting = look.execute(
+                "SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'relation' "
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            ).fetchone()
+        if waiting and waiting[0]:
+            return writer.is_alive()
+        time.sleep(0.02)
+    return False
 
 
 def test_a_commands_events_are_stored_in_order_and_all_or_none(settings: Settings) -> None:
@@ -53,8 +69,7 @@ def test_a_commit_waits_for_a_writer_that_began_before_it(settings: Settings) ->
         earlier.execute(SQL("LOCK TABLE {} IN ROW EXCLUSIVE MODE").format(table))
         later = threading.Thread(target=lambda: done.update(ids=recorder.insert_events([_event(uuid.uuid4())])))
         later.start()
-        later.join(timeout=1.0)
-        assert later.is_alive(), "a later writer committed while an earlier one was still open"
+        assert _waits_for_the_table(earlier, later), "a later writer committed while an earlier one was still open"
         earlier.commit()
     later.join(timeout=30)
     assert not later.is_alive() and len(done["ids"]) == 1

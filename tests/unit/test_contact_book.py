@@ -1,16 +1,15 @@
 """The notifications service's book of addresses: asked once per organisation, bounded, never keeping a
-failed question; and the reminder that it is right only while an address cannot change."""
+failed question (tests/unit/test_registry_application.py holds the reminder that it is right only while an
+address cannot change)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import pytest
-from eventsourcing.domain import CanMutateAggregate
 
 from contracts.errors import NotFound
 from services.notifications.contacts import ContactBook
-from services.registry.domain import Account, Organisation
 
 
 def _asker(asked: list[str], organisation_id: str) -> Callable[[], str]:
@@ -50,22 +49,3 @@ def test_a_failed_question_is_not_kept_and_a_forgotten_address_is_asked_again() 
 def test_a_book_holds_at_least_one_address() -> None:
     with pytest.raises(ValueError):
         ContactBook(capacity=0)
-
-
-def _events(aggregate: type) -> set[str]:
-    return {
-        name
-        for name, value in vars(aggregate).items()
-        if isinstance(value, type) and issubclass(value, CanMutateAggregate)
-    }
-
-
-def test_the_registry_has_no_event_that_could_change_where_mail_goes() -> None:
-    """The book keeps answers for good because an account's address is its identity and an organisation's
-    owner is fixed when it is recorded. An event added to either aggregate may change that: if it can,
-    make the notifications service ``forget`` the organisation on it (in every process), then add it here."""
-    assert _events(Organisation) == {"Created", "Event", "Recorded", "ReportingChanged"}
-    assert _events(Account) == {
-        "Created", "Event", "Registered", "VerificationIssued", "EmailVerified", "SignUpAttempted", "Reclaimed",
-        "OrganisationLinked", "PasswordRehashed",
-    }  # fmt: skip

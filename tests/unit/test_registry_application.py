@@ -6,11 +6,13 @@ import datetime as dt
 from uuid import UUID
 
 import pytest
+from eventsourcing.domain import CanMutateAggregate
 
 from contracts.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from contracts.identity import Caller, Role
 from contracts.keys import Keyring, Signer
 from services.registry.application import RegistryApplication
+from services.registry.domain import Account, Organisation
 from services.registry.verification import UNCONFIRMED_DAYS, make_token
 from tests.support.factories import organisation_payload
 
@@ -231,3 +233,27 @@ def test_a_staff_account_created_again_by_the_same_command_is_the_same(app: Regi
     assert app.register_staff(admin, staff, "cmd-staff-1") == first
     with pytest.raises(Conflict):
         app.register_staff(admin, staff, "cmd-staff-2")
+
+
+def _events(aggregate: type) -> set[str]:
+    return {
+        name
+        for name, value in vars(aggregate).items()
+        if isinstance(value, type) and issubclass(value, CanMutateAggregate)
+    }
+
+
+def test_where_an_organisations_mail_goes_cannot_change(app: RegistryApplication) -> None:
+    """The notifications service keeps ``notification_contact``'s answer for good (services/notifications/
+    contacts.py), because an account's address is its identity and an organisation's owner is fixed when it
+    is recorded. An event added to either aggregate may change that, and so may a change to what the answer
+    holds (the organisation's own address, which profile changes will edit) or an erasure of personal data:
+    make the notifications service ``forget`` the organisation then (in every process), and update this test."""
+    caller = applicant(app)
+    organisation = app.record_organisation(caller, organisation_payload())
+    assert app.notification_contact(organisation["id"])["account_email"] == "sekretaris@ormas.or.id"
+    assert _events(Organisation) == {"Created", "Event", "Recorded", "ReportingChanged"}
+    assert _events(Account) == {
+        "Created", "Event", "Registered", "VerificationIssued", "EmailVerified", "SignUpAttempted", "Reclaimed",
+        "OrganisationLinked", "PasswordRehashed",
+    }  # fmt: skip
