@@ -46,22 +46,18 @@ def _case_rows(settings: Settings, case_id: str) -> int:
     return rows
 
 
+# Transactions left open on this database, and advisory locks held on it (while the pool's connections rest).
+LEFT_OPEN = sa.text(
+    "SELECT (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+    "AND state LIKE 'idle in transaction%'), (SELECT count(*) FROM pg_locks l JOIN pg_database d "
+    "ON d.oid = l.database WHERE l.locktype = 'advisory' AND d.datname = current_database())"
+)
+
+
 def _left_open(cases: ReadModel) -> tuple[int, int]:
-    """Transactions left open on this database, and advisory locks held on it (the pool's connections rest)."""
     with cases.engine.connect() as connection:
-        open_transactions = connection.execute(
-            sa.text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND state LIKE 'idle in transaction%'"
-            )
-        ).scalar_one()
-        locks = connection.execute(
-            sa.text(
-                "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
-                "WHERE l.locktype = 'advisory' AND d.datname = current_database()"
-            )
-        ).scalar_one()
-    return int(open_transactions), int(locks)
+        transactions, locks = connection.execute(LEFT_OPEN).one()
+    return int(transactions), int(locks)
 
 
 def test_an_applied_event_is_committed_and_leaves_nothing_open(settings: Settings, cases, filed) -> None:  # type: ignore[no-untyped-def]
