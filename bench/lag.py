@@ -32,10 +32,10 @@ import kombu
 import psycopg
 
 from bench.measure import (
-    broker_pids,
     cpu_by_part,
     cpu_seconds,
     machine_cpu_seconds,
+    parts_and_broker,
     percentile,
     postgres_server_cpu_seconds,
 )
@@ -203,8 +203,7 @@ class LoadCpu:
 
     def __init__(self, system: System, app: Any) -> None:
         self.app = app
-        self.pids = {name: [process.pid] for name, process in system.processes.items()}
-        self.pids["RabbitMQ"] = broker_pids()
+        self.pids = parts_and_broker(system.processes)
         self.before = self._now()
         self.first = app.recorder.max_notification_id() or 0
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass
@@ -72,6 +73,14 @@ def pids_named(command: str, unless_in_environment: bytes | None = None) -> list
         except OSError:
             continue
     return found
+
+
+BROKER = "RabbitMQ"
+
+
+def parts_and_broker(processes: Mapping[str, Any]) -> dict[str, list[int]]:
+    """The process of each part of a running system (``System.processes``), and the broker's as ``BROKER``."""
+    return {name: [process.pid] for name, process in processes.items()} | {BROKER: broker_pids()}
 
 
 def broker_pids() -> list[int]:

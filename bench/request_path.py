@@ -26,7 +26,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.measure import Rate, broker_pids, cpu_by_part
+from bench.measure import BROKER, Rate, cpu_by_part, parts_and_broker
 from bench.scenarios import UNLIMITED, GatewaySession, gateway_session, start_relays
 from contracts.identity import Caller, Role
 from gateway.rpc import RpcClients
@@ -39,8 +39,6 @@ from tests.support.factories import attachment
 from tests.support.postgres import scratch_database
 from tests.support.scenario import submit
 from tests.support.system import running_system
-
-BROKER = "RabbitMQ"
 
 
 @dataclass
@@ -164,7 +162,7 @@ def drain(system: System, quiet_seconds: float = 2.0) -> None:
 def whole_system(system: System, session: GatewaySession, clients: int, count: int) -> tuple[Rate, dict[str, float]]:
     """Filings through the gateway with every part running; the CPU each process spent per filing, until
     the relays and consumers caught up (the filings' mails and projections are part of their cost)."""
-    pids = {name: [process.pid] for name, process in system.processes.items()} | {BROKER: broker_pids()}
+    pids = parts_and_broker(system.processes)
     before = cpu_by_part(pids)
     rate = concurrently(clients, count, gateway_clients(session))
     drain(system)
