@@ -165,6 +165,10 @@ class IntegrationEvent(BaseModel):
     aggregate_version: int
     occurred_at: dt.datetime
     data: dict[str, object]
+    # Where the event lies in its source's log (the relay's notification id): a read model rebuilt up to a
+    # position skips a delivery at or below it without a row per event (infra/readmodel.py ``claim``). None on
+    # an event published before relays set it.
+    position: int | None = None
     # Ed25519 by the relay of the source's store (holder ``relay-<source>``): anyone able to publish on the
     # broker, a consumer included, could otherwise forge a fact (an approval, and so a "genuine" letter).
     signature: str | None = None
@@ -194,8 +198,15 @@ class IntegrationEvent(BaseModel):
         """The only holder whose signature makes this event authentic: the relay of its store."""
         return f"relay-{self.source}"
 
+    def at(self, position: int) -> IntegrationEvent:
+        """This event as published from ``position`` of its log (before it is signed: the position is signed too)."""
+        return self.model_copy(update={"position": position})
+
     def _message(self) -> bytes:
-        return canonical(self.model_dump(mode="json", exclude={"signature"}))
+        # An event without a position is signed as events were before relays set one, so that those still
+        # queued from an earlier release stay authentic.
+        unsigned = {"signature"} if self.position is not None else {"signature", "position"}
+        return canonical(self.model_dump(mode="json", exclude=unsigned))
 
     def signed(self, signer: Signer) -> IntegrationEvent:
         if signer.holder != self.signer:

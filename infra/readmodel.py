@@ -1,7 +1,9 @@
 """Idempotent application of integration events to a SQLAlchemy read model: the live driver of a projection.
 
 Delivery is at least once: each read model records the id of every event it applied in the same
-transaction as the change, and skips an event it has seen. Ordering guards (aggregate versions)
+transaction as the change, and skips an event it has seen. A rebuild records instead the position of its log
+it applied every event up to (``applied_through``, one row per log): a delivery from at or below it is skipped
+as seen, so a rebuilt model holds no row per event of its past. Ordering guards (aggregate versions)
 live in the projections themselves. A projection only says which rows an event writes (``writes``); this
 module applies one delivered event at a time, a rebuild applies a batch of stored ones (infra/replay.py).
 """
@@ -57,35 +59,84 @@ def was_processed(connection: sa.Connection, processed: sa.Table, event_id: str)
 
 def claim(connection: sa.Connection, processed: sa.Table, event: IntegrationEvent) -> bool:
     """Record ``event`` as applied, unless it was: True when this transaction recorded it (its effect must
-    follow in the same transaction, or a duplicate slips through), False for a duplicate. One statement
-    (``INSERT … ON CONFLICT DO NOTHING RETURNING``) where a look-up and an insert were two: a worker racing
-    on the same event waits for the other's transaction and then finds it a duplicate."""
+    follow in the same transaction, or a duplicate slips through), False for a duplicate: its id recorded, or
+    its position at or below the one a rebuild applied its log through. One statement (``INSERT … SELECT …
+    ON CONFLICT DO NOTHING RETURNING``) where a look-up and an insert were two: a worker racing on the same
+    event waits for the other's transaction and then finds it a duplicate.
+
+    An event without a position was published by a relay of an earlier release, so it lies before any position
+    a rebuild of this release applied its log through: once there is one, such an event is a duplicate."""
     statement = _claim_statement(processed, connection.dialect.name)
-    return execute(connection, statement, processed_row(event, dt.datetime.now(dt.UTC))).first() is not None
+    values = {**processed_row(event, dt.datetime.now(dt.UTC)), "source": event.source}
+    return execute(connection, statement, values).first() is not None
 
 
 @functools.lru_cache(maxsize=64)  # a rebuild's shadow tables come and go: bounded
 def _claim_statement(processed: sa.Table, dialect: str) -> sa.Executable:
     """Built once per table (the event's values bound at each run): building it per event cost more than
     running it (infra/statements.py)."""
+    through = applied_through(processed)
+    position = sa.bindparam("position", type_=through.c.position.type)
+    rebuilt_past_it = sa.exists().where(
+        through.c.source == sa.bindparam("source", type_=through.c.source.type),
+        through.c.position >= sa.func.coalesce(position, through.c.position),
+    )
+    row = sa.select(*(sa.bindparam(column.name, type_=column.type) for column in processed.columns))
     insert = (postgresql if dialect == "postgresql" else sqlite).insert(processed)
+    insert = insert.from_select([column.name for column in processed.columns], row.where(~rebuilt_past_it))
     return insert.on_conflict_do_nothing().returning(processed.c.event_id)
 
 
-def processed_row(event: IntegrationEvent, applied_at: dt.datetime) -> dict[str, object]:
-    return {"event_id": event.event_id, "event_type": event.event_type, "applied_at": applied_at}
+def processed_row(event: IntegrationEvent, applied_at: dt.datetime, position: int | None = None) -> dict[str, object]:
+    """``event``'s row among those applied: its ``position`` in its log when known (a replay's), else the one it
+    was published with."""
+    return {
+        "event_id": event.event_id,
+        "event_type": event.event_type,
+        "applied_at": applied_at,
+        "position": event.position if position is None else position,
+    }
 
 
 def processed_events_table(metadata: sa.MetaData, name: str = "processed_events") -> sa.Table:
-    """The events a read model has applied. Two read models in one database need a table each (``name``):
+    """The events a read model has applied, each by its id, and beside it (``applied_through``) the position of
+    its log a rebuild applied every event up to. Two read models in one database need a table each (``name``):
     each is rebuilt, checked and deduplicated on its own."""
+    sa.Table(
+        f"{name}_through",
+        metadata,
+        sa.Column("source", sa.String(40), primary_key=True),  # the log's name (an event's ``source``)
+        sa.Column("position", sa.BigInteger, nullable=False),
+    )
     return sa.Table(
         name,
         metadata,
         sa.Column("event_id", sa.String(36), primary_key=True),
         sa.Column("event_type", sa.String(80), nullable=False),
         sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
+        # Where the event lies in its log, when known (added with ``applied_through``; older rows have none).
+        sa.Column("position", sa.BigInteger),
     )
+
+
+def applied_through(processed: sa.Table) -> sa.Table:
+    """The table beside ``processed`` holding, per log, the position a rebuild applied every event through."""
+    return processed.metadata.tables[f"{processed.name}_through"]
+
+
+def record_applied_through(connection: sa.Connection, projection: Projection, source: str, position: int) -> None:
+    """Record that ``projection`` has applied every event of log ``source`` up to ``position`` (a rebuild, inside
+    the transaction that applied the last of them)."""
+    through = applied_through(projection.processed)
+    connection.execute(through.delete().where(through.c.source == source))
+    connection.execute(through.insert().values(source=source, position=position))
+
+
+def applied_through_position(connection: sa.Connection, projection: Projection, source: str) -> int:
+    """The position of log ``source`` that ``projection`` was rebuilt through (0 when never)."""
+    through = applied_through(projection.processed)
+    found = connection.execute(sa.select(through.c.position).where(through.c.source == source)).scalar()
+    return int(found or 0)
 
 
 class Projection(Protocol):

@@ -143,7 +143,7 @@ class Relay:
             integration_event = self.to_integration(domain_event)
             if integration_event is not None:
                 self.lock.confirm_if_due()  # never publish on a lock another relay may hold by now
-                publisher.publish(integration_event.signed(self.signer))
+                publisher.publish(integration_event.at(notification.id).signed(self.signer))
                 self._count_published(publisher)
         if notifications:
             publisher.confirm()

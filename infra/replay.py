@@ -3,9 +3,12 @@ projection, beside the live one (infra/readmodel.py).
 
 The live driver pays per event for what a delivery needs: a transaction, a look-up of the event among those
 applied (it may come twice), a shared lock against a rebuild's swap, each statement on its own. A replay reads
-each event once, in log order, into tables only it writes, so it applies a batch of events per transaction:
-it records the batch as applied (live consumers skip those events after the swap) and runs each of the
-projection's statements once for the whole batch, with every event's values in log order (executemany).
+each event once, in log order, into tables only it writes, so it applies a batch of events per transaction,
+running each of the projection's statements once for the whole batch, with every event's values in log order
+(executemany). A rebuild records no row per event applied: once every range is replayed it records the log
+position it applied through (infra/readmodel.py ``record_applied_through``), and live consumers skip events
+from at or below it after the swap. A check records a row per event, with its position, to tell which of them
+the live model has applied.
 The projection is the same one either way (its ``writes``); only the driving differs.
 """
 
@@ -39,9 +42,10 @@ def replay(
     events: Iterable[tuple[int, IntegrationEvent]],
     progress: Progress,
     batch_events: int = BATCH_EVENTS,
+    record_each: bool = False,
 ) -> int:
     """Apply every (position, event) the projection handles, in batches; returns how many it applied."""
-    return replay_into([(engine, projection)], events, progress, batch_events)[0]
+    return replay_into([(engine, projection)], events, progress, batch_events, record_each)[0]
 
 
 def replay_into(
@@ -49,16 +53,18 @@ def replay_into(
     events: Iterable[tuple[int, IntegrationEvent]],
     progress: Progress,
     batch_events: int = BATCH_EVENTS,
+    record_each: bool = False,
 ) -> list[int]:
     """One pass over ``events`` for several read models of the same log: each batch, read and decoded once,
-    goes to every target, each applying the events its projection handles in a transaction of its own. Returns
-    how many each applied."""
+    goes to every target, each applying the events its projection handles in a transaction of its own (with a
+    row per event among those applied, with its position, when ``record_each``). Returns how many each
+    applied."""
     applied = [0] * len(targets)
-    records = [Insert(projection.processed) for _engine, projection in targets]
+    records = [Insert(projection.processed) if record_each else None for _engine, projection in targets]
     with collecting_less_often():
         for batch in _batches(iter(events), batch_events):
             for n, (engine, projection) in enumerate(targets):
-                handled = [event for _position, event in batch if projection.handles(event.event_type)]
+                handled = [(position, event) for position, event in batch if projection.handles(event.event_type)]
                 if handled:
                     _apply_batch_retrying(engine, projection, records[n], handled)
                     applied[n] += len(handled)
@@ -89,7 +95,11 @@ def collecting_less_often(young: int = 20_000) -> Iterator[None]:
 
 
 def _apply_batch_retrying(
-    engine: sa.Engine, projection: Projection, record: Insert, events: list[IntegrationEvent], attempts: int = 5
+    engine: sa.Engine,
+    projection: Projection,
+    record: Insert | None,
+    events: list[tuple[int, IntegrationEvent]],
+    attempts: int = 5,
 ) -> None:
     """One batch in one transaction. Replays of several position ranges write the same shadow at once and may
     upsert rows of the same case in opposite orders: PostgreSQL then cancels one transaction as deadlocked, and
@@ -97,7 +107,7 @@ def _apply_batch_retrying(
     for attempt in range(attempts):
         try:
             with engine.begin() as connection:
-                apply_batch(connection, projection, record, events)
+                apply_batch(connection, projection, events, record)
             return
         except OperationalError as error:
             if getattr(error.orig, "sqlstate", None) != DEADLOCK_DETECTED or attempt == attempts - 1:
@@ -105,15 +115,19 @@ def _apply_batch_retrying(
 
 
 def apply_batch(
-    connection: sa.Connection, projection: Projection, record: Insert, events: list[IntegrationEvent]
+    connection: sa.Connection,
+    projection: Projection,
+    events: Sequence[tuple[int | None, IntegrationEvent]],
+    record: Insert | None = None,
 ) -> None:
-    """Apply ``events`` (in log order, none applied before) inside the caller's transaction; ``record`` adds
-    rows to the projection's table of applied events."""
-    applied_at = dt.datetime.now(dt.UTC)
-    run(connection, record, [processed_row(event, applied_at) for event in events])
+    """Apply ``events`` (with their log positions, in log order, none applied before) inside the caller's
+    transaction; ``record``, when given, adds a row per event to the projection's table of applied events."""
+    if record is not None:
+        applied_at = dt.datetime.now(dt.UTC)
+        run(connection, record, [processed_row(event, applied_at, position) for position, event in events])
     # Each statement in the order the projection first uses it, with its values in log order.
     values: dict[Statement, list[Values]] = {}
-    for event in events:
+    for _position, event in events:
         for statement, event_values in projection.writes(event):
             values.setdefault(statement, []).append(event_values)
     for statement, rows in values.items():

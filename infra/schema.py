@@ -102,10 +102,11 @@ def is_outdated(projection: Versioned, engine: sa.Engine) -> bool:
 
 
 def drop(projection: Versioned, connection: sa.Connection) -> None:
-    """Drop the read model's tables, those of the version this database holds (or else the projection's
-    own), and the record of its version."""
+    """Drop the read model's tables, those of the version this database holds and the projection's own (a table
+    added in place since that version was recorded is not in its record), and the record of its version."""
     recorded = stored(connection, projection.name)
-    tables = recorded[1] if recorded is not None else [table.name for table in projection.metadata.sorted_tables]
+    held = recorded[1] if recorded is not None else []
+    tables = held + [table.name for table in projection.metadata.sorted_tables if table.name not in held]
     postgres = connection.dialect.name == "postgresql"
     # SQLite: only this file's table, never one of the same name in an attached file (a rebuild's shadow).
     schema, cascade = ("", " CASCADE") if postgres else ("main.", "")

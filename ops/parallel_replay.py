@@ -36,14 +36,22 @@ def position_ranges(stop: int, workers: int) -> list[Range]:
 
 
 def replay_ranges(
-    source_name: str, settings: Settings, shadows: list[Shadow], ranges: list[Range], progress: Progress
+    source_name: str,
+    settings: Settings,
+    shadows: list[Shadow],
+    ranges: list[Range],
+    progress: Progress,
+    record_each: bool = False,
 ) -> list[int]:
     """Replay each range of log ``source_name`` into every one of ``shadows`` (read models of that log), in a
-    process of its own per range; returns how many events each shadow was applied."""
+    process of its own per range (with a row per event applied when ``record_each``); returns how many events
+    each shadow was applied."""
     context = multiprocessing.get_context("fork")  # the worker inherits the shadows and the settings as they are
     reports: Any = context.Queue()
     workers = [
-        context.Process(target=_replay_range, args=(source_name, settings, shadows, n, span, reports), daemon=True)
+        context.Process(
+            target=_replay_range, args=(source_name, settings, shadows, n, span, reports, record_each), daemon=True
+        )
         for n, span in enumerate(ranges)
     ]
     for worker in workers:
@@ -75,7 +83,7 @@ def replay_ranges(
 
 
 def _replay_range(
-    source_name: str, settings: Settings, shadows: list[Shadow], n: int, span: Range, reports: Any
+    source_name: str, settings: Settings, shadows: list[Shadow], n: int, span: Range, reports: Any, record_each: bool
 ) -> None:
     """In the worker: the inherited engines' connections belong to the parent, so it opens its own."""
     for shadow in shadows:
@@ -85,7 +93,8 @@ def _replay_range(
         start, stop = span
         targets = [(shadow.engine, shadow.projection) for shadow in shadows]
         events = source.integration_events(start=start, stop=stop, wanted=handled_by_any(targets))
-        applied = replay_into(targets, events, lambda position: reports.put((n, position, None)))
+        report = lambda position: reports.put((n, position, None))  # noqa: E731
+        applied = replay_into(targets, events, report, record_each=record_each)
         reports.put((n, stop, applied))
     finally:
         source.close()

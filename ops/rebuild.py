@@ -50,20 +50,27 @@ class Outcome:
 
 
 def build_shadows(
-    specs: list[ReadModelPart], source: EventSource, settings: Settings, stop: int, progress: Progress
+    specs: list[ReadModelPart],
+    source: EventSource,
+    settings: Settings,
+    stop: int,
+    progress: Progress,
+    record_each: bool = False,
 ) -> list[tuple[Shadow, int]]:
     """The read models of ``source``'s log rebuilt from its events up to ``stop``, each beside its live one, in
     one pass over the log (a long log split in position ranges replayed side by side, ``SATU_REBUILD_WORKERS``);
-    each shadow with how many events it was applied."""
+    each shadow with how many events it was applied. Each records ``stop`` as the position its log is applied
+    through; with ``record_each`` (a check) also a row per event applied."""
     shadows = [Shadow.fresh(spec.new_projection(), spec.service, settings) for spec in specs]
     ranges = position_ranges(stop, settings.rebuild_workers)
     if len(ranges) > 1:
-        counts = replay_ranges(source.name, settings, shadows, ranges, progress)
+        counts = replay_ranges(source.name, settings, shadows, ranges, progress, record_each)
     else:
         targets = [(shadow.engine, shadow.projection) for shadow in shadows]
         events = source.integration_events(stop=stop, wanted=handled_by_any(targets))
-        counts = replay_into(targets, events, progress)
+        counts = replay_into(targets, events, progress, record_each=record_each)
     for shadow in shadows:
+        shadow.applied_through(source.name, stop)
         shadow.add_indexes()
     progress(stop)
     return list(zip(shadows, counts, strict=True))
@@ -82,6 +89,7 @@ def swap_in(live: ReadModel, shadow: Shadow, source: EventSource, stop: int, att
     caught_up = source.last_position()
     target = [(shadow.engine, shadow.projection)]
     replay_into(target, source.integration_events(start=stop, stop=caught_up, wanted=handled_by_any(target)), _quiet)
+    shadow.applied_through(source.name, caught_up)
     for attempt in range(1, attempts + 1):
         try:
             with shadow.beside(live.engine) as connection, connection.begin():
@@ -125,7 +133,7 @@ def check_against(live: ReadModel, shadow: Shadow, source: EventSource, stop: in
     deadline = time.monotonic() + wait
     with shadow.beside(live.engine) as connection:
         while True:
-            behind = shadow.not_applied_live(connection)
+            behind = shadow.not_applied_live(connection, source.name)
             connection.commit()
             if not behind or time.monotonic() > deadline:
                 break
@@ -188,7 +196,7 @@ def _run_group(
         lives = [ReadModel(spec.new_projection(), engine) for spec, engine in zip(specs, live_engines, strict=True)]
         stop = source.last_position()
         label = " + ".join(spec.name for spec in specs)
-        rebuilt = build_shadows(specs, source, settings, stop, progress_factory(label, stop))
+        rebuilt = build_shadows(specs, source, settings, stop, progress_factory(label, stop), record_each=not apply)
         try:
             outcomes = [Outcome(spec.name, events=count) for spec, (_shadow, count) in zip(specs, rebuilt, strict=True)]
             if apply:

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from infra import schema
 from infra.locks import SingleInstanceLock
-from infra.readmodel import Projection
+from infra.readmodel import Projection, applied_through, record_applied_through
 from infra.settings import Settings
 from infra.storage import read_model_engine, vacuum_analyse
 
@@ -77,6 +77,11 @@ class Shadow:
                     connection.execute(sa.text(f'ALTER TABLE "{table.name}" SET UNLOGGED'))
         name = f"{service}_{SUFFIX}" if settings.uses_postgres else ATTACHED
         return cls(projection, engine, name)
+
+    def applied_through(self, source: str, position: int) -> None:
+        """Record that the shadow has applied every event of log ``source`` up to ``position``."""
+        with self.engine.begin() as connection:
+            record_applied_through(connection, self.projection, source, position)
 
     def add_indexes(self) -> None:
         with self.engine.begin() as connection:
@@ -170,20 +175,32 @@ class Shadow:
             rows = sa.select(*(self.table(table).c[name] for name in names))
             connection.execute(table.insert().from_select(names, rows))
 
-    def not_applied_live(self, connection: sa.Connection) -> int:
-        """How many events the shadow applied that the live model has not (yet)."""
+    def not_applied_live(self, connection: sa.Connection, source: str) -> int:
+        """How many events of log ``source`` the shadow applied that the live model has not (yet): those it has
+        no row of, above the position a rebuild applied the live model through. The shadow must have recorded a
+        row per event (``build_shadows(record_each=True)``)."""
         live, shadow = self.projection.processed, self.table(self.projection.processed)
+        through = applied_through(live)
+        rebuilt_through = sa.select(through.c.position).where(through.c.source == source).scalar_subquery()
         query = (
             sa.select(sa.func.count())
             .select_from(shadow)
-            .where(~sa.exists().where(live.c.event_id == shadow.c.event_id))
+            .where(
+                ~sa.exists().where(live.c.event_id == shadow.c.event_id),
+                shadow.c.position > sa.func.coalesce(rebuilt_through, 0),
+            )
         )
         return int(connection.execute(query).scalar_one())
 
     def differences(self, connection: sa.Connection, limit: int = 10) -> list[str]:
-        """Rows that differ between the live tables and the shadow's, at most ``limit`` each way per table."""
+        """Rows that differ between the live tables and the shadow's, at most ``limit`` each way per table. The
+        record of events applied is not compared: a live model rebuilt before holds no row of the events up to
+        the position it was rebuilt through (``not_applied_live`` tells whether it applied them)."""
         found: list[str] = []
+        bookkeeping = {self.projection.processed, applied_through(self.projection.processed)}
         for table in self.projection.metadata.sorted_tables:
+            if table in bookkeeping:
+                continue
             live, shadow = _compared(table, connection), _compared(self.table(table), connection)
             for rows, where in ((live, shadow), (shadow, live)):
                 difference = sa.select(*rows).except_(sa.select(*where)).subquery()

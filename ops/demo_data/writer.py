@@ -25,12 +25,11 @@ from typing import Any
 from eventsourcing.persistence import StoredEvent
 
 from contracts.events import IntegrationEvent
-from infra.readmodel import ReadModel
+from infra.readmodel import ReadModel, record_applied_through
 from infra.relay import save_position
 from infra.replay import BATCH_EVENTS as REPLAY_BATCH
 from infra.replay import apply_batch
 from infra.settings import Settings
-from infra.statements import Insert
 from infra.storage import ONE_THREAD, ddl_lock, event_store_env, read_model_engine
 from infra.topology import REBUILDABLE
 from services.registry import application as registry_application
@@ -192,14 +191,16 @@ class Sink:
             application.snapshots.recorder.insert_events(batch.snapshots)
         self.seconds["store"] += time.perf_counter() - started
         started = time.perf_counter()
+        position = application.recorder.max_notification_id() or 0
         for model in self.read_models[batch.store]:
-            handled = [event for event in batch.published if model.projection.handles(event.event_type)]
-            applied = Insert(model.projection.processed)
+            handled = [(None, event) for event in batch.published if model.projection.handles(event.event_type)]
             with model.engine.begin() as connection:
                 for start in range(0, len(handled), REPLAY_BATCH):
-                    apply_batch(connection, model.projection, applied, handled[start : start + REPLAY_BATCH])
+                    apply_batch(connection, model.projection, handled[start : start + REPLAY_BATCH])
+                # Every event of the log up to here is applied: recorded as a position, not a row per event.
+                record_applied_through(connection, model.projection, batch.store, position)
         self.seconds["read models"] += time.perf_counter() - started
-        save_position(self.positions[batch.store], batch.store, application.recorder.max_notification_id() or 0)
+        save_position(self.positions[batch.store], batch.store, position)
 
     def close(self) -> None:
         for models in self.read_models.values():

@@ -171,6 +171,17 @@ def test_the_case_list_drops_a_forged_or_altered_event_and_applies_the_genuine_o
     ]
 
 
+def test_the_relay_publishes_each_event_with_its_position_in_the_log(cluster, applicant, verifier) -> None:
+    """The position a consumer compares with the one a rebuild applied its log through (infra/readmodel.py)."""
+    case_id = file_case(cluster, applicant)["id"]
+    cluster["submissions"].act(signed(cluster, verifier), case_id, "take", {})
+    application = cluster.application("submissions")
+    stored = EventSource("submissions", application, mapper_for(application)).integration_events()
+    expected = [(event.event_id, position) for position, event in stored]
+    published = [(m["event_id"], m["position"]) for m in cluster.published if m["aggregate_id"] == case_id]
+    assert published == expected and len(published) == 2
+
+
 def test_a_filing_asks_the_registry_nothing_once_the_organisation_is_known_here(cluster, applicant) -> None:
     """Submissions keeps its own copy of what a filing needs (from the registry's recording event): a
     filing goes through while the registry cannot be reached, and its letter part is the registry's."""

@@ -7,7 +7,7 @@ import uuid
 
 from contracts.events import CASE_EVENT_TYPES, EVENT_ID_NAMESPACE, IntegrationEvent, stable_event_id
 from contracts.identity import Caller, Role
-from contracts.keys import Keyring, Signer
+from contracts.keys import Keyring, Signer, canonical
 from infra.readmodel import decode
 from services.registry.application import RegistryApplication
 from services.registry.publishing import to_integration
@@ -86,6 +86,24 @@ def test_a_malformed_or_forged_delivery_is_dropped_not_retried_forever() -> None
     assert decode(event.signed(Signer.generate("relay-submissions")).model_dump(mode="json"), keyring) is None
     tampered = {**wire, "data": {**wire["data"], "organisation_name": "Ormas Palsu"}}
     assert decode(tampered, keyring) is None
+
+
+def test_an_events_position_is_signed_and_one_published_without_it_stays_authentic() -> None:
+    """The relay signs the position it publishes an event from (a consumer skips events at or below the position a
+    rebuild applied, so a forged one could hide an event); an event an earlier relay published without one is
+    signed as it always was."""
+    relay = Signer.generate("relay-submissions")
+    keyring = Keyring.of(relay)
+    app = SubmissionsApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    app.submit_case(APPLICANT, {"id": "org-1", **organisation_payload()}, {"attachments": [attachment()]})
+    event = case_events(app)[0]
+    wire = json.loads(json.dumps(event.at(42).signed(relay).model_dump(mode="json")))
+    assert wire["position"] == 42 and decode(wire, keyring) == event.at(42).signed(relay)
+    assert decode({**wire, "position": 7}, keyring) is None
+    # An earlier release's relay: its envelope had no position, and its signature covered the rest.
+    fields = json.loads(json.dumps(event.model_dump(mode="json", exclude={"signature", "position"})))
+    earlier = decode({**fields, "signature": relay.sign(canonical(fields))}, keyring)
+    assert earlier is not None and earlier.position is None
 
 
 def test_an_event_id_is_the_uuid5_of_its_aggregate_and_version() -> None:
