@@ -115,11 +115,15 @@ def drop(projection: Versioned, connection: sa.Connection) -> None:
     connection.execute(versions.delete().where(versions.c.name == projection.name))
 
 
-def create_unindexed(projection: Versioned, connection: sa.Connection) -> None:
+def create_unindexed(projection: Versioned, connection: sa.Connection, unlogged: bool = False) -> None:
     """Create the projection's tables with their keys but not their other indexes, and record its version: a
-    rebuild fills them, then adds the indexes (``create_indexes``: one sort each instead of an update per row)."""
+    rebuild fills them, then adds the indexes (``create_indexes``: one sort each instead of an update per row).
+    ``unlogged``: PostgreSQL's tables outside the write-ahead log (made so at once, not altered after)."""
     for table in projection.metadata.sorted_tables:
-        connection.execute(CreateTable(table))
+        ddl = str(CreateTable(table).compile(connection))
+        if unlogged:
+            ddl = ddl.replace("CREATE TABLE ", "CREATE UNLOGGED TABLE ", 1)
+        connection.exec_driver_sql(ddl)
     record(connection, projection)
 
 

@@ -76,9 +76,10 @@ def build_shadows(
     return list(zip(shadows, counts, strict=True))
 
 
-def swap_in(live: ReadModel, shadow: Shadow, source: EventSource, stop: int, attempts: int = 5) -> None:
+def swap_in(live: ReadModel, shadow: Shadow, source: EventSource, stop: int, attempts: int = 5) -> int:
     """Replace the live rows with the shadow's and apply what was recorded since ``stop``, in one
-    transaction that live consumers wait for (they then find their events applied and skip them).
+    transaction that live consumers wait for (they then find their events applied and skip them). Returns how
+    many events were applied after the shadow was vacuumed (recorded during the rebuild: its rows are not).
 
     The shadow is first made ready to go live (on PostgreSQL a rewrite of its tables, minutes at national
     size) and brought up to the log's end, outside that transaction: the swap itself applies only the few
@@ -88,20 +89,23 @@ def swap_in(live: ReadModel, shadow: Shadow, source: EventSource, stop: int, att
     shadow.ready_to_go_live()
     caught_up = source.last_position()
     target = [(shadow.engine, shadow.projection)]
-    replay_into(target, source.integration_events(start=stop, stop=caught_up, wanted=handled_by_any(target)), _quiet)
+    events = source.integration_events(start=stop, stop=caught_up, wanted=handled_by_any(target))
+    [caught_up_with] = replay_into(target, events, _quiet)
     shadow.applied_through(source.name, caught_up)
     for attempt in range(1, attempts + 1):
         try:
             with shadow.beside(live.engine) as connection, connection.begin():
                 live.lock_exclusively(connection)
                 shadow.replace_live(connection)
-                for _position, event in source.integration_events(start=caught_up):
-                    live.apply_in(connection, event)
-            return
+                applied = sum(
+                    live.apply_in(connection, event) for _position, event in source.integration_events(start=caught_up)
+                )
+            return caught_up_with + applied
         except sa.exc.OperationalError as error:
             if getattr(error.orig, "sqlstate", None) not in RETRIED or attempt == attempts:
                 raise
             log.warning("the swap of %s waited on a reader (%s); trying again", live.projection.name, error.orig)
+    raise ValueError(f"attempts must be at least 1, not {attempts}")
 
 
 def _quiet(_position: int) -> None:
@@ -202,12 +206,19 @@ def _run_group(
             if apply:
                 tables = sum(len(live.projection.metadata.sorted_tables) for live in lives)
                 step = steps(progress_factory(f"{label}: into the live tables", 2 * tables))
+                written = []
                 for live, (shadow, _count) in zip(lives, rebuilt, strict=True):
-                    swap_in(live, shadow, source, stop)
+                    written.append(swap_in(live, shadow, source, stop))
                     for _table in live.projection.metadata.sorted_tables:
                         step()
-                for live in lives:  # after every swap: the tables are live already, so a vacuum that fails stops none
-                    tidy(live.engine, live.projection, step)
+                # After every swap: the tables are live already, so a vacuum that fails stops none. The shadow was
+                # vacuumed before it went live: only rows written since (events recorded meanwhile) need it again.
+                for live, applied in zip(lives, written, strict=True):
+                    if applied:
+                        tidy(live.engine, live.projection, step)
+                    else:
+                        for _table in live.projection.metadata.sorted_tables:
+                            step()
             else:
                 for outcome, live, (shadow, _count) in zip(outcomes, lives, rebuilt, strict=True):
                     outcome.differences = check_against(live, shadow, source, stop, wait)

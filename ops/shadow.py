@@ -71,10 +71,8 @@ class Shadow:
         with engine.begin() as connection:
             schema.hold_ddl_lock(connection)
             schema.drop(projection, connection)
-            schema.create_unindexed(projection, connection)
-            if settings.uses_postgres:
-                for table in projection.metadata.sorted_tables:  # no write-ahead log for what is rebuilt anyway
-                    connection.execute(sa.text(f'ALTER TABLE "{table.name}" SET UNLOGGED'))
+            # PostgreSQL: no write-ahead log for what is rebuilt anyway (``ready_to_go_live`` logs it).
+            schema.create_unindexed(projection, connection, unlogged=settings.uses_postgres)
         name = f"{service}_{SUFFIX}" if settings.uses_postgres else ATTACHED
         return cls(projection, engine, name)
 

@@ -311,14 +311,29 @@ def test_the_registry_read_models_equal_a_rebuild(settings: Settings) -> None:
         assert sorted(statuses) == [("inactive", 2), ("up_to_date", 3)]
 
 
-def test_a_rebuilt_model_is_vacuumed_so_its_index_only_scans_stay_in_the_index(settings: Settings) -> None:
+@pytest.mark.parametrize("recorded_meanwhile", [False, True], ids=["quiet", "a step recorded during the rebuild"])
+def test_a_rebuilt_model_is_vacuumed_so_its_index_only_scans_stay_in_the_index(
+    settings: Settings, monkeypatch, recorded_meanwhile: bool
+) -> None:  # type: ignore[no-untyped-def]
     """After the swap every live row is new and every old one dead: without a vacuum an index-only scan visits
-    the table for each row (and steps over the dead ones) until autovacuum comes."""
+    the table for each row (and steps over the dead ones) until autovacuum comes. The shadow is vacuumed before
+    it goes live; rows written after that (a step recorded during the rebuild) are vacuumed once it is live."""
     if not settings.uses_postgres:
         pytest.skip("SQLite keeps no row versions")
     make_history(settings)
     cases, _letters, events = feed_live(settings)
+    if recorded_meanwhile:
+        made_ready = Shadow.ready_to_go_live
+
+        def ready_then_a_step(shadow: Shadow) -> None:
+            made_ready(shadow)
+            source = open_source("submissions", settings)
+            submit(source.application)  # type: ignore[arg-type]
+            source.close()
+
+        monkeypatch.setattr(Shadow, "ready_to_go_live", ready_then_a_step)
     rebuild(READ_MODELS[0], settings, apply=True, progress_factory=lambda _n, _t: lambda _p: None)
+    assert count(cases, "cases") == (4 if recorded_meanwhile else 3)
     with cases.engine.connect() as connection:
         connection.exec_driver_sql("SET enable_seqscan = off")  # a table this small would be read whole
         (plan,) = connection.exec_driver_sql(
