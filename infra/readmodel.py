@@ -2,7 +2,7 @@
 
 Delivery is at least once: each read model records the id of every event it applied in the same
 transaction as the change, and skips an event it has seen. A rebuild records instead the position of its log
-it applied every event up to (``applied_through``, one row per log): a delivery from at or below it is skipped
+it applied every event up to (``through_table``, one row per log): a delivery from at or below it is skipped
 as seen, so a rebuilt model holds no row per event of its past. Ordering guards (aggregate versions)
 live in the projections themselves. A projection only says which rows an event writes (``writes``); this
 module applies one delivered event at a time, a rebuild applies a batch of stored ones (infra/replay.py).
@@ -75,7 +75,7 @@ def claim(connection: sa.Connection, processed: sa.Table, event: IntegrationEven
 def _claim_statement(processed: sa.Table, dialect: str) -> sa.Executable:
     """Built once per table (the event's values bound at each run): building it per event cost more than
     running it (infra/statements.py)."""
-    through = applied_through(processed)
+    through = through_table(processed)
     position = sa.bindparam("position", type_=through.c.position.type)
     rebuilt_past_it = sa.exists().where(
         through.c.source == sa.bindparam("source", type_=through.c.source.type),
@@ -99,7 +99,7 @@ def processed_row(event: IntegrationEvent, applied_at: dt.datetime, position: in
 
 
 def processed_events_table(metadata: sa.MetaData, name: str = "processed_events") -> sa.Table:
-    """The events a read model has applied, each by its id, and beside it (``applied_through``) the position of
+    """The events a read model has applied, each by its id, and beside it (``through_table``) the position of
     its log a rebuild applied every event up to. Two read models in one database need a table each (``name``):
     each is rebuilt, checked and deduplicated on its own."""
     sa.Table(
@@ -114,12 +114,12 @@ def processed_events_table(metadata: sa.MetaData, name: str = "processed_events"
         sa.Column("event_id", sa.String(36), primary_key=True),
         sa.Column("event_type", sa.String(80), nullable=False),
         sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
-        # Where the event lies in its log, when known (added with ``applied_through``; older rows have none).
+        # Where the event lies in its log, when known (added with ``through_table``; older rows have none).
         sa.Column("position", sa.BigInteger),
     )
 
 
-def applied_through(processed: sa.Table) -> sa.Table:
+def through_table(processed: sa.Table) -> sa.Table:
     """The table beside ``processed`` holding, per log, the position a rebuild applied every event through."""
     return processed.metadata.tables[f"{processed.name}_through"]
 
@@ -127,16 +127,10 @@ def applied_through(processed: sa.Table) -> sa.Table:
 def record_applied_through(connection: sa.Connection, projection: Projection, source: str, position: int) -> None:
     """Record that ``projection`` has applied every event of log ``source`` up to ``position`` (a rebuild, inside
     the transaction that applied the last of them)."""
-    through = applied_through(projection.processed)
+    through = through_table(projection.processed)
     connection.execute(through.delete().where(through.c.source == source))
     connection.execute(through.insert().values(source=source, position=position))
 
-
-def applied_through_position(connection: sa.Connection, projection: Projection, source: str) -> int:
-    """The position of log ``source`` that ``projection`` was rebuilt through (0 when never)."""
-    through = applied_through(projection.processed)
-    found = connection.execute(sa.select(through.c.position).where(through.c.source == source)).scalar()
-    return int(found or 0)
 
 
 class Projection(Protocol):

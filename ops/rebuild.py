@@ -70,7 +70,7 @@ def build_shadows(
         events = source.integration_events(stop=stop, wanted=handled_by_any(targets))
         counts = replay_into(targets, events, progress, record_each=record_each)
     for shadow in shadows:
-        shadow.applied_through(source.name, stop)
+        shadow.record_applied_through(source.name, stop)
         shadow.add_indexes()
     progress(stop)
     return list(zip(shadows, counts, strict=True))
@@ -91,15 +91,13 @@ def swap_in(live: ReadModel, shadow: Shadow, source: EventSource, stop: int, att
     target = [(shadow.engine, shadow.projection)]
     events = source.integration_events(start=stop, stop=caught_up, wanted=handled_by_any(target))
     [caught_up_with] = replay_into(target, events, _quiet)
-    shadow.applied_through(source.name, caught_up)
+    shadow.record_applied_through(source.name, caught_up)
     for attempt in range(1, attempts + 1):
         try:
             with shadow.beside(live.engine) as connection, connection.begin():
                 live.lock_exclusively(connection)
                 shadow.replace_live(connection)
-                applied = sum(
-                    live.apply_in(connection, event) for _position, event in source.integration_events(start=caught_up)
-                )
+                applied = sum(live.apply_in(connection, event) for event in source.as_published(start=caught_up))
             return caught_up_with + applied
         except sa.exc.OperationalError as error:
             if getattr(error.orig, "sqlstate", None) not in RETRIED or attempt == attempts:
@@ -145,7 +143,7 @@ def check_against(live: ReadModel, shadow: Shadow, source: EventSource, stop: in
         with connection.begin():
             live.lock_exclusively(connection)
             with shadow.engine.begin() as shadow_writer:
-                for _position, event in source.integration_events(start=stop):
+                for event in source.as_published(start=stop):
                     if was_processed(connection, live.projection.processed, event.event_id):
                         apply_once(shadow_writer, shadow.projection, event)
             differences = shadow.differences(connection)
@@ -263,7 +261,7 @@ def _upgrade_held(spec: ReadModelPart, settings: Settings, progress_factory: Cal
             lock_exclusively(connection, projection)
             schema.replace_tables(projection, connection)
             shadow.copy_into(connection)
-            for _position, event in source.integration_events(start=stop):
+            for event in source.as_published(start=stop):
                 apply_once(connection, projection, event)
         shadow.close()
         for _table in projection.metadata.sorted_tables:

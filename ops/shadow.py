@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from infra import schema
 from infra.locks import SingleInstanceLock
-from infra.readmodel import Projection, applied_through, record_applied_through
+from infra.readmodel import Projection, record_applied_through, through_table
 from infra.settings import Settings
 from infra.storage import read_model_engine, vacuum_analyse
 
@@ -76,7 +76,7 @@ class Shadow:
         name = f"{service}_{SUFFIX}" if settings.uses_postgres else ATTACHED
         return cls(projection, engine, name)
 
-    def applied_through(self, source: str, position: int) -> None:
+    def record_applied_through(self, source: str, position: int) -> None:
         """Record that the shadow has applied every event of log ``source`` up to ``position``."""
         with self.engine.begin() as connection:
             record_applied_through(connection, self.projection, source, position)
@@ -178,7 +178,7 @@ class Shadow:
         no row of, above the position a rebuild applied the live model through. The shadow must have recorded a
         row per event (``build_shadows(record_each=True)``)."""
         live, shadow = self.projection.processed, self.table(self.projection.processed)
-        through = applied_through(live)
+        through = through_table(live)
         rebuilt_through = sa.select(through.c.position).where(through.c.source == source).scalar_subquery()
         query = (
             sa.select(sa.func.count())
@@ -195,7 +195,7 @@ class Shadow:
         record of events applied is not compared: a live model rebuilt before holds no row of the events up to
         the position it was rebuilt through (``not_applied_live`` tells whether it applied them)."""
         found: list[str] = []
-        bookkeeping = {self.projection.processed, applied_through(self.projection.processed)}
+        bookkeeping = {self.projection.processed, through_table(self.projection.processed)}
         for table in self.projection.metadata.sorted_tables:
             if table in bookkeeping:
                 continue

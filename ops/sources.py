@@ -51,6 +51,12 @@ class EventSource:
                     yield notification.id, event
             position = notifications[-1].id
 
+    def as_published(self, start: int = 0) -> Iterator[IntegrationEvent]:
+        """Every event after ``start`` as its relay publishes it: with its position, which a read model rebuilt
+        through a position compares (the events of ``integration_events`` carry none: a replay needs none)."""
+        for position, event in self.integration_events(start=start):
+            yield event.at(position)
+
     def close(self) -> None:
         self.application.close()
 

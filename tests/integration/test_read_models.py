@@ -169,6 +169,53 @@ def test_a_rebuilt_model_keeps_the_position_it_was_rebuilt_through_not_a_row_per
     assert rebuild(spec, settings, apply=False, progress_factory=quiet).differences == []
 
 
+def file_and_apply_live(settings: Settings, cases: ReadModel) -> None:
+    """A filing recorded now and applied by a live consumer as its relay publishes it (with its position)."""
+    source = open_source("submissions", settings)
+    start = source.last_position()
+    submit(source.application)  # type: ignore[arg-type]
+    [filed] = list(source.as_published(start=start))
+    source.close()
+    assert cases.handle(filed) is True
+
+
+def test_an_event_a_consumer_applied_after_the_rebuild_caught_up_is_kept_by_the_swap(
+    settings: Settings, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Between the shadow's catch-up and the swap a live consumer applies a new event to the old tables; the swap
+    drops those and applies the event itself (the broker will not deliver it again)."""
+    make_history(settings)
+    cases, _letters, _events = feed_live(settings)
+    recorded = Shadow.record_applied_through
+    calls: list[int] = []
+
+    def then_a_filing_applied_live(shadow: Shadow, source: str, position: int) -> None:
+        recorded(shadow, source, position)
+        calls.append(position)
+        if len(calls) == 2:  # the catch-up's (the first: the replay's own)
+            file_and_apply_live(settings, cases)
+
+    monkeypatch.setattr(Shadow, "record_applied_through", then_a_filing_applied_live)
+    rebuild(READ_MODELS[0], settings, apply=True, progress_factory=lambda _n, _t: lambda _p: None)
+    assert count(cases, "cases") == 4
+
+
+def test_check_finds_equal_a_live_model_that_applied_events_after_the_check_began(
+    settings: Settings, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    make_history(settings)
+    cases, _letters, _events = feed_live(settings)
+    replayed = Shadow.add_indexes
+
+    def then_a_filing_applied_live(shadow: Shadow) -> None:
+        replayed(shadow)
+        file_and_apply_live(settings, cases)
+
+    monkeypatch.setattr(Shadow, "add_indexes", then_a_filing_applied_live)
+    outcome = rebuild(READ_MODELS[0], settings, apply=False, progress_factory=lambda _n, _t: lambda _p: None)
+    assert outcome.differences == [] and count(cases, "cases") == 4
+
+
 def test_a_consumer_writing_during_a_rebuild_loses_nothing(settings: Settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The swap holds live consumers off; the event they carry is applied by the swap's catch-up."""
     source = open_source("submissions", settings)

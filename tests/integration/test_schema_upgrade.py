@@ -18,6 +18,7 @@ from infra.settings import Settings
 from infra.storage import create_tables, read_model_engine
 from infra.topology import ReadModelPart, read_model
 from ops.rebuild import needs_upgrade, upgrade
+from ops.shadow import Shadow
 from ops.sources import open_source
 from services.documents.projections import LetterProjection
 from services.submissions.projections import CaseProjection
@@ -43,8 +44,8 @@ def walking_skeleton_cases(metadata: sa.MetaData) -> sa.Table:
 
 def project(settings: Settings, model: ReadModel, start: int = 0) -> None:
     source = open_source("submissions", settings)
-    for position, event in source.integration_events(start=start):
-        model.handle(event.at(position))  # as the relay publishes it
+    for event in source.as_published(start=start):
+        model.handle(event)
     source.close()
 
 
@@ -196,3 +197,29 @@ def test_a_changed_schema_is_rebuilt_beside_the_old_tables_and_switched_to(setti
     with pytest.raises(ReadModelOutdated, match="holds schema version 2, this release needs 1"):
         ReadModel(LetterProjection(), engine)  # an older release cannot write into the new tables
     live.close()
+
+
+def test_an_event_the_running_release_applies_during_the_upgrade_is_kept(settings: Settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The old release keeps consuming while the new tables are built: an approval it applies to the old tables,
+    which the switch drops, is applied to the new ones by the switch itself."""
+    source = open_source("submissions", settings)
+    two_letters_and_a_filing(source.application)  # type: ignore[arg-type]
+    source.close()
+    engine = read_model_engine(settings, "documents")
+    deployed = ReadModel(LetterProjection(), engine)
+    project(settings, deployed)
+    with engine.begin() as connection:  # as a release from before versions were recorded left it
+        connection.execute(sa.text("DROP TABLE read_model_versions"))
+    replayed = Shadow.add_indexes
+
+    def then_an_approval_applied_by_the_running_release(shadow: Shadow) -> None:
+        replayed(shadow)
+        source = open_source("submissions", settings)
+        start = source.last_position()
+        approved_case(source.application)  # type: ignore[arg-type]
+        source.close()
+        project(settings, deployed, start=start)
+
+    monkeypatch.setattr(Shadow, "add_indexes", then_an_approval_applied_by_the_running_release)
+    upgrade(NEXT_RELEASE, settings, lambda _name, _total: lambda _position: None)
+    assert len(letter_rows(engine)) == 3
