@@ -171,7 +171,12 @@ class IntegrationEvent(BaseModel):
     position: int | None = None
     # Ed25519 by the relay of the source's store (holder ``relay-<source>``): anyone able to publish on the
     # broker, a consumer included, could otherwise forge a fact (an approval, and so a "genuine" letter).
+    # ``signature`` covers the envelope without the position, as every release has signed it, so that a consumer
+    # of a release from before positions (still running while a deployment replaces the parts) takes the event
+    # as genuine; ``position_signature`` covers it with the position, and a consumer that reads the position
+    # checks that one (else a forged position could make it skip an event, or apply one again).
     signature: str | None = None
+    position_signature: str | None = None
 
     @model_validator(mode="after")
     def _data_matches_type(self, info: ValidationInfo) -> IntegrationEvent:
@@ -202,16 +207,24 @@ class IntegrationEvent(BaseModel):
         """This event as published from ``position`` of its log (before it is signed: the position is signed too)."""
         return self.model_copy(update={"position": position})
 
-    def _message(self) -> bytes:
-        # An event without a position is signed as events were before relays set one, so that those still
-        # queued from an earlier release stay authentic.
-        unsigned = {"signature"} if self.position is not None else {"signature", "position"}
+    def _message(self, with_position: bool) -> bytes:
+        unsigned = (
+            {"signature", "position_signature"} if with_position else {"signature", "position_signature", "position"}
+        )
         return canonical(self.model_dump(mode="json", exclude=unsigned))
 
     def signed(self, signer: Signer) -> IntegrationEvent:
         if signer.holder != self.signer:
             raise ValueError(f"{signer.holder} may not sign {self.source} events (only {self.signer})")
-        return self.model_copy(update={"signature": signer.sign(self._message())})
+        positioned = None if self.position is None else signer.sign(self._message(with_position=True))
+        return self.model_copy(
+            update={"signature": signer.sign(self._message(with_position=False)), "position_signature": positioned}
+        )
 
     def is_authentic(self, keyring: Keyring) -> bool:
-        return self.signature is not None and keyring.is_signed_by(self.signer, self.signature, self._message())
+        """Signed by its store's relay: with its position when it has one (one signature checked either way)."""
+        if self.position is None:
+            signature, message = self.signature, self._message(with_position=False)
+        else:
+            signature, message = self.position_signature, self._message(with_position=True)
+        return signature is not None and keyring.is_signed_by(self.signer, signature, message)

@@ -88,10 +88,11 @@ def test_a_malformed_or_forged_delivery_is_dropped_not_retried_forever() -> None
     assert decode(tampered, keyring) is None
 
 
-def test_an_events_position_is_signed_and_one_published_without_it_stays_authentic() -> None:
+def test_an_events_position_is_signed_and_releases_before_positions_still_take_its_events() -> None:
     """The relay signs the position it publishes an event from (a consumer skips events at or below the position a
-    rebuild applied, so a forged one could hide an event); an event an earlier relay published without one is
-    signed as it always was."""
+    rebuild applied, so a forged one could hide an event or have one applied again). A consumer of a release from
+    before positions, still running while a deployment replaces the parts, checks the signature it always checked;
+    and an event such a release's relay published stays authentic."""
     relay = Signer.generate("relay-submissions")
     keyring = Keyring.of(relay)
     app = SubmissionsApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
@@ -100,8 +101,16 @@ def test_an_events_position_is_signed_and_one_published_without_it_stays_authent
     wire = json.loads(json.dumps(event.at(42).signed(relay).model_dump(mode="json")))
     assert wire["position"] == 42 and decode(wire, keyring) == event.at(42).signed(relay)
     assert decode({**wire, "position": 7}, keyring) is None
-    # An earlier release's relay: its envelope had no position, and its signature covered the rest.
-    fields = json.loads(json.dumps(event.model_dump(mode="json", exclude={"signature", "position"})))
+    assert decode({**wire, "position_signature": None}, keyring) is None
+
+    # An earlier release's consumer: its envelope has neither field, and it checks ``signature`` over the rest.
+    earlier_fields = {k: v for k, v in wire.items() if k not in {"position", "position_signature", "signature"}}
+    assert keyring.is_signed_by("relay-submissions", wire["signature"], canonical(earlier_fields))
+
+    # An earlier release's relay: no position, and its signature covered the rest.
+    fields = json.loads(
+        json.dumps(event.model_dump(mode="json", exclude={"signature", "position", "position_signature"}))
+    )
     earlier = decode({**fields, "signature": relay.sign(canonical(fields))}, keyring)
     assert earlier is not None and earlier.position is None
 
