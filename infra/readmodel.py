@@ -27,8 +27,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from contracts.events import IntegrationEvent
 from contracts.keys import Keyring
 from infra import schema
+from infra.merge import Higher, Merge, Take
 from infra.outages import Outage
-from infra.statements import Write, execute, run_all
+from infra.statements import Upsert, Write, execute, run, run_all
 
 log = logging.getLogger(__name__)
 
@@ -124,13 +125,23 @@ def through_table(processed: sa.Table) -> sa.Table:
     return processed.metadata.tables[f"{processed.name}_through"]
 
 
-def record_applied_through(connection: sa.Connection, projection: Projection, source: str, position: int) -> None:
-    """Record that ``projection`` has applied every event of log ``source`` up to ``position`` (a rebuild, inside
-    the transaction that applied the last of them)."""
-    through = through_table(projection.processed)
-    connection.execute(through.delete().where(through.c.source == source))
-    connection.execute(through.insert().values(source=source, position=position))
+@functools.lru_cache(maxsize=64)  # a rebuild's shadow tables come and go: bounded
+def _raise_through(through: sa.Table) -> Upsert:
+    """The position recorded, or raised: never lowered."""
+    return Upsert(through, [through.c.source], merge=Merge((Take(("position",), when=Higher("position")),)))
 
+
+def record_applied_through(connection: sa.Connection, projection: Projection, source: str, position: int) -> None:
+    """Record that ``projection`` has applied every event of log ``source`` up to ``position`` (inside the
+    transaction that applied the last of them); a lower position than the one recorded changes nothing."""
+    run(connection, _raise_through(through_table(projection.processed)), {"source": source, "position": position})
+
+
+def applied_through(connection: sa.Connection, projection: Projection, source: str) -> int:
+    """The position of log ``source`` that ``projection`` has applied every event through (0: none recorded)."""
+    through = through_table(projection.processed)
+    found = connection.execute(sa.select(through.c.position).where(through.c.source == source)).scalar()
+    return int(found or 0)
 
 
 class Projection(Protocol):

@@ -25,11 +25,12 @@ from typing import Any
 from eventsourcing.persistence import StoredEvent
 
 from contracts.events import IntegrationEvent
-from infra.readmodel import ReadModel, record_applied_through
+from infra.readmodel import ReadModel, applied_through, record_applied_through
 from infra.relay import save_position
 from infra.replay import BATCH_EVENTS as REPLAY_BATCH
 from infra.replay import apply_batch
 from infra.settings import Settings
+from infra.statements import Insert
 from infra.storage import ONE_THREAD, ddl_lock, event_store_env, read_model_engine
 from infra.topology import REBUILDABLE
 from services.registry import application as registry_application
@@ -185,6 +186,7 @@ class Sink:
         """Store the batch in log order, build the read models from it, and mark it published."""
         application = self.applications[batch.store]
         started = time.perf_counter()
+        before = application.recorder.max_notification_id() or 0
         for start in range(0, len(batch.events), WRITE_CHUNK):
             application.recorder.insert_events(batch.events[start : start + WRITE_CHUNK])
         if batch.snapshots and application.snapshots is not None:
@@ -195,10 +197,16 @@ class Sink:
         for model in self.read_models[batch.store]:
             handled = [(None, event) for event in batch.published if model.projection.handles(event.event_type)]
             with model.engine.begin() as connection:
+                # A read model that had applied every event before this batch (a new dataset, the batches before)
+                # records the position it now has applied every event through, not a row per event. Otherwise
+                # (events applied live, some perhaps still queued for it) it records a row per event, as a
+                # consumer would, and a delivery of an earlier event is not taken as seen.
+                complete = applied_through(connection, model.projection, batch.store) == before
+                record = None if complete else Insert(model.projection.processed)
                 for start in range(0, len(handled), REPLAY_BATCH):
-                    apply_batch(connection, model.projection, handled[start : start + REPLAY_BATCH])
-                # Every event of the log up to here is applied: recorded as a position, not a row per event.
-                record_applied_through(connection, model.projection, batch.store, position)
+                    apply_batch(connection, model.projection, handled[start : start + REPLAY_BATCH], record)
+                if complete:
+                    record_applied_through(connection, model.projection, batch.store, position)
         self.seconds["read models"] += time.perf_counter() - started
         save_position(self.positions[batch.store], batch.store, position)
 
