@@ -78,8 +78,14 @@ def prepare(projection: Versioned, connection: sa.Connection) -> None:
     projection.metadata.create_all(connection)
     add_new_columns(projection.metadata, connection)
     add_new_indexes(projection.metadata, connection)
-    if stored(connection, projection.name) is None:
+    recorded = stored(connection, projection.name)
+    if recorded is None:
         record(connection, projection)
+    elif added := [table.name for table in projection.metadata.sorted_tables if table.name not in recorded[1]]:
+        # Tables added in place belong to the version held: dropped with it by a rebuild or an upgrade.
+        connection.execute(
+            versions.update().where(versions.c.name == projection.name).values(tables=" ".join([*recorded[1], *added]))
+        )
 
 
 def record(connection: sa.Connection, projection: Versioned) -> None:
@@ -102,11 +108,10 @@ def is_outdated(projection: Versioned, engine: sa.Engine) -> bool:
 
 
 def drop(projection: Versioned, connection: sa.Connection) -> None:
-    """Drop the read model's tables, those of the version this database holds and the projection's own (a table
-    added in place since that version was recorded is not in its record), and the record of its version."""
+    """Drop the read model's tables, those of the version this database holds (or else the projection's
+    own), and the record of its version."""
     recorded = stored(connection, projection.name)
-    held = recorded[1] if recorded is not None else []
-    tables = held + [table.name for table in projection.metadata.sorted_tables if table.name not in held]
+    tables = recorded[1] if recorded is not None else [table.name for table in projection.metadata.sorted_tables]
     postgres = connection.dialect.name == "postgresql"
     # SQLite: only this file's table, never one of the same name in an attached file (a rebuild's shadow).
     schema, cascade = ("", " CASCADE") if postgres else ("main.", "")
@@ -115,15 +120,11 @@ def drop(projection: Versioned, connection: sa.Connection) -> None:
     connection.execute(versions.delete().where(versions.c.name == projection.name))
 
 
-def create_unindexed(projection: Versioned, connection: sa.Connection, unlogged: bool = False) -> None:
+def create_unindexed(projection: Versioned, connection: sa.Connection) -> None:
     """Create the projection's tables with their keys but not their other indexes, and record its version: a
-    rebuild fills them, then adds the indexes (``create_indexes``: one sort each instead of an update per row).
-    ``unlogged``: PostgreSQL's tables outside the write-ahead log (made so at once, not altered after)."""
+    rebuild fills them, then adds the indexes (``create_indexes``: one sort each instead of an update per row)."""
     for table in projection.metadata.sorted_tables:
-        ddl = str(CreateTable(table).compile(connection))
-        if unlogged:
-            ddl = ddl.replace("CREATE TABLE ", "CREATE UNLOGGED TABLE ", 1)
-        connection.exec_driver_sql(ddl)
+        connection.execute(CreateTable(table))
     record(connection, projection)
 
 

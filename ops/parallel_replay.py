@@ -93,8 +93,9 @@ def _replay_range(
         start, stop = span
         targets = [(shadow.engine, shadow.projection) for shadow in shadows]
         events = source.integration_events(start=start, stop=stop, wanted=handled_by_any(targets))
-        report = lambda position: reports.put((n, position, None))  # noqa: E731
-        applied = replay_into(targets, events, report, record_each=record_each)
+        applied = replay_into(
+            targets, events, lambda position: reports.put((n, position, None)), record_each=record_each
+        )
         reports.put((n, stop, applied))
     finally:
         source.close()

@@ -79,13 +79,16 @@ def build_shadows(
 def swap_in(live: ReadModel, shadow: Shadow, source: EventSource, stop: int, attempts: int = 5) -> int:
     """Replace the live rows with the shadow's and apply what was recorded since ``stop``, in one
     transaction that live consumers wait for (they then find their events applied and skip them). Returns how
-    many events were applied after the shadow was vacuumed (recorded during the rebuild: its rows are not).
+    many events it applied after the shadow was made ready (those recorded during the rebuild): on PostgreSQL
+    their rows are not vacuumed yet.
 
     The shadow is first made ready to go live (on PostgreSQL a rewrite of its tables, minutes at national
     size) and brought up to the log's end, outside that transaction: the swap itself applies only the few
     events recorded during the last moments. On PostgreSQL the swap locks the live tables: a reader holding
     one for long, or holding one while it waits for another (a deadlock PostgreSQL ends by failing one side),
     fails the swap, which changed nothing and is tried again."""
+    if attempts < 1:
+        raise ValueError(f"attempts must be at least 1, not {attempts}")
     shadow.ready_to_go_live()
     caught_up = source.last_position()
     target = [(shadow.engine, shadow.projection)]
@@ -103,20 +106,22 @@ def swap_in(live: ReadModel, shadow: Shadow, source: EventSource, stop: int, att
             if getattr(error.orig, "sqlstate", None) not in RETRIED or attempt == attempts:
                 raise
             log.warning("the swap of %s waited on a reader (%s); trying again", live.projection.name, error.orig)
-    raise ValueError(f"attempts must be at least 1, not {attempts}")
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def _quiet(_position: int) -> None:
     """No progress of its own: a catch-up of the events recorded during a rebuild is short."""
 
 
-def tidy(engine: sa.Engine, projection: Projection, done: Step) -> None:
+def tidy(engine: sa.Engine, projection: Projection, done: Step, written: bool = True) -> None:
     """Each live table of ``projection`` vacuumed and analysed once its rows were replaced (``vacuum_analyse``:
-    on PostgreSQL, the rows written since the shadow was vacuumed, or every row an upgrade copied). The rows
-    are in place already: a vacuum that fails is logged and left to autovacuum."""
+    on PostgreSQL, the rows ``written`` since the shadow was vacuumed, or every row an upgrade copied; with none,
+    nothing is left to do). The rows are in place already: a vacuum that fails is logged and left to
+    autovacuum."""
     for table in projection.metadata.sorted_tables:
         try:
-            vacuum_analyse(engine, [table.name])
+            if written:
+                vacuum_analyse(engine, [table.name])
         except sa.exc.DBAPIError as error:
             log.warning("%s not vacuumed (autovacuum will do it): %s", table.name, error)
         done()
@@ -209,14 +214,9 @@ def _run_group(
                     written.append(swap_in(live, shadow, source, stop))
                     for _table in live.projection.metadata.sorted_tables:
                         step()
-                # After every swap: the tables are live already, so a vacuum that fails stops none. The shadow was
-                # vacuumed before it went live: only rows written since (events recorded meanwhile) need it again.
+                # After every swap: the tables are live already, so a vacuum that fails stops none.
                 for live, applied in zip(lives, written, strict=True):
-                    if applied:
-                        tidy(live.engine, live.projection, step)
-                    else:
-                        for _table in live.projection.metadata.sorted_tables:
-                            step()
+                    tidy(live.engine, live.projection, step, written=applied > 0)
             else:
                 for outcome, live, (shadow, _count) in zip(outcomes, lives, rebuilt, strict=True):
                     outcome.differences = check_against(live, shadow, source, stop, wait)

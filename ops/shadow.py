@@ -25,7 +25,6 @@ from infra.storage import read_model_engine, vacuum_analyse
 SUFFIX = "rebuild"
 ATTACHED = "shadow"  # the shadow file's name on a live SQLite connection
 LOCK_WAIT = "5s"  # the longest a swap waits for a reader to let go of a live table before it tries again
-IGNORED_COLUMNS = {"applied_at"}  # when an event was applied differs between runs by nature
 
 
 class ShadowInUse(RuntimeError):
@@ -71,8 +70,10 @@ class Shadow:
         with engine.begin() as connection:
             schema.hold_ddl_lock(connection)
             schema.drop(projection, connection)
-            # PostgreSQL: no write-ahead log for what is rebuilt anyway (``ready_to_go_live`` logs it).
-            schema.create_unindexed(projection, connection, unlogged=settings.uses_postgres)
+            schema.create_unindexed(projection, connection)
+            if settings.uses_postgres:
+                for table in projection.metadata.sorted_tables:  # no write-ahead log for what is rebuilt anyway
+                    connection.execute(sa.text(f'ALTER TABLE "{table.name}" SET UNLOGGED'))
         name = f"{service}_{SUFFIX}" if settings.uses_postgres else ATTACHED
         return cls(projection, engine, name)
 
@@ -220,5 +221,4 @@ def _compared(table: sa.Table, connection: sa.Connection) -> list[Any]:
     return [
         sa.cast(column, JSONB).label(column.name) if postgres and isinstance(column.type, sa.JSON) else column
         for column in table.columns
-        if column.name not in IGNORED_COLUMNS
     ]

@@ -18,6 +18,7 @@ from infra.settings import Settings
 from infra.storage import create_tables, read_model_engine
 from infra.topology import ReadModelPart, read_model
 from ops.rebuild import needs_upgrade, upgrade
+from ops.rebuild import run as rebuild
 from ops.shadow import Shadow
 from ops.sources import open_source
 from services.documents.projections import LetterProjection
@@ -223,3 +224,49 @@ def test_an_event_the_running_release_applies_during_the_upgrade_is_kept(setting
     monkeypatch.setattr(Shadow, "add_indexes", then_an_approval_applied_by_the_running_release)
     upgrade(NEXT_RELEASE, settings, lambda _name, _total: lambda _position: None)
     assert len(letter_rows(engine)) == 3
+
+
+def test_a_case_list_from_before_positions_gains_them_in_place_and_is_rebuilt_through_one(settings: Settings) -> None:
+    """The release before positions had no position on its applied events and no table of the position a rebuild
+    applied through: both are added on start-up, the new table is recorded as the version's own (so a rebuild or
+    an upgrade drops it with the rest), and a rebuild then keeps the position instead of a row per event."""
+    source = open_source("submissions", settings)
+    two_letters_and_a_filing(source.application)  # type: ignore[arg-type]
+    published = list(source.as_published())
+    source.close()
+    engine = read_model_engine(settings, "submissions")
+    before_positions = sa.MetaData()
+    for table in CaseProjection().metadata.sorted_tables:
+        if table.name != "processed_events_through":
+            columns = [
+                column.copy()
+                for column in table.columns
+                if (table.name, column.name) != ("processed_events", "position")
+            ]
+            sa.Table(table.name, before_positions, *columns)
+    with engine.begin() as connection:
+        before_positions.create_all(connection)
+        schema.ensure_versions_table(connection)
+        connection.execute(
+            schema.versions.insert().values(
+                name="submissions.cases",
+                version=2,
+                tables="case_timeline cases processed_events",
+                built_at=sa.func.now(),
+            )
+        )
+
+    cases = ReadModel(CaseProjection(), engine)  # this release starts on them
+    with engine.connect() as connection:
+        assert schema.stored(connection, "submissions.cases") == (
+            2,
+            ["case_timeline", "cases", "processed_events", "processed_events_through"],
+        )
+    assert all(cases.handle(event) for event in published)
+    spec = read_model("submissions.cases")
+    assert rebuild(spec, settings, apply=True, progress_factory=lambda _n, _t: lambda _p: None).events == 11
+    assert not any(cases.handle(event) for event in published)
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT count(*) FROM processed_events")).scalar() == 0
+    assert rebuild(spec, settings, apply=False, progress_factory=lambda _n, _t: lambda _p: None).differences == []
+    cases.close()
