@@ -79,8 +79,9 @@ def test_a_dataset_of_every_service_and_state_that_equals_a_rebuild(settings: Se
 
 
 def test_a_new_dataset_s_read_models_keep_the_position_they_applied_through_not_a_row_per_event(
-    settings: Settings,
-) -> None:
+    settings: Settings, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(generator, "BATCH_EVENTS", 200)  # several batches: each one goes on from the one before
     generate(settings, organisations=20, cases=40, seed=3, until=UNTIL, password=PASSWORD)
     for spec in REBUILDABLE:
         source = open_source(spec.source, settings)

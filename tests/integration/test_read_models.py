@@ -217,19 +217,19 @@ def test_check_finds_equal_a_live_model_that_applied_events_after_the_check_bega
 
 
 def test_a_consumer_writing_during_a_rebuild_loses_nothing(settings: Settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """The swap holds live consumers off; the event they carry is applied by the swap's catch-up."""
+    """The swap holds live consumers off; the event they carry is applied by the swap itself."""
     source = open_source("submissions", settings)
     case = submit(source.application)  # type: ignore[arg-type]
     cases, _letters, _events = feed_live(settings)
-    forward(source.application, case["id"])  # recorded after the rebuild's stop point...
-    [(_position, forwarded)] = list(source.integration_events(start=source.last_position() - 1))
-    source.close()
     consumer: dict[str, object] = {}
     real_lock = ReadModel.lock_exclusively
 
     def lock_then_let_a_consumer_race(self: ReadModel, connection: sa.Connection) -> None:
         real_lock(self, connection)
-        # ... and delivered to a live consumer while the swap is under way.
+        # A step recorded after the rebuild caught up, delivered to a live consumer while the swap is under way.
+        start = source.last_position()
+        forward(source.application, case["id"])
+        *_visited, forwarded = source.as_published(start=start)  # the field visit, then the forward
         worker = threading.Thread(target=lambda: consumer.update(applied=cases.handle(forwarded)))
         worker.start()
         consumer["worker"] = worker
@@ -239,6 +239,7 @@ def test_a_consumer_writing_during_a_rebuild_loses_nothing(settings: Settings, m
     monkeypatch.setattr(ReadModel, "lock_exclusively", lock_then_let_a_consumer_race)
     rebuild(spec, settings, apply=True, progress_factory=lambda _n, _t: lambda _p: None)
     monkeypatch.undo()
+    source.close()
     consumer["worker"].join(timeout=30)  # type: ignore[attr-defined]
     assert consumer["applied"] is False  # the swap had applied it already
     with cases.engine.connect() as connection:
