@@ -13,6 +13,7 @@ the single-instance lock lost with its database session, which is taken again (i
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -31,11 +32,17 @@ from contracts.events import IntegrationEvent
 from contracts.keys import Signer
 from infra import outages
 from infra.locks import LEASE_SECONDS, AlreadyRunningError, LockLostError, SingleInstanceLock
-from infra.merge import Merge, Take
 from infra.outages import Outage
+from infra.published import (
+    StoreReplacedError,
+    event_id_of,
+    note_refusal,
+    prepare_positions,
+    published_mark,
+    save_position,
+    verify_store,
+)
 from infra.publisher import ConfirmedPublisher, Publisher, event_exchange
-from infra.statements import Upsert, execute
-from infra.storage import create_tables
 from infra.wake import CommitSignal, Polling
 
 __all__ = ["DATABASE_ERRORS", "KILL_AFTER_PUBLISH_ENV", "Relay", "event_exchange"]
@@ -43,14 +50,6 @@ __all__ = ["DATABASE_ERRORS", "KILL_AFTER_PUBLISH_ENV", "Relay", "event_exchange
 log = logging.getLogger(__name__)
 
 ToIntegration = Callable[[DomainEventProtocol], IntegrationEvent | None]
-
-_metadata = sa.MetaData()
-relay_positions = sa.Table(
-    "relay_positions",
-    _metadata,
-    sa.Column("source", sa.String(40), primary_key=True),
-    sa.Column("position", sa.BigInteger, nullable=False),
-)
 
 # Fault injection for the crash tests: SIGKILL this process after publishing N events (confirmed by the
 # broker), before the position is saved. Unset in normal runs.
@@ -60,33 +59,6 @@ KILL_AFTER_PUBLISH_ENV = "SATU_RELAY_FAULT_KILL_AFTER_PUBLISH"
 # own psycopg connection) and the broker going away.
 DATABASE_ERRORS: tuple[type[BaseException], ...] = (*outages.DATABASE_ERRORS, psycopg.OperationalError)
 BROKER_ERRORS = outages.BROKER_ERRORS
-
-
-def prepare_positions(engine: sa.Engine) -> None:
-    """The table of the relays' positions, in the database a relay keeps its position in."""
-    create_tables(_metadata, engine)
-
-
-# Built once: a relay reads its position once per holding of its lock, and saves it after every batch. The
-# save makes or moves the row in one statement (an update, then an insert for a first save, made a transaction
-# of three round trips after every batch: a fifth of a busy relay's time).
-_POSITION = sa.select(relay_positions.c.position).where(relay_positions.c.source == sa.bindparam("store"))
-_SAVE = Upsert(relay_positions, [relay_positions.c.source], merge=Merge((Take(("position",)),)))
-
-
-def published_position(engine: sa.Engine, source: str) -> int:
-    """The log position up to which ``source``'s events have been published (0: none yet)."""
-    with engine.connect() as connection:
-        value = execute(connection, _POSITION, {"store": source}).scalar()
-    return int(value or 0)
-
-
-def save_position(engine: sa.Engine, source: str, position: int) -> None:
-    """Record that ``source``'s events up to ``position`` are published (by the relay, or deliberately never:
-    the demo-data generator builds the read models of what it writes itself)."""
-    with engine.connect() as connection:
-        connection.execution_options(isolation_level="AUTOCOMMIT")  # one statement: no BEGIN, no COMMIT
-        execute(connection, _SAVE.for_dialect(engine.dialect.name), {"source": source, "position": position})
 
 
 class Relay:
@@ -116,6 +88,7 @@ class Relay:
         self.published = 0
         self.database = Outage(f"relay {source}: the database", log)
         self.broker = Outage(f"relay {source}: the broker", log)
+        self._refusal: str | None = None  # why this relay refuses its store (said once); None: it does not
         self._kill_after = int(os.environ.get(KILL_AFTER_PUBLISH_ENV, "0") or 0)
         # The saved position as this relay last read or saved it. Only the holder of the lock saves it (the
         # demo-data generator holds the lock too), so it is read once per holding, or after a database error
@@ -124,13 +97,15 @@ class Relay:
         prepare_positions(position_engine)
 
     def position(self) -> int:
+        """The saved position, checked against the store when read (StoreReplacedError: restored or replaced)."""
         if self._position is None:
-            self._position = published_position(self.position_engine, self.source)
+            mark = published_mark(self.position_engine, self.source)
+            verify_store(self.application.recorder, self.source, mark)
+            if self._refusal is not None:
+                log.warning("relay %s: its store matches its position %d again; publishing", self.source, mark.position)
+                self._refusal = None
+            self._position = mark.position
         return self._position
-
-    def _save_position(self, position: int) -> None:
-        save_position(self.position_engine, self.source, position)
-        self._position = position
 
     def pump_once(self, publisher: Publisher) -> int:
         """Publish the next batch; returns how many notifications were consumed from the log."""
@@ -147,7 +122,9 @@ class Relay:
                 self._count_published(publisher)
         if notifications:
             publisher.confirm()
-            self._save_position(notifications[-1].id)
+            last = notifications[-1]
+            save_position(self.position_engine, self.source, last.id, event_id_of(last))
+            self._position = last.id
         return len(notifications)
 
     def _count_published(self, publisher: Publisher) -> None:
@@ -179,9 +156,22 @@ class Relay:
                     stop.wait(self.database.failed(error))
                 except BROKER_ERRORS as error:
                     stop.wait(self.broker.failed(error))
+                except StoreReplacedError as error:
+                    self._refuse(error)
+                    stop.wait(poll_seconds)  # looked at again at every poll: an operator resets it meanwhile
         finally:
             self.commits.close()
             self.lock.release()
+
+    def _refuse(self, error: StoreReplacedError) -> None:
+        """Say once why the store is refused, and note where it ended then; its position is read and checked
+        again at the next try (an operator resets it meanwhile)."""
+        self._position = None
+        if self._refusal is None:  # once: a store written to meanwhile changes the details, not the refusal
+            log.error("relay %s: %s", self.source, error)
+            self._refusal = str(error)
+        with contextlib.suppress(*DATABASE_ERRORS):  # noted at the next try (kept once noted)
+            note_refusal(self.position_engine, self.source, self.application.recorder.max_notification_id() or 0)
 
     def _pump_until(self, stop: threading.Event, poll_seconds: float) -> None:
         with kombu.Connection(self.amqp_uri, ssl=self.amqp_ssl, connect_timeout=10) as connection:

@@ -263,6 +263,28 @@ def check(
     raise typer.Exit(_rebuild_or_check(apply=False, only=read_model))
 
 
+@app.command("relay-reset")
+def relay_reset(store: str = typer.Argument(..., help="registry or submissions")) -> None:
+    """After an event store was restored from a backup (its relay refuses it): rebuild the store's read models
+    from what it holds, and let its relay publish again from there (with progress)."""
+    from ops.relay_reset import ResetRefused, reset_relay
+    from ops.shadow import ShadowInUse
+
+    try:
+        with _progress_bars() as progress_for:
+            reset = reset_relay(store, load_settings(), progress_for)
+    except (ResetRefused, ShadowInUse) as error:
+        console.print(f"[red]satu relay-reset:[/red] {error}")
+        raise typer.Exit(1) from None
+    except ValueError as error:  # an unknown store
+        console.print(f"[red]satu relay-reset:[/red] {error}")
+        raise typer.Exit(2) from None
+    console.print(f"rebuilt from the {store} event store: {', '.join(reset.rebuilt)}")
+    console.print(
+        f"[green]relay {store}: publishes from position {reset.position} (the store ends at {reset.end})[/green]"
+    )
+
+
 @app.command()
 def remind(
     today: str = typer.Option(None, help="sweep as if it were this ISO date (local and test systems only)"),

@@ -16,7 +16,7 @@ from typing import Any
 from argon2 import PasswordHasher
 
 from infra.locks import SingleInstanceLock
-from infra.relay import prepare_positions, published_position
+from infra.published import prepare_positions, published_mark, store_mismatch
 from infra.settings import Settings
 from infra.storage import ONE_THREAD, ddl_lock, event_store_env, read_model_engine
 from infra.topology import EventStore
@@ -72,8 +72,12 @@ class Stores:
                 raise GenerationRefused(f"the relay of the {name} store is running: stop the system first") from None
             self.locks.append(lock)
             prepare_positions(engine)
+            mark = published_mark(engine, name)
+            problem = store_mismatch(application.recorder, name, mark)
+            if problem is not None:
+                raise GenerationRefused(f"{problem}: rebuild its read models and reset its relay first")
             stored = application.recorder.max_notification_id() or 0
-            waiting = stored - published_position(engine, name)
+            waiting = stored - mark.position
             if waiting > 0:
                 raise GenerationRefused(
                     f"the relay of the {name} store has {waiting} event(s) still to publish: run the system until "

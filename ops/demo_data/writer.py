@@ -24,9 +24,9 @@ from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 
-from contracts.events import IntegrationEvent
+from contracts.events import IntegrationEvent, stable_event_id
+from infra.published import save_position
 from infra.readmodel import ReadModel, applied_through, record_applied_through
-from infra.relay import save_position
 from infra.replay import BATCH_EVENTS as REPLAY_BATCH
 from infra.replay import apply_batch
 from infra.settings import Settings
@@ -208,7 +208,13 @@ class Sink:
                 if complete:
                     record_applied_through(connection, model.projection, batch.store, position)
         self.seconds["read models"] += time.perf_counter() - started
-        save_position(self.positions[batch.store], batch.store, position)
+        # The batch's last event is the store's last (the relays' locks are held: nobody else writes).
+        last = (
+            stable_event_id(batch.events[-1].originator_id, batch.events[-1].originator_version)
+            if batch.events
+            else None
+        )
+        save_position(self.positions[batch.store], batch.store, position, last)
 
     def close(self) -> None:
         for models in self.read_models.values():

@@ -19,8 +19,8 @@ from eventsourcing.application import Repository
 
 from contracts.identity import Caller, Role
 from infra.catalogue import load_catalogue
+from infra.published import prepare_positions, published_position, save_position
 from infra.readmodel import ReadModel, applied_through
-from infra.relay import prepare_positions, published_position, save_position
 from infra.settings import Settings
 from infra.storage import read_model_engine
 from infra.topology import REBUILDABLE, read_model
@@ -158,6 +158,19 @@ def test_it_refuses_while_events_wait_for_their_relay(settings: Settings) -> Non
     seed(settings)  # the demo accounts, recorded while no relay runs
 
     with pytest.raises(GenerationRefused, match="relay of the registry store has .* still to publish"):
+        generate(settings, organisations=2, cases=2, seed=5, until=UNTIL, password=PASSWORD)
+
+
+def test_it_refuses_a_store_restored_behind_its_relay(settings: Settings) -> None:
+    """A store without the event its relay published last (restored from a backup): generating into it would
+    hand the lost positions out again, and mark them published."""
+    seed(settings)
+    engine = read_model_engine(settings, "registry")
+    prepare_positions(engine)
+    save_position(engine, "registry", 10_000)
+    engine.dispose()
+
+    with pytest.raises(GenerationRefused, match="registry event store has no event at position 10000"):
         generate(settings, organisations=2, cases=2, seed=5, until=UNTIL, password=PASSWORD)
 
 

@@ -19,7 +19,8 @@ import psycopg
 import pytest
 
 from infra.locks import LEASE_SECONDS, SingleInstanceLock
-from infra.relay import Relay, save_position
+from infra.published import save_position
+from infra.relay import Relay
 from infra.settings import Settings
 from infra.storage import event_store_env
 from infra.wake import PostgresCommits

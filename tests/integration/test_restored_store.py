@@ -1,0 +1,154 @@
+"""An event store restored from an earlier backup: its relay refuses it, and `satu relay-reset` recovers.
+
+The restored store hands out the positions of the events it lost again; its relay would never publish the new
+events there (they lie at or below its saved position) and the read models would keep what the lost events
+did. Real processes (the four services and the relays), real RabbitMQ, a real SMTP server; the backup and the
+restore are made with the databases' own tools (SQLite's online backup, pg_dump and psql).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from infra.published import prepare_positions, published_mark, save_position, store_mismatch
+from infra.settings import Settings
+from infra.storage import read_model_engine
+from ops.rebuild import READ_MODELS, run_all
+from ops.sources import open_source
+from tests.support.recorded import CASE_EVENTS, MAILS, all_applied, count, record_cases
+from tests.support.smtp import ReceivedMail, SmtpSink
+from tests.support.system import eventually, running_system
+
+REFUSAL = "it was restored from a backup or replaced"
+
+
+def test_a_restored_store_is_refused_until_reset_and_then_nothing_is_lost(settings: Settings, amqp_uri: str) -> None:
+    backup = settings.var_dir.parent / "backup"
+    with SmtpSink() as smtp:
+        with running_system(settings, amqp_uri, smtp, gateway=False):
+            record_cases(settings, "pertama@ormas.or.id")
+            eventually(lambda: all_applied(settings), timeout=30)
+            back_up_the_store(settings, backup)
+            record_cases(settings, "hilang@ormas.or.id")  # the history the restore loses
+            eventually(lambda: all_applied(settings, rounds=2), timeout=30)
+            smtp.wait_for(count=2 * MAILS, timeout=30)
+        restore_the_store(settings, backup)
+
+        with running_system(settings, amqp_uri, smtp, gateway=False) as system:
+            relay_log = system.log_dir / "relay-submissions.log"
+            eventually(lambda: REFUSAL in relay_log.read_text(), timeout=30)
+            record_cases(settings, "ketiga@ormas.or.id")  # recorded while the relay refuses: held back
+            time.sleep(2.0)  # the relay looks again every poll (a second): it must still refuse
+            assert count(settings, "submissions", "case_timeline") == 2 * CASE_EVENTS  # rounds 1 and 2
+            assert len(case_mails(smtp)) == 2 * MAILS
+            assert relay_log.read_text().count(REFUSAL) == 1  # said once, not at every look
+
+            reset = satu(system.env, "relay-reset", "submissions")
+            assert reset.returncode == 0, reset.stdout + reset.stderr
+            assert "rebuilt from the submissions event store: submissions.cases, documents.letters" in reset.stderr
+
+            # The lost round is gone from the read models; the round recorded after the restore is applied
+            # and mailed, once.
+            eventually(lambda: count(settings, "submissions", "case_timeline") == 2 * CASE_EVENTS, timeout=30)
+            eventually(lambda: count(settings, "documents", "letters") == 4, timeout=30)
+            eventually(lambda: len(case_mails(smtp)) >= 3 * MAILS, timeout=30)
+            assert {str(mail.message["To"]) for mail in case_mails(smtp)[-MAILS:]} == {"ketiga@ormas.or.id"}
+            assert "its store matches its position" in relay_log.read_text()
+            assert all(not outcome.differences for outcome in run_all(list(READ_MODELS), settings, False, _quiet))
+            time.sleep(1.0)  # a mail sent twice would have arrived by now
+            assert len(case_mails(smtp)) == 3 * MAILS
+
+            again = satu(system.env, "relay-reset", "submissions")
+            assert again.returncode == 1 and "nothing to reset" in again.stderr
+
+
+def test_the_relay_refuses_a_store_without_the_event_it_published_last(settings: Settings) -> None:
+    """The check itself, on both backends: beyond the store's end, another event there, the same event."""
+    record_cases(settings)
+    source = open_source("submissions", settings)
+    engine = read_model_engine(settings, "submissions")
+    prepare_positions(engine)
+
+    def mismatch(position: int, event_id: str | None) -> str | None:
+        save_position(engine, "submissions", position, event_id)
+        return store_mismatch(source.application.recorder, "submissions", published_mark(engine, "submissions"))
+
+    try:
+        end = source.last_position()
+        [(_position, last)] = list(source.integration_events(start=end - 1))
+        assert mismatch(end, last.event_id) is None
+        assert f"has no event at position {end + 5}" in str(mismatch(end + 5, None))
+        assert "holds another event at position" in str(mismatch(end, "00000000-0000-5000-8000-000000000000"))
+        assert mismatch(end, None) is None  # saved by an earlier release: the position alone
+        assert mismatch(0, None) is None  # nothing published yet
+    finally:
+        engine.dispose()
+        source.close()
+
+
+def _quiet(_name: str, _total: int):  # type: ignore[no-untyped-def]
+    return lambda _position: None
+
+
+def case_mails(smtp: SmtpSink) -> list[ReceivedMail]:
+    """The mails about cases (an account's confirmation mail depends on a race with its direct confirmation)."""
+    return [mail for mail in smtp.messages if "SKM-" in str(mail.message["Subject"])]
+
+
+def satu(env: dict[str, str], *arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ops.cli", *arguments], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def back_up_the_store(settings: Settings, backup: Path) -> None:
+    """The submissions event store as a backup would save it, while the system runs."""
+    if settings.uses_postgres:
+        tables = _store_tables(settings)
+        dump = [_pg("pg_dump"), "--clean", "--if-exists", *(f"--table=submissions.{t}" for t in tables)]
+        with backup.open("w") as out:
+            subprocess.run([*dump, settings.database_url], stdout=out, check=True, timeout=60)
+        return
+    with sqlite3.connect(settings.var_dir / "submissions-events.sqlite") as live, sqlite3.connect(backup) as saved:
+        live.backup(saved)
+
+
+def restore_the_store(settings: Settings, backup: Path) -> None:
+    """Put the backup back in place of the store (the system is stopped)."""
+    if settings.uses_postgres:
+        restore = [_pg("psql"), "--quiet", "--set=ON_ERROR_STOP=1", f"--file={backup}", settings.database_url]
+        subprocess.run(restore, check=True, timeout=60, capture_output=True)
+        return
+    store = settings.var_dir / "submissions-events.sqlite"
+    for leftover in (Path(f"{store}-wal"), Path(f"{store}-shm")):
+        leftover.unlink(missing_ok=True)
+    shutil.copyfile(backup, store)
+
+
+def _store_tables(settings: Settings) -> list[str]:
+    """The event store's own tables in the submissions schema (events and snapshots), not the read models."""
+    engine = sa.create_engine(settings.database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.text(
+                    "SELECT DISTINCT table_name FROM information_schema.columns WHERE table_schema = 'submissions' "
+                    "AND column_name = 'originator_version'"
+                )
+            )
+            return [row[0] for row in rows]
+    finally:
+        engine.dispose()
+
+
+def _pg(tool: str) -> str:
+    found = shutil.which(tool) or next(iter(sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{tool}"))), None)
+    assert found, f"{tool} is not installed"
+    return str(found)
