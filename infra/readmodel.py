@@ -16,7 +16,7 @@ import functools
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Protocol
 
 import sqlalchemy as sa
@@ -29,7 +29,8 @@ from contracts.keys import Keyring
 from infra import schema
 from infra.merge import Higher, Merge, Take
 from infra.outages import Outage
-from infra.statements import Upsert, Write, execute, run, run_all
+from infra.pipelined import Form, apply_pipelined
+from infra.statements import Upsert, Write, driver_form, execute, run, run_all
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +68,13 @@ def claim(connection: sa.Connection, processed: sa.Table, event: IntegrationEven
 
     An event without a position was published by a relay of an earlier release, so it lies before any position
     a rebuild of this release applied its log through: once there is one, such an event is a duplicate."""
-    statement = _claim_statement(processed, connection.dialect.name)
+    return execute(connection, *_claim_of(processed, connection.dialect.name, event)).first() is not None
+
+
+def _claim_of(processed: sa.Table, dialect: str, event: IntegrationEvent) -> tuple[sa.Executable, dict[str, object]]:
+    """The claim of ``event``: its statement and values."""
     values = {**processed_row(event, dt.datetime.now(dt.UTC)), "source": event.source}
-    return execute(connection, statement, values).first() is not None
+    return _claim_statement(processed, dialect), values
 
 
 @functools.lru_cache(maxsize=64)  # a rebuild's shadow tables come and go: bounded
@@ -176,7 +181,8 @@ class ReadModel:
         self.outage = Outage(f"the database of {projection.name}", log)
         with engine.begin() as connection:
             schema.prepare(projection, connection)
-        self._begin_locked = f"BEGIN; {_SHARED_LOCK_SQL.format(key=lock_key(projection))}"
+        self._begin_statements = ("BEGIN", _SHARED_LOCK_SQL.format(key=lock_key(projection)))
+        self._begin_locked = "; ".join(self._begin_statements)
 
     @property
     def engine(self) -> sa.Engine:
@@ -195,16 +201,16 @@ class ReadModel:
         """Stop live consumers from writing until ``connection``'s transaction ends (rebuild, check)."""
         lock_exclusively(connection, self.projection)
 
-    def handle(self, event: IntegrationEvent, effect: Effect | None = None, attempts: int = 5) -> bool:
+    def handle(self, event: IntegrationEvent, writes: list[Write] | None = None, attempts: int = 5) -> bool:
         """Apply ``event`` once; returns False if it was applied before (a duplicate delivery).
 
-        ``effect``, when given, is what applying it means instead of the projection's ``apply`` (the mail
-        outbox records a mail composed beforehand); it runs in the same transaction as the dedup record."""
+        ``writes``, when given, are what applying it means instead of the projection's (the mail outbox
+        records a mail composed beforehand); they run in the same transaction as the dedup record."""
         if not self.projection.handles(event.event_type):
             return False
         for attempt in range(attempts):
             try:
-                applied = self._apply_once(event, effect)
+                applied = self._apply_once(event, writes)
             except OperationalError as error:
                 if not self._reachable():
                     # Down (not merely busy): give the message back to the broker, after a pause that
@@ -245,12 +251,27 @@ class ReadModel:
             return False
         return True
 
-    def _apply_once(self, event: IntegrationEvent, effect: Effect | None) -> bool:
+    def _apply_once(self, event: IntegrationEvent, writes: list[Write] | None) -> bool:
+        writes = self.projection.writes(event) if writes is None else writes
         if self.engine.dialect.name != "postgresql":
             with self.engine.begin() as connection:
-                return apply_once(connection, self.projection, event, effect)
-        with self._locked_transaction() as connection:
-            return apply_once(connection, self.projection, event, effect)
+                return apply_once(connection, self.projection, event, writes)
+        forms = self._driver_forms(event, writes)
+        if forms is None:  # a write SQLAlchemy must run itself
+            with self._locked_transaction() as connection:
+                return apply_once(connection, self.projection, event, writes)
+        with self._begun_by_hand.connect() as connection:
+            applied = apply_pipelined(connection, self._begin_statements, forms[0], forms[1:])
+        if not applied:
+            _skipped(self.projection, event)
+        return applied
+
+    def _driver_forms(self, event: IntegrationEvent, writes: list[Write]) -> list[Form] | None:
+        """The claim of ``event`` and ``writes`` as the driver takes them (None: one cannot go that way)."""
+        dialect = self.engine.dialect
+        statements = [_claim_of(self.projection.processed, dialect.name, event), *writes]
+        forms = [driver_form(dialect, statement, values) for statement, values in statements]
+        return None if None in forms else forms  # type: ignore[return-value]
 
     @contextlib.contextmanager
     def _locked_transaction(self) -> Iterator[sa.Connection]:
@@ -283,23 +304,22 @@ class ReadModel:
             return was_processed(fresh, self.projection.processed, event_id)
 
 
-Effect = Callable[[sa.Connection], None]
-
-
 def apply_once(
-    connection: sa.Connection, projection: Projection, event: IntegrationEvent, effect: Effect | None = None
+    connection: sa.Connection, projection: Projection, event: IntegrationEvent, writes: list[Write] | None = None
 ) -> bool:
-    """Apply ``event`` to ``projection`` inside the caller's transaction, unless it was applied before."""
+    """Apply ``event`` to ``projection`` inside the caller's transaction, unless it was applied before
+    (``writes``: instead of the projection's)."""
     if not projection.handles(event.event_type):
         return False
     if not claim(connection, projection.processed, event):
-        log.info("%s: skipped duplicate %s %s", projection.name, event.event_type, event.event_id)
+        _skipped(projection, event)
         return False
-    if effect is None:
-        run_all(connection, projection.writes(event))
-    else:
-        effect(connection)
+    run_all(connection, projection.writes(event) if writes is None else writes)
     return True
+
+
+def _skipped(projection: Projection, event: IntegrationEvent) -> None:
+    log.info("%s: skipped duplicate %s %s", projection.name, event.event_type, event.event_id)
 
 
 _SHARED_LOCK_SQL = "SELECT pg_advisory_xact_lock_shared({key})"  # the key: an integer (lock_key)

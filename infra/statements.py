@@ -162,6 +162,19 @@ def execute(connection: sa.Connection, statement: sa.Executable, values: Values)
     return connection.exec_driver_sql(compiled.sql, compiled.rows([values])[0])
 
 
+def driver_form(dialect: sa.Dialect, statement: Statement, values: Values | list[Values]) -> tuple[str, Any] | None:
+    """``statement`` with one row of ``values`` as the driver takes it (its SQL and parameters), to be sent
+    without SQLAlchemy (infra/pipelined.py); None when SQLAlchemy must run it (several rows, or something it
+    computes per row)."""
+    if not isinstance(values, dict):
+        return None
+    executable = statement.for_dialect(dialect.name) if isinstance(statement, Insert | Upsert) else statement
+    compiled = _compiled(executable, dialect, tuple(values))
+    if not compiled.bulk:
+        return None
+    return compiled.sql, compiled.rows([values])[0]
+
+
 def _execute_many(
     connection: sa.Connection, statement: sa.Executable, keys: tuple[str, ...], values: list[Values]
 ) -> None:

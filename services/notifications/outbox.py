@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable
 
 import sqlalchemy as sa
 
@@ -76,16 +75,12 @@ class OutboxProjection:
         """An event that causes no mail: recording it as processed is all."""
         return []
 
-    def mail_recorder(self, event: IntegrationEvent, mail: OutgoingMail) -> Callable[[sa.Connection], None]:
+    def mail_written(self, event: IntegrationEvent, mail: OutgoingMail) -> list[Write]:
         """The mail's row, claimed by the worker that records it (its first attempt begins)."""
-
-        def insert(connection: sa.Connection) -> None:
-            now = dt.datetime.now(dt.UTC)
-            mail_row = {"message_id": mail.message_id, "recipient": mail.to, "subject": mail.subject, "body": mail.body}
-            claim = {"created_at": now, "claimed_at": now, "attempts": 1}
-            execute(connection, self._insert_mail, {"event_id": event.event_id, **mail_row, **claim})
-
-        return insert
+        now = dt.datetime.now(dt.UTC)
+        mail_row = {"message_id": mail.message_id, "recipient": mail.to, "subject": mail.subject, "body": mail.body}
+        claim = {"created_at": now, "claimed_at": now, "attempts": 1}
+        return [(self._insert_mail, {"event_id": event.event_id, **mail_row, **claim})]
 
 
 class MailOutbox:
@@ -117,8 +112,7 @@ class MailOutbox:
 
     def record(self, event: IntegrationEvent, mail: OutgoingMail | None) -> bool:
         """Record ``event`` once, with its mail; False when it was recorded before (by another worker)."""
-        effect = None if mail is None else self._projection.mail_recorder(event, mail)
-        return self.read_model.handle(event, effect)
+        return self.read_model.handle(event, None if mail is None else self._projection.mail_written(event, mail))
 
     def send(self, mailer: Mailer, event_id: str, mail: OutgoingMail) -> bool:
         """Send the mail this worker just recorded (and so claimed) for ``event_id``: that one alone (a look
