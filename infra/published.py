@@ -1,12 +1,17 @@
-"""How far a relay has published its event store: the position, and which event stood there.
+"""How far a relay has published its event store: the position, which event stood there, and checkpoints.
 
 A relay saves, after each batch, the log position it has published through and the id of the event at that
-position. Both are read back once per holding of the relay's lock and compared with the store: an event store
-restored from an earlier backup (or replaced) no longer holds that event there. Its positions are handed out
-again to new events, which the relay would never publish (they lie at or below its position) and which
-consumers would take for ones already applied (their ids, a case's id and version, recur too). So the relay
-refuses to publish such a store (``StoreReplacedError``) until an operator has run `satu relay-reset`, which
-rebuilds the store's read models and resets the relay's position (ops/relay_reset.py).
+position. It reads both back when it takes its lock (and at every poll while it refuses) and compares them with
+the store: an event store restored from an earlier backup (or replaced) no longer holds that event there. Its
+positions are handed out again to new events, which the relay would never publish (they lie at or below its
+position) and which consumers would take for ones already applied (their ids, a case's id and version, recur
+too). So the relay refuses such a store (``StoreReplacedError``), and keeps refusing (``refused_at``, however
+the store grows meanwhile) until an operator has run `satu relay-reset` (ops/relay_reset.py).
+
+Where to publish from after a restore is the last position the backup held, which nothing records. So a relay
+also keeps a few checkpoints, (position, event id) pairs spaced wider the further back they lie: the newest
+one the restored store still holds lies at or before the backup's end, and publishing from it repeats only
+events the consumers recognise.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from eventsourcing.persistence import ApplicationRecorder, Notification
+from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 
 from contracts.events import stable_event_id
 from infra.merge import Merge, Take
@@ -27,12 +32,25 @@ relay_positions = sa.Table(
     _metadata,
     sa.Column("source", sa.String(40), primary_key=True),
     sa.Column("position", sa.BigInteger, nullable=False),
-    # The id of the event at ``position`` (None: saved by a release from before it, or by `satu demo-data`).
+    # The id of the event at ``event_position`` (None: saved by a release from before it). It belongs to
+    # ``position`` only while the two are equal: a release from before it moves ``position`` alone.
     sa.Column("event_id", sa.String(36), nullable=True),
-    # The store's end when its relay first refused it (None: it does not): what was recorded after it was never
-    # published, and `satu relay-reset` publishes from there.
+    sa.Column("event_position", sa.BigInteger, nullable=True),
+    # The store's end when its relay found it restored or replaced (None: it has not): it refuses the store until
+    # `satu relay-reset` clears it.
     sa.Column("refused_at", sa.BigInteger, nullable=True),
 )
+relay_checkpoints = sa.Table(
+    "relay_checkpoints",
+    _metadata,
+    sa.Column("source", sa.String(40), primary_key=True),
+    sa.Column("position", sa.BigInteger, primary_key=True),
+    sa.Column("event_id", sa.String(36), nullable=False),
+)
+
+# A checkpoint every this many positions at most; of those further back, two per doubling of the distance are
+# kept (kept_checkpoints), so a restore publishes again at most about twice what it lost.
+CHECKPOINT_SPACING = 1000
 
 
 class StoreReplacedError(RuntimeError):
@@ -42,33 +60,46 @@ class StoreReplacedError(RuntimeError):
 @dataclass(frozen=True)
 class PublishedMark:
     position: int  # 0: nothing published yet
-    event_id: str | None
+    event_id: str | None = None  # of the event at ``position``, when known
     refused_at: int | None = None
 
 
 def prepare_positions(engine: sa.Engine) -> None:
-    """The table of the relays' positions, in the database a relay keeps its position in."""
+    """The tables of the relays' positions, in the database a relay keeps its position in."""
     create_tables(_metadata, engine)
 
 
-def event_id_of(notification: Notification) -> str:
-    """The id the integration event of ``notification`` carries (contracts.events.stable_event_id)."""
-    return stable_event_id(notification.originator_id, notification.originator_version)
+def event_id_of(stored: StoredEvent) -> str:
+    """The id the integration event of a stored event carries (contracts.events.stable_event_id)."""
+    return stable_event_id(stored.originator_id, stored.originator_version)
 
 
-# Built once: a relay reads its mark once per holding of its lock, and saves it after every batch. The save
-# makes or moves the row in one statement (an update, then an insert for a first save, made a transaction of
-# three round trips after every batch: a fifth of a busy relay's time).
-_MARK = sa.select(relay_positions.c.position, relay_positions.c.event_id, relay_positions.c.refused_at).where(
-    relay_positions.c.source == sa.bindparam("store")
-)
+# Built once: a relay saves its mark after every batch, in one statement (an update, then an insert for a first
+# save, made a transaction of three round trips after every batch: a fifth of a busy relay's time).
+_MARK = sa.select(
+    *(relay_positions.c[name] for name in ("position", "event_id", "event_position", "refused_at"))
+).where(relay_positions.c.source == sa.bindparam("store"))
 _SAVE = Upsert(
-    relay_positions, [relay_positions.c.source], merge=Merge((Take(("position", "event_id", "refused_at")),))
+    relay_positions, [relay_positions.c.source], merge=Merge((Take(("position", "event_id", "event_position")),))
 )
 _REFUSED = (
     relay_positions.update()
-    .where(relay_positions.c.source == sa.bindparam("store"), relay_positions.c.refused_at.is_(None))
+    .where(
+        relay_positions.c.source == sa.bindparam("store"),
+        relay_positions.c.position == sa.bindparam("checked"),  # not a mark `satu relay-reset` wrote meanwhile
+        relay_positions.c.refused_at.is_(None),
+    )
     .values(refused_at=sa.bindparam("end"))
+)
+_RESET = (
+    relay_positions.update()
+    .where(relay_positions.c.source == sa.bindparam("store"), relay_positions.c.position == sa.bindparam("checked"))
+    .values(
+        position=sa.bindparam("new_position"),
+        event_id=sa.bindparam("new_event_id"),
+        event_position=sa.bindparam("new_position"),
+        refused_at=None,
+    )
 )
 
 
@@ -76,7 +107,10 @@ def published_mark(engine: sa.Engine, source: str) -> PublishedMark:
     """Where ``source``'s relay has published through (position 0: nothing yet)."""
     with engine.connect() as connection:
         row = execute(connection, _MARK, {"store": source}).first()
-    return PublishedMark(0, None) if row is None else PublishedMark(int(row.position), row.event_id, row.refused_at)
+    if row is None:
+        return PublishedMark(0)
+    event_id = row.event_id if row.event_position == row.position else None
+    return PublishedMark(int(row.position), event_id, row.refused_at)
 
 
 def published_position(engine: sa.Engine, source: str) -> int:
@@ -84,34 +118,109 @@ def published_position(engine: sa.Engine, source: str) -> int:
     return published_mark(engine, source).position
 
 
-def save_position(engine: sa.Engine, source: str, position: int, event_id: str | None = None) -> None:
-    """Record that ``source``'s events up to ``position`` (the event ``event_id``) are published (by the relay,
-    or deliberately never: the demo-data generator builds the read models of what it writes itself)."""
+class Publishing:
+    """Where the holder of ``source``'s relay lock (its relay, or `satu demo-data`) saves how far it published."""
+
+    def __init__(self, engine: sa.Engine, source: str) -> None:
+        self.engine, self.source = engine, source
+        self._last_checkpoint: int | None = None  # read with the first save
+
+    def read_again(self) -> None:
+        """Read the checkpoints again before the next one (`satu relay-reset` may have dropped some)."""
+        self._last_checkpoint = None
+
+    def save(self, position: int, event_id: str) -> None:
+        """Record that the events up to ``position`` (the event ``event_id``) are published (by the relay, or
+        deliberately never: the demo-data generator builds the read models of what it writes itself), with a
+        checkpoint when the last one lies CHECKPOINT_SPACING positions back."""
+        with self.engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT")  # one statement: no BEGIN, no COMMIT
+            values = {"source": self.source, "position": position, "event_id": event_id, "event_position": position}
+            execute(connection, _SAVE.for_dialect(self.engine.dialect.name), values)
+        if self._last_checkpoint is None or position >= self._last_checkpoint + CHECKPOINT_SPACING:
+            self._last_checkpoint = self._checkpoint(position, event_id)
+
+    def _checkpoint(self, position: int, event_id: str) -> int:
+        """Add a checkpoint at ``position`` when it is due, drop those no longer kept; the newest one held."""
+        checkpoints = relay_checkpoints.c
+        with self.engine.begin() as connection:
+            held = set(
+                connection.execute(sa.select(checkpoints.position).where(checkpoints.source == self.source)).scalars()
+            )
+            if held and position < max(held) + CHECKPOINT_SPACING:
+                return max(held)
+            values = {"source": self.source, "position": position, "event_id": event_id}
+            connection.execute(relay_checkpoints.insert(), values)
+            dropped = held - kept_checkpoints([*held, position], position)
+            if dropped:
+                connection.execute(
+                    relay_checkpoints.delete().where(
+                        checkpoints.source == self.source, checkpoints.position.in_(dropped)
+                    )
+                )
+        return position
+
+
+def kept_checkpoints(positions: list[int], head: int) -> set[int]:
+    """The newest and the oldest checkpoint at each doubling of the distance back from ``head``: wherever a
+    backup ended, one lies before it by no more than it lies before ``head`` (a few dozen for a national log)."""
+    bands: dict[int, list[int]] = {}
+    for position in sorted(positions, reverse=True):
+        bands.setdefault(((head - position) // CHECKPOINT_SPACING).bit_length(), []).append(position)
+    return {position for band in bands.values() for position in (band[0], band[-1])}
+
+
+def last_held_checkpoint(engine: sa.Engine, recorder: ApplicationRecorder, source: str) -> int:
+    """The newest checkpoint whose event the store still holds at its position (0: none does): at or before
+    the end of the backup a restored store came from."""
+    checkpoints = relay_checkpoints.c
     with engine.connect() as connection:
-        connection.execution_options(isolation_level="AUTOCOMMIT")  # one statement: no BEGIN, no COMMIT
-        values = {"source": source, "position": position, "event_id": event_id, "refused_at": None}
-        execute(connection, _SAVE.for_dialect(engine.dialect.name), values)
+        rows = connection.execute(
+            sa.select(checkpoints.position, checkpoints.event_id)
+            .where(checkpoints.source == source)
+            .order_by(checkpoints.position.desc())
+        ).all()
+    for position, event_id in rows:
+        if event_at(recorder, int(position)) == event_id:
+            return int(position)
+    return 0
 
 
-def note_refusal(engine: sa.Engine, source: str, end: int) -> None:
-    """Record that ``source``'s relay refuses its store, which ends at ``end`` (kept if noted already)."""
+def note_refusal(engine: sa.Engine, source: str, checked: PublishedMark, end: int) -> None:
+    """Record that ``source``'s relay refuses its store (which ends at ``end``), unless it was recorded already
+    or the mark is no longer the one ``checked``."""
     with engine.begin() as connection:
-        execute(connection, _REFUSED, {"store": source, "end": end})
+        execute(connection, _REFUSED, {"store": source, "checked": checked.position, "end": end})
+
+
+def reset_position(engine: sa.Engine, source: str, checked: PublishedMark, position: int, event_id: str | None) -> bool:
+    """Move the relay's mark to ``position`` and lift its refusal, if the mark is still the one ``checked``; the
+    checkpoints after ``position`` (of the lost history) go."""
+    values = {"store": source, "checked": checked.position, "new_position": position, "new_event_id": event_id}
+    checkpoints = relay_checkpoints.c
+    with engine.begin() as connection:
+        if execute(connection, _RESET, values).rowcount != 1:
+            return False
+        later = checkpoints.position > position
+        connection.execute(relay_checkpoints.delete().where(checkpoints.source == source, later))
+    return True
 
 
 def store_mismatch(recorder: ApplicationRecorder, source: str, mark: PublishedMark) -> str | None:
     """Why the store no longer matches what its relay published (None: it does). The event at the mark's
     position must still be there, and be the same event when its id was saved."""
+    if mark.refused_at is not None:
+        return f"its relay refused the {source} event store before (it ended at position {mark.refused_at} then)"
     if mark.position == 0:
         return None
-    found = recorder.select_notifications(start=mark.position, limit=1, inclusive_of_start=True)
-    if not found or found[0].id != mark.position:
+    found = event_at(recorder, mark.position)
+    if found is None:
         end = recorder.max_notification_id() or 0
         return (
             f"the {source} event store has no event at position {mark.position}, which its relay published "
             f"(the store ends at {end})"
         )
-    if mark.event_id is not None and event_id_of(found[0]) != mark.event_id:
+    if mark.event_id is not None and found != mark.event_id:
         return (
             f"the {source} event store holds another event at position {mark.position} than the one its relay "
             "published there"
@@ -128,3 +237,9 @@ def verify_store(recorder: ApplicationRecorder, source: str, mark: PublishedMark
             f"`satu relay-reset {source}` has rebuilt the store's read models and reset the relay's position "
             "(docs/operations.md)"
         )
+
+
+def event_at(recorder: ApplicationRecorder, position: int) -> str | None:
+    """The id of the event at ``position`` of the store (None: there is none)."""
+    found = recorder.select_notifications(start=position, limit=1, inclusive_of_start=True)
+    return event_id_of(found[0]) if found and found[0].id == position else None

@@ -9,6 +9,9 @@ datagram from the writer on SQLite), or at the latest ``poll_seconds``: the slow
 
 Outages are waited out, one log line each (infra/outages.py): a database or broker that goes away, and
 the single-instance lock lost with its database session, which is taken again (infra/locks.py).
+
+A store that no longer holds the event the relay published last (restored from a backup, or replaced) is
+refused, with one line at error level, until `satu relay-reset` has dealt with it (infra/published.py).
 """
 
 from __future__ import annotations
@@ -34,12 +37,13 @@ from infra import outages
 from infra.locks import LEASE_SECONDS, AlreadyRunningError, LockLostError, SingleInstanceLock
 from infra.outages import Outage
 from infra.published import (
+    PublishedMark,
+    Publishing,
     StoreReplacedError,
     event_id_of,
     note_refusal,
     prepare_positions,
     published_mark,
-    save_position,
     verify_store,
 )
 from infra.publisher import ConfirmedPublisher, Publisher, event_exchange
@@ -91,19 +95,23 @@ class Relay:
         self._refusal: str | None = None  # why this relay refuses its store (said once); None: it does not
         self._kill_after = int(os.environ.get(KILL_AFTER_PUBLISH_ENV, "0") or 0)
         # The saved position as this relay last read or saved it. Only the holder of the lock saves it (the
-        # demo-data generator holds the lock too), so it is read once per holding, or after a database error
-        # (a save that failed may have been committed), not once per batch.
+        # demo-data generator holds the lock too), so it is read, and checked against the store, once per
+        # holding, after a database error (a save that failed may have been committed), and at every poll while
+        # the store is refused; not once per batch.
         self._position: int | None = None
         prepare_positions(position_engine)
+        self.publishing = Publishing(position_engine, source)
+        self._checked = PublishedMark(0)  # the mark as last read and checked against the store
 
     def position(self) -> int:
         """The saved position, checked against the store when read (StoreReplacedError: restored or replaced)."""
         if self._position is None:
-            mark = published_mark(self.position_engine, self.source)
+            mark = self._checked = published_mark(self.position_engine, self.source)
             verify_store(self.application.recorder, self.source, mark)
             if self._refusal is not None:
-                log.warning("relay %s: its store matches its position %d again; publishing", self.source, mark.position)
+                log.warning("relay %s: its position was reset to %d; publishing", self.source, mark.position)
                 self._refusal = None
+                self.publishing.read_again()
             self._position = mark.position
         return self._position
 
@@ -123,7 +131,7 @@ class Relay:
         if notifications:
             publisher.confirm()
             last = notifications[-1]
-            save_position(self.position_engine, self.source, last.id, event_id_of(last))
+            self.publishing.save(last.id, event_id_of(last))
             self._position = last.id
         return len(notifications)
 
@@ -142,8 +150,9 @@ class Relay:
             started = False
             while not stop.is_set():
                 try:
+                    position = self.position()  # checked before the broker is asked for anything
                     if not started:
-                        log.info("relay %s started at position %d", self.source, self.position())
+                        log.info("relay %s started at position %d", self.source, position)
                         started = True
                     self._pump_until(stop, poll_seconds)
                 except LockLostError as error:
@@ -167,11 +176,13 @@ class Relay:
         """Say once why the store is refused, and note where it ended then; its position is read and checked
         again at the next try (an operator resets it meanwhile)."""
         self._position = None
+        self.database.succeeded()  # it answered: the refusal is what it said
         if self._refusal is None:  # once: a store written to meanwhile changes the details, not the refusal
             log.error("relay %s: %s", self.source, error)
             self._refusal = str(error)
         with contextlib.suppress(*DATABASE_ERRORS):  # noted at the next try (kept once noted)
-            note_refusal(self.position_engine, self.source, self.application.recorder.max_notification_id() or 0)
+            end = self.application.recorder.max_notification_id() or 0
+            note_refusal(self.position_engine, self.source, self._checked, end)
 
     def _pump_until(self, stop: threading.Event, poll_seconds: float) -> None:
         with kombu.Connection(self.amqp_uri, ssl=self.amqp_ssl, connect_timeout=10) as connection:

@@ -266,19 +266,25 @@ def check(
 @app.command("relay-reset")
 def relay_reset(store: str = typer.Argument(..., help="registry or submissions")) -> None:
     """After an event store was restored from a backup (its relay refuses it): rebuild the store's read models
-    from what it holds, and let its relay publish again from there (with progress)."""
+    from what it holds, and let its relay publish again from before the backup's end (with progress)."""
+    from infra.topology import EVENT_STORE_NAMES
     from ops.relay_reset import ResetRefused, reset_relay
     from ops.shadow import ShadowInUse
 
+    if store not in EVENT_STORE_NAMES:
+        console.print(
+            f"[red]satu relay-reset:[/red] unknown event store '{store}' (known: {', '.join(EVENT_STORE_NAMES)})"
+        )
+        raise typer.Exit(2)
     try:
         with _progress_bars() as progress_for:
             reset = reset_relay(store, load_settings(), progress_for)
     except (ResetRefused, ShadowInUse) as error:
         console.print(f"[red]satu relay-reset:[/red] {error}")
         raise typer.Exit(1) from None
-    except ValueError as error:  # an unknown store
-        console.print(f"[red]satu relay-reset:[/red] {error}")
-        raise typer.Exit(2) from None
+    if reset is None:
+        console.print(f"relay {store}: the event store holds the event it published last; nothing to reset")
+        return
     console.print(f"rebuilt from the {store} event store: {', '.join(reset.rebuilt)}")
     console.print(
         f"[green]relay {store}: publishes from position {reset.position} (the store ends at {reset.end})[/green]"

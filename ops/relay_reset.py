@@ -3,11 +3,14 @@
 A relay refuses a store that no longer holds the event it published last (infra/published.py): the store
 hands out the positions of the lost events again, and its read models hold what those events did. The reset
 rebuilds every read model of the store from what it holds now (ops/rebuild.py), each recording the position
-it was rebuilt through, and sets the relay's position to the lowest of those: every event after it is
-published again, and each read model skips what it has applied already.
+it was rebuilt through, and moves the relay's position back to its newest checkpoint the store still holds,
+which lies at or before the end of the backup. The relay then publishes every event after it: those recorded
+since the restore, and a few from before, which the consumers recognise (the rebuilt read models by position,
+the mail outbox by id).
 
-The reset writes the relay's position without the relay's lock: it acts only while the store does not match
-that position, and then no relay publishes or saves one.
+The reset writes the relay's position without the relay's lock, only if it is still the one the reset found
+not to match the store: a relay that refuses a store never moves it, and a relay that publishes has a position
+that matches.
 """
 
 from __future__ import annotations
@@ -15,7 +18,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from infra.published import event_id_of, published_mark, save_position, store_mismatch
+from infra.published import (
+    event_at,
+    last_held_checkpoint,
+    prepare_positions,
+    published_mark,
+    reset_position,
+    store_mismatch,
+)
 from infra.readmodel import ReadModel, applied_through
 from infra.settings import Settings
 from infra.storage import read_model_engine
@@ -36,25 +46,26 @@ class Reset:
     end: int  # the store's last position at the reset
 
 
-def reset_relay(store: str, settings: Settings, progress_factory: Callable[[str, int], rebuild.Progress]) -> Reset:
+def reset_relay(
+    store: str, settings: Settings, progress_factory: Callable[[str, int], rebuild.Progress]
+) -> Reset | None:
+    """Rebuild ``store``'s read models and reset its relay; None when the store matches its relay's position
+    (nothing to reset)."""
     source = open_source(store, settings)
     positions = read_model_engine(settings, store)
     try:
+        prepare_positions(positions)
         recorder = source.application.recorder
         mark = published_mark(positions, store)
         if store_mismatch(recorder, store, mark) is None:
-            raise ResetRefused(f"the {store} event store holds the event its relay published last: nothing to reset")
+            return None
+        restored = last_held_checkpoint(positions, recorder, store)  # at or before the backup's end
         parts = [part for part in REBUILDABLE if part.source == store]
         rebuild.run_all(parts, settings, True, progress_factory)
-        end = source.last_position()
-        # Recorded after the relay refused the store: never published, so published now (the rebuilt read models
-        # skip them; the mail and the other services' handlers have not seen them).
-        never_published = [] if mark.refused_at is None else [mark.refused_at]
-        position = min([*(_rebuilt_through(part, settings) for part in parts), *never_published], default=end)
-        found = recorder.select_notifications(start=position, limit=1, inclusive_of_start=True)
-        event_id = event_id_of(found[0]) if found and found[0].id == position else None
-        save_position(positions, store, position, event_id)
-        return Reset(store, [part.name for part in parts], position, end)
+        position = min([restored, *(_rebuilt_through(part, settings) for part in parts)])
+        if not reset_position(positions, store, mark, position, event_at(recorder, position)):
+            raise ResetRefused(f"the {store} relay's position moved during the rebuild: run satu relay-reset again")
+        return Reset(store, [part.name for part in parts], position, source.last_position())
     finally:
         positions.dispose()
         source.close()

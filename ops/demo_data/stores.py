@@ -75,7 +75,7 @@ class Stores:
             mark = published_mark(engine, name)
             problem = store_mismatch(application.recorder, name, mark)
             if problem is not None:
-                raise GenerationRefused(f"{problem}: rebuild its read models and reset its relay first")
+                raise GenerationRefused(f"{problem}: run `satu relay-reset {name}` first")
             stored = application.recorder.max_notification_id() or 0
             waiting = stored - mark.position
             if waiting > 0:

@@ -24,8 +24,8 @@ from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 
-from contracts.events import IntegrationEvent, stable_event_id
-from infra.published import save_position
+from contracts.events import IntegrationEvent
+from infra.published import Publishing, event_id_of
 from infra.readmodel import ReadModel, applied_through, record_applied_through
 from infra.replay import BATCH_EVENTS as REPLAY_BATCH
 from infra.replay import apply_batch
@@ -180,6 +180,7 @@ class Sink:
                 ReadModel(part.new_projection(), read_model_engine(settings, part.service))
             )
         self.positions = {name: read_model_engine(settings, name) for name in STORES}
+        self.publishing = {name: Publishing(engine, name) for name, engine in self.positions.items()}
         self.seconds = {"store": 0.0, "read models": 0.0}
 
     def write(self, batch: Batch) -> None:
@@ -208,13 +209,8 @@ class Sink:
                 if complete:
                     record_applied_through(connection, model.projection, batch.store, position)
         self.seconds["read models"] += time.perf_counter() - started
-        # The batch's last event is the store's last (the relays' locks are held: nobody else writes).
-        last = (
-            stable_event_id(batch.events[-1].originator_id, batch.events[-1].originator_version)
-            if batch.events
-            else None
-        )
-        save_position(self.positions[batch.store], batch.store, position, last)
+        if batch.events:  # its last event is the store's last (the relays' locks are held, the system stopped)
+            self.publishing[batch.store].save(position, event_id_of(batch.events[-1]))
 
     def close(self) -> None:
         for models in self.read_models.values():

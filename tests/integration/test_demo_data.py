@@ -19,7 +19,7 @@ from eventsourcing.application import Repository
 
 from contracts.identity import Caller, Role
 from infra.catalogue import load_catalogue
-from infra.published import prepare_positions, published_position, save_position
+from infra.published import Publishing, prepare_positions, published_position
 from infra.readmodel import ReadModel, applied_through
 from infra.settings import Settings
 from infra.storage import read_model_engine
@@ -35,6 +35,7 @@ from ops.sources import open_source
 from services.registry.domain import Organisation
 from services.registry.regions import load_region
 from tests.support.factories import organisation_payload
+from tests.support.recorded import mark_published
 
 UNTIL = dt.datetime(2026, 6, 30, 8, tzinfo=dt.UTC)  # 16:00 in Balikpapan
 PASSWORD = "kata-sandi-demo-panjang"
@@ -104,7 +105,8 @@ def test_an_event_published_before_the_generation_and_still_queued_is_applied_wh
     [queued] = list(registry.as_published())
     engine = read_model_engine(settings, "registry")
     prepare_positions(engine)
-    save_position(engine, "registry", registry.last_position())  # published; still in the consumer's queue
+    # Published; still in the consumer's queue.
+    mark_published(engine, "registry", registry.application.recorder, registry.last_position())
     engine.dispose()
     registry.close()
 
@@ -167,7 +169,7 @@ def test_it_refuses_a_store_restored_behind_its_relay(settings: Settings) -> Non
     seed(settings)
     engine = read_model_engine(settings, "registry")
     prepare_positions(engine)
-    save_position(engine, "registry", 10_000)
+    Publishing(engine, "registry").save(10_000, "00000000-0000-5000-8000-000000000000")
     engine.dispose()
 
     with pytest.raises(GenerationRefused, match="registry event store has no event at position 10000"):

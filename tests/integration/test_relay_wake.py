@@ -19,14 +19,13 @@ import psycopg
 import pytest
 
 from infra.locks import LEASE_SECONDS, SingleInstanceLock
-from infra.published import save_position
 from infra.relay import Relay
 from infra.settings import Settings
 from infra.storage import event_store_env
 from infra.wake import PostgresCommits
 from ops.relay import build_relay
 from services.submissions.application import build_application
-from tests.support.recorded import Audit, stored_event_ids
+from tests.support.recorded import Audit, mark_published, stored_event_ids
 from tests.support.scenario import submit
 from tests.support.system import eventually
 
@@ -157,7 +156,8 @@ def test_a_relay_that_takes_its_lock_back_goes_on_from_where_the_other_relay_sto
     with relay_running(settings, amqp_uri) as (relay, audit):
         other = published_one_then_lost_the_lock(settings, relay, audit)
         write_here(settings, 2)  # the other relay publishes these (to consumers this test does not watch)
-        save_position(relay.position_engine, "submissions", relay.application.recorder.max_notification_id() or 0)
+        recorder = relay.application.recorder
+        mark_published(relay.position_engine, "submissions", recorder, recorder.max_notification_id() or 0)
         time.sleep(3)
         other.release()
 

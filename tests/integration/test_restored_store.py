@@ -17,12 +17,23 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from infra.published import prepare_positions, published_mark, save_position, store_mismatch
+from infra.published import (
+    CHECKPOINT_SPACING,
+    PublishedMark,
+    Publishing,
+    event_at,
+    kept_checkpoints,
+    note_refusal,
+    prepare_positions,
+    published_mark,
+    reset_position,
+    store_mismatch,
+)
 from infra.settings import Settings
 from infra.storage import read_model_engine
 from ops.rebuild import READ_MODELS, run_all
 from ops.sources import open_source
-from tests.support.recorded import CASE_EVENTS, MAILS, all_applied, count, record_cases
+from tests.support.recorded import CASE_EVENTS, MAILS, all_applied, count, record_cases, relay_position
 from tests.support.smtp import ReceivedMail, SmtpSink
 from tests.support.system import eventually, running_system
 
@@ -36,10 +47,15 @@ def test_a_restored_store_is_refused_until_reset_and_then_nothing_is_lost(settin
             record_cases(settings, "pertama@ormas.or.id")
             eventually(lambda: all_applied(settings), timeout=30)
             back_up_the_store(settings, backup)
+            restored_end = store_end(settings)
             record_cases(settings, "hilang@ormas.or.id")  # the history the restore loses
             eventually(lambda: all_applied(settings, rounds=2), timeout=30)
             smtp.wait_for(count=2 * MAILS, timeout=30)
         restore_the_store(settings, backup)
+        assert store_end(settings) == restored_end < relay_position(settings, "submissions")
+        # Recorded on the restored store before its relay looked at it, at positions the lost round had (which
+        # the relay published): it would never publish them, and the consumers would take them for seen.
+        record_cases(settings, "sebelum@ormas.or.id")
 
         with running_system(settings, amqp_uri, smtp, gateway=False) as system:
             relay_log = system.log_dir / "relay-submissions.log"
@@ -54,42 +70,87 @@ def test_a_restored_store_is_refused_until_reset_and_then_nothing_is_lost(settin
             assert reset.returncode == 0, reset.stdout + reset.stderr
             assert "rebuilt from the submissions event store: submissions.cases, documents.letters" in reset.stderr
 
-            # The lost round is gone from the read models; the round recorded after the restore is applied
+            # The lost round is gone from the read models; the two rounds recorded after the restore are applied
             # and mailed, once.
-            eventually(lambda: count(settings, "submissions", "case_timeline") == 2 * CASE_EVENTS, timeout=30)
-            eventually(lambda: count(settings, "documents", "letters") == 4, timeout=30)
-            eventually(lambda: len(case_mails(smtp)) >= 3 * MAILS, timeout=30)
-            assert {str(mail.message["To"]) for mail in case_mails(smtp)[-MAILS:]} == {"ketiga@ormas.or.id"}
-            assert "its store matches its position" in relay_log.read_text()
-            assert all(not outcome.differences for outcome in run_all(list(READ_MODELS), settings, False, _quiet))
+            eventually(lambda: count(settings, "submissions", "case_timeline") == 3 * CASE_EVENTS, timeout=30)
+            eventually(lambda: count(settings, "documents", "letters") == 6, timeout=30)
+            eventually(lambda: len(case_mails(smtp)) >= 4 * MAILS, timeout=30)
             time.sleep(1.0)  # a mail sent twice would have arrived by now
-            assert len(case_mails(smtp)) == 3 * MAILS
+            recipients = [str(mail.message["To"]) for mail in case_mails(smtp)]
+            assert len(recipients) == 4 * MAILS
+            assert all(recipients.count(f"{who}@ormas.or.id") == MAILS for who in ("sebelum", "ketiga"))
+            assert "its position was reset" in relay_log.read_text()
+            assert all(not outcome.differences for outcome in run_all(list(READ_MODELS), settings, False, _quiet))
 
             again = satu(system.env, "relay-reset", "submissions")
-            assert again.returncode == 1 and "nothing to reset" in again.stderr
+            assert again.returncode == 0 and "nothing to reset" in again.stderr
+            unknown = satu(system.env, "relay-reset", "arsip")
+            assert unknown.returncode == 2 and "unknown event store 'arsip'" in unknown.stderr
 
 
 def test_the_relay_refuses_a_store_without_the_event_it_published_last(settings: Settings) -> None:
-    """The check itself, on both backends: beyond the store's end, another event there, the same event."""
+    """The check itself, on both backends: beyond the store's end, another event there, the same event, a
+    position moved by a release from before the event id, and a refusal that stays."""
     record_cases(settings)
     source = open_source("submissions", settings)
+    recorder = source.application.recorder
     engine = read_model_engine(settings, "submissions")
     prepare_positions(engine)
 
-    def mismatch(position: int, event_id: str | None) -> str | None:
-        save_position(engine, "submissions", position, event_id)
-        return store_mismatch(source.application.recorder, "submissions", published_mark(engine, "submissions"))
+    def mismatch(position: int, event_id: str) -> str | None:
+        Publishing(engine, "submissions").save(position, event_id)
+        return store_mismatch(recorder, "submissions", published_mark(engine, "submissions"))
 
     try:
         end = source.last_position()
-        [(_position, last)] = list(source.integration_events(start=end - 1))
-        assert mismatch(end, last.event_id) is None
-        assert f"has no event at position {end + 5}" in str(mismatch(end + 5, None))
-        assert "holds another event at position" in str(mismatch(end, "00000000-0000-5000-8000-000000000000"))
-        assert mismatch(end, None) is None  # saved by an earlier release: the position alone
-        assert mismatch(0, None) is None  # nothing published yet
+        last = str(event_at(recorder, end))
+        assert mismatch(end, last) is None
+        assert f"has no event at position {end + 5}" in str(mismatch(end + 5, OTHER))
+        assert "holds another event at position" in str(mismatch(end, OTHER))
+        assert mismatch(end - 1, str(event_at(recorder, end - 1))) is None
+
+        # A release from before the event id (a rollback) moves the position alone: the id no longer belongs to
+        # it, and the position is checked alone.
+        with engine.begin() as connection:
+            connection.execute(sa.text("UPDATE relay_positions SET position = :end"), {"end": end})
+        assert store_mismatch(recorder, "submissions", published_mark(engine, "submissions")) is None
+
+        # Once refused, always refused until `satu relay-reset`: the store growing past the position changes nothing.
+        checked = published_mark(engine, "submissions")
+        note_refusal(engine, "submissions", checked, end)
+        assert "refused the submissions event store before" in str(
+            store_mismatch(recorder, "submissions", published_mark(engine, "submissions"))
+        )
+        stale = PublishedMark(end - 1)
+        assert not reset_position(engine, "submissions", stale, end, last)  # not the mark it checked: no change
+        assert reset_position(engine, "submissions", checked, end, last)
+        assert store_mismatch(recorder, "submissions", published_mark(engine, "submissions")) is None
     finally:
         engine.dispose()
+        source.close()
+
+
+def test_checkpoints_stay_few_and_one_lies_near_wherever_a_backup_ended() -> None:
+    """A relay's checkpoints over a log of 2 million positions: a few dozen, and wherever a backup ended, one lies
+    before it by no more than the backup lies behind the log's end (what a reset publishes again)."""
+    held: set[int] = set()
+    for head in range(0, 2_000_001, CHECKPOINT_SPACING):
+        held = kept_checkpoints([*held, head], head)
+        assert len(held) <= 2 * ((head // CHECKPOINT_SPACING).bit_length() + 1)
+        for lost in (10, 5_000, 40_000, 300_000, 1_500_000):  # how far behind the end the backup's end lies
+            if head % 97_000 == 0 and lost <= head:
+                before = max(position for position in held if position <= head - lost)
+                assert head - lost - before <= max(lost, CHECKPOINT_SPACING), (head, lost, before)
+
+
+OTHER = "00000000-0000-5000-8000-000000000000"
+
+
+def store_end(settings: Settings) -> int:
+    source = open_source("submissions", settings)
+    try:
+        return source.last_position()
+    finally:
         source.close()
 
 

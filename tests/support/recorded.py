@@ -8,8 +8,10 @@ import uuid
 
 import kombu
 import sqlalchemy as sa
+from eventsourcing.persistence import ApplicationRecorder
 
 from contracts.identity import Caller, Role
+from infra.published import Publishing, event_at
 from infra.relay import event_exchange
 from infra.settings import Settings
 from infra.storage import event_store_env, read_model_engine
@@ -97,3 +99,8 @@ def stored_event_ids(settings: Settings) -> list[str]:
     ids = [event.event_id for _position, event in source.integration_events()]
     source.close()
     return ids
+
+
+def mark_published(engine: sa.Engine, source: str, recorder: ApplicationRecorder, position: int) -> None:
+    """Record ``source``'s events up to ``position`` as published, as its relay would after a batch."""
+    Publishing(engine, source).save(position, event_at(recorder, position) or "")
