@@ -2,60 +2,95 @@
 
 The live driver's transaction (infra/readmodel.py) is BEGIN with the read model's shared lock, the claim of
 the event, each of its writes, and COMMIT: five waits for a case's event, each a trip through the service's
-event loop. Here BEGIN, the lock, the claim and the writes go out together in psycopg's pipeline mode and are
-answered together; then COMMIT when the claim recorded the event, or ROLLBACK for a duplicate, undoing the
-writes made meanwhile (one that failed for repeating the recorded event's, a timeline row, fails nothing).
-A projection's writes follow from the event alone, never from what the claim answers, so sending them before
-the answer is known changes nothing else: a worker racing on the same event still waits at the claim for the
-other's transaction, and then rolls back.
+event loop. Here they go in psycopg's pipeline mode, in two parts: BEGIN, the lock and the claim, answered
+together; then, when the claim recorded the event, its writes and COMMIT, answered together (a duplicate is
+rolled back, having written nothing). A worker racing on the same event still waits at the claim for the
+other's transaction, then finds it a duplicate. A worker stopped while the second part is under way (a kill,
+a timeout) stops, and its connection is discarded; the server, which has the whole transaction, may still
+commit it, and the event's next delivery then finds it applied.
+
+Statements in a pipeline are never prepared: psycopg prepares a statement on its fifth run, and one whose
+preparing sat behind a failed statement in a pipeline would be taken as prepared while the server never made
+it, failing every later use on that connection.
 """
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import psycopg
 import sqlalchemy as sa
+from psycopg import pq
 
 Form = tuple[str, Any]  # a statement as the driver takes it: SQL and parameters (infra.statements.driver_form)
 
 
 def apply_pipelined(connection: sa.Connection, begin: tuple[str, str], claim: Form, writes: list[Form]) -> bool:
-    """Run ``begin`` (BEGIN, and the lock), ``claim`` and ``writes`` in one pipeline on ``connection`` (kept in
-    autocommit), then COMMIT if the claim returned a row (True), else ROLLBACK (False). Errors come as
-    SQLAlchemy's, as they would through it; a connection left in an unknown state is discarded."""
+    """Run ``begin`` (BEGIN, and the lock) and ``claim``; if the claim returned a row, ``writes`` and COMMIT
+    (True), else ROLLBACK (False); on ``connection``, kept in autocommit. Errors come as SQLAlchemy's, as they
+    would through it; a connection left in an unknown state is discarded."""
     raw: Any = connection.connection.driver_connection
-    claimed = None
     try:
         with raw.pipeline():
             for statement in begin:
-                raw.execute(statement)
-            claimed = raw.execute(*claim)
+                raw.execute(statement, prepare=False)
+            claimed = raw.execute(*claim, prepare=False)
+        if claimed.fetchone() is None:
+            raw.execute("ROLLBACK", prepare=False)
+            return False
+        with raw.pipeline():
             for sql, parameters in writes:
-                raw.execute(sql, parameters)
-        recorded = claimed.fetchone() is not None
-        raw.execute("COMMIT" if recorded else "ROLLBACK")
+                raw.execute(sql, parameters, prepare=False)
+            raw.execute("COMMIT", prepare=False)
+        return True
     except psycopg.Error as error:
-        disconnected = connection.dialect.is_disconnect(error, raw, None)  # type: ignore[arg-type]
-        if disconnected:
-            connection.invalidate()
-        else:
-            with contextlib.suppress(psycopg.Error):
-                raw.execute("ROLLBACK")
-            if _answered_duplicate(claimed):
-                return False  # a write failed for repeating the recorded event's (a timeline row): no matter
+        _recover(connection, raw, error)
         raise sa.exc.DBAPIError.instance(
-            None, None, error, psycopg.Error, connection_invalidated=disconnected, dialect=connection.dialect
+            None,
+            None,
+            error,
+            psycopg.Error,
+            connection_invalidated=connection.invalidated,
+            dialect=connection.dialect,
         ) from error
     except BaseException:
         connection.invalidate()  # stopped between sending and reading (a timeout, a kill): its state is unknown
         raise
-    return recorded
 
 
-def _answered_duplicate(claimed: psycopg.Cursor[Any] | None) -> bool:
-    """The claim was answered before the pipeline failed, and found the event recorded already."""
-    if claimed is None or claimed.pgresult is None or claimed.pgresult.status != psycopg.pq.ExecStatus.TUPLES_OK:
-        return False
-    return claimed.fetchone() is None
+def _recover(connection: sa.Connection, raw: Any, error: psycopg.Error) -> None:
+    """After ``error``: the transaction rolled back and the connection usable again, or discarded (with the
+    pool's other connections, for a lost server, as SQLAlchemy does). Re-raises a kill or a timeout that
+    psycopg replaced with an error of its own while it left pipeline mode."""
+    interrupted = _interruption(error)
+    if interrupted is not None:
+        connection.invalidate()
+        raise interrupted
+    if connection.dialect.is_disconnect(error, raw, None):  # type: ignore[arg-type]
+        connection.engine.pool._invalidate(connection.connection, error)  # noqa: SLF001 - as SQLAlchemy does
+        connection.invalidate()
+        return
+    try:
+        raw.execute("ROLLBACK", prepare=False)
+    except psycopg.Error:
+        connection.invalidate()  # it could not even roll back: discarded; the first error is the one to tell
+        return
+    except BaseException:
+        connection.invalidate()
+        raise
+    idle = (
+        raw.pgconn.pipeline_status == pq.PipelineStatus.OFF and raw.info.transaction_status == pq.TransactionStatus.IDLE
+    )
+    if not idle:
+        connection.invalidate()
+
+
+def _interruption(error: BaseException) -> BaseException | None:
+    """A BaseException that is not an Exception (GreenletExit, eventlet's Timeout, KeyboardInterrupt) behind
+    ``error``, if any."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if not isinstance(seen, Exception):
+            return seen
+        seen = seen.__context__
+    return None

@@ -121,8 +121,8 @@ def published_position(engine: sa.Engine, source: str) -> int:
 class Publishing:
     """Where the holder of ``source``'s relay lock (its relay, or `satu demo-data`) saves how far it published."""
 
-    def __init__(self, engine: sa.Engine, source: str) -> None:
-        self.engine, self.source = engine, source
+    def __init__(self, engine: sa.Engine, source: str, recorder: ApplicationRecorder) -> None:
+        self.engine, self.source, self.recorder = engine, source, recorder
         self._last_checkpoint: int | None = None  # read with the first save
 
     def read_again(self) -> None:
@@ -149,9 +149,10 @@ class Publishing:
             )
             if held and position < max(held) + CHECKPOINT_SPACING:
                 return max(held)
-            values = {"source": self.source, "position": position, "event_id": event_id}
-            connection.execute(relay_checkpoints.insert(), values)
-            dropped = held - kept_checkpoints([*held, position], position)
+            added = {position: event_id} if held else self._first_checkpoints(position, event_id)
+            rows = [{"source": self.source, "position": at, "event_id": added[at]} for at in sorted(added)]
+            connection.execute(relay_checkpoints.insert(), rows)
+            dropped = held - kept_checkpoints([*held, *added], position)
             if dropped:
                 connection.execute(
                     relay_checkpoints.delete().where(
@@ -159,6 +160,18 @@ class Publishing:
                     )
                 )
         return position
+
+    def _first_checkpoints(self, position: int, event_id: str) -> dict[int, str]:
+        """The first checkpoints (a release from before them, or a new store): ``position``, and the events the
+        store holds at each doubling of the distance back, so that a backup taken before still finds one."""
+        found = {position: event_id}
+        back = CHECKPOINT_SPACING
+        while position - back >= 1:
+            earlier = event_at(self.recorder, position - back)
+            if earlier is not None:
+                found[position - back] = earlier
+            back *= 2
+        return found
 
 
 def kept_checkpoints(positions: list[int], head: int) -> set[int]:

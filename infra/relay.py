@@ -100,7 +100,7 @@ class Relay:
         # the store is refused; not once per batch.
         self._position: int | None = None
         prepare_positions(position_engine)
-        self.publishing = Publishing(position_engine, source)
+        self.publishing = Publishing(position_engine, source, application.recorder)
         self._checked = PublishedMark(0)  # the mark as last read and checked against the store
 
     def position(self) -> int:

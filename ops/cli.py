@@ -264,13 +264,21 @@ def check(
 
 
 @app.command("relay-reset")
-def relay_reset(store: str = typer.Argument(..., help="registry or submissions")) -> None:
+def relay_reset(
+    store: str = typer.Argument(..., help="registry or submissions"),
+    publish_from: str = typer.Option(
+        None, "--from", help="start or end: where to publish from when the store holds none of the relay's checkpoints"
+    ),
+) -> None:
     """After an event store was restored from a backup (its relay refuses it): rebuild the store's read models
     from what it holds, and let its relay publish again from before the backup's end (with progress)."""
     from infra.topology import EVENT_STORE_NAMES
-    from ops.relay_reset import ResetRefused, reset_relay
+    from ops.relay_reset import FROM_END, FROM_START, ResetRefused, reset_relay
     from ops.shadow import ShadowInUse
 
+    if publish_from not in (None, FROM_START, FROM_END):
+        console.print(f"[red]satu relay-reset:[/red] --from must be {FROM_START} or {FROM_END}, not '{publish_from}'")
+        raise typer.Exit(2)
     if store not in EVENT_STORE_NAMES:
         console.print(
             f"[red]satu relay-reset:[/red] unknown event store '{store}' (known: {', '.join(EVENT_STORE_NAMES)})"
@@ -278,7 +286,7 @@ def relay_reset(store: str = typer.Argument(..., help="registry or submissions")
         raise typer.Exit(2)
     try:
         with _progress_bars() as progress_for:
-            reset = reset_relay(store, load_settings(), progress_for)
+            reset = reset_relay(store, load_settings(), progress_for, publish_from)
     except (ResetRefused, ShadowInUse) as error:
         console.print(f"[red]satu relay-reset:[/red] {error}")
         raise typer.Exit(1) from None

@@ -46,11 +46,19 @@ class Reset:
     end: int  # the store's last position at the reset
 
 
+# Where to publish from when the store holds none of the relay's checkpoints (`satu relay-reset --from`).
+FROM_START, FROM_END = "start", "end"
+
+
 def reset_relay(
-    store: str, settings: Settings, progress_factory: Callable[[str, int], rebuild.Progress]
+    store: str,
+    settings: Settings,
+    progress_factory: Callable[[str, int], rebuild.Progress],
+    publish_from: str | None = None,
 ) -> Reset | None:
     """Rebuild ``store``'s read models and reset its relay; None when the store matches its relay's position
-    (nothing to reset)."""
+    (nothing to reset). ``publish_from`` (FROM_START, FROM_END) is needed when the store holds none of the
+    relay's checkpoints, and then only."""
     source = open_source(store, settings)
     positions = read_model_engine(settings, store)
     try:
@@ -60,15 +68,26 @@ def reset_relay(
         if store_mismatch(recorder, store, mark) is None:
             return None
         restored = last_held_checkpoint(positions, recorder, store)  # at or before the backup's end
+        if restored == 0 and source.last_position() > 0 and publish_from is None:
+            raise ResetRefused(_NO_CHECKPOINT.format(store=store))
         parts = [part for part in REBUILDABLE if part.source == store]
         rebuild.run_all(parts, settings, True, progress_factory)
-        position = min([restored, *(_rebuilt_through(part, settings) for part in parts)])
+        rebuilt = min(_rebuilt_through(part, settings) for part in parts)
+        position = {FROM_START: 0, FROM_END: rebuilt}.get(publish_from or "", min(restored, rebuilt))
         if not reset_position(positions, store, mark, position, event_at(recorder, position)):
             raise ResetRefused(f"the {store} relay's position moved during the rebuild: run satu relay-reset again")
         return Reset(store, [part.name for part in parts], position, source.last_position())
     finally:
         positions.dispose()
         source.close()
+
+
+_NO_CHECKPOINT = (
+    "the {store} event store holds none of its relay's checkpoints: a backup from before this release kept "
+    "them, or another system's store. Say where to publish from: --from end (the events recorded since the "
+    "restore reach the rebuilt read models, but are not mailed) or --from start (every event is published "
+    "again: each consumer skips those it recorded, and the mail outbox mails any it has not)"
+)
 
 
 def _rebuilt_through(part: ReadModelPart, settings: Settings) -> int:

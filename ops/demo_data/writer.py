@@ -180,7 +180,9 @@ class Sink:
                 ReadModel(part.new_projection(), read_model_engine(settings, part.service))
             )
         self.positions = {name: read_model_engine(settings, name) for name in STORES}
-        self.publishing = {name: Publishing(engine, name) for name, engine in self.positions.items()}
+        self.publishing = {
+            name: Publishing(engine, name, self.applications[name].recorder) for name, engine in self.positions.items()
+        }
         self.seconds = {"store": 0.0, "read models": 0.0}
 
     def write(self, batch: Batch) -> None:

@@ -4,6 +4,9 @@ transaction or a lock behind on the pooled connection (real PostgreSQL)."""
 
 from __future__ import annotations
 
+import logging
+import signal
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -16,6 +19,7 @@ from infra.storage import read_model_engine
 from ops.sources import open_source
 from services.submissions.projections import CaseProjection
 from tests.support.scenario import submit
+from tests.support.system import eventually
 
 pytestmark = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 
@@ -109,3 +113,88 @@ def _case(settings: Settings, case_id: str) -> tuple[str, int]:
         found = (str(status.scalar_one()), int(steps.scalar_one()))
     engine.dispose()
     return found
+
+
+def test_failed_pipelines_leave_the_connection_serving_past_the_statements_prepare_threshold(
+    settings: Settings, cases
+) -> None:  # type: ignore[no-untyped-def]
+    """psycopg prepares a statement on its fifth run; one that sat behind a failed statement in a pipeline
+    would be taken as prepared though the server never made it, and fail on that connection from then on.
+    Twelve events, each first failing before its writes, then applied, then delivered again."""
+    source = open_source("submissions", settings)
+    for _ in range(12):
+        submit(source.application)  # type: ignore[arg-type]
+    events = [event.at(position) for position, event in source.integration_events()]
+    source.close()
+    for event in events:
+        with pytest.raises(sa.exc.DataError):
+            cases.handle(event, [(FAILING, {"zero": 0}), *cases.projection.writes(event)])
+        assert cases.handle(event) is True
+        assert cases.handle(event) is False
+    assert _left_open(cases) == (0, 0)
+
+
+def test_an_event_whose_commit_fails_is_not_taken_for_a_duplicate(settings: Settings, cases, filed) -> None:  # type: ignore[no-untyped-def]
+    """A constraint checked at COMMIT: the event is not recorded, and the worker hears of it (the broker
+    delivers it again), instead of dropping it as seen."""
+    assert cases.handle(filed) is True
+    with cases.engine.begin() as connection:
+        connection.execute(
+            sa.text("ALTER TABLE cases ADD CONSTRAINT one_reference UNIQUE (reference) DEFERRABLE INITIALLY DEFERRED")
+        )
+    other_case = str(uuid.uuid4())
+    twin = filed.model_copy(update={"event_id": str(uuid.uuid4()), "aggregate_id": other_case})
+    twin = twin.model_copy(update={"data": {**filed.data, "case_id": other_case}})
+    with pytest.raises(RuntimeError, match="could not apply"):  # an IntegrityError each time, retried, then given up
+        cases.handle(twin)
+    assert not cases.seen(twin.event_id)
+    assert _case_rows(settings, other_case) == 0
+    assert _left_open(cases) == (0, 0)
+
+
+def test_connections_the_server_dropped_are_replaced_without_an_outage(
+    settings: Settings, cases, filed, caplog
+) -> None:  # type: ignore[no-untyped-def]
+    """A database restart ends every pooled connection: the first event to meet one is tried again on a new
+    one at once, as on SQLAlchemy's own path, not after the pause of an outage."""
+    with cases.engine.connect() as first, cases.engine.connect() as second:  # two in the pool, then resting
+        pids = [int(connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()) for connection in (first, second)]
+    killer = read_model_engine(settings, "submissions")
+    with killer.connect() as admin:
+        for pid in pids:
+            admin.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
+    killer.dispose()
+    with caplog.at_level(logging.WARNING):
+        assert cases.handle(filed) is True
+    assert "unreachable" not in caplog.text
+    assert _case_rows(settings, str(filed.data["case_id"])) == 1
+
+
+class Stopped(BaseException):
+    """What a worker told to stop meets mid-statement (GreenletExit, a timeout): not an Exception."""
+
+
+def test_a_worker_stopped_mid_pipeline_stops_and_its_connection_is_discarded(settings: Settings, cases, filed) -> None:  # type: ignore[no-untyped-def]
+    """psycopg, leaving pipeline mode while the server still works, replaces the interruption with an error of
+    its own: the worker must still stop (not retry, nor take the event for applied), and the connection, in an
+    unknown state, must not go back to the pool."""
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise Stopped
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, 0.3)
+    try:
+        with pytest.raises(Stopped):
+            cases.handle(
+                filed, [(sa.text("SELECT pg_sleep(:seconds)"), {"seconds": 3}), *cases.projection.writes(filed)]
+            )
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    eventually(lambda: _left_open(cases) == (0, 0), timeout=10)  # the discarded session's server process ends
+    # The server had the whole transaction, COMMIT included, and may have finished it: delivered again, the
+    # event is applied, or found applied; once either way.
+    recorded = cases.seen(filed.event_id)
+    assert cases.handle(filed) is not recorded
+    assert _case_rows(settings, str(filed.data["case_id"])) == 1

@@ -167,10 +167,12 @@ def test_it_refuses_a_store_restored_behind_its_relay(settings: Settings) -> Non
     """A store without the event its relay published last (restored from a backup): generating into it would
     hand the lost positions out again, and mark them published."""
     seed(settings)
+    registry = open_source("registry", settings)
     engine = read_model_engine(settings, "registry")
     prepare_positions(engine)
-    Publishing(engine, "registry").save(10_000, "00000000-0000-5000-8000-000000000000")
+    Publishing(engine, "registry", registry.application.recorder).save(10_000, "00000000-0000-5000-8000-000000000000")
     engine.dispose()
+    registry.close()
 
     with pytest.raises(GenerationRefused, match="registry event store has no event at position 10000"):
         generate(settings, organisations=2, cases=2, seed=5, until=UNTIL, password=PASSWORD)

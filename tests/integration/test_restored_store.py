@@ -8,6 +8,7 @@ restore are made with the databases' own tools (SQLite's online backup, pg_dump 
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sqlite3
 import subprocess
@@ -15,14 +16,17 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
+from infra import published
 from infra.published import (
     CHECKPOINT_SPACING,
     PublishedMark,
     Publishing,
     event_at,
     kept_checkpoints,
+    last_held_checkpoint,
     note_refusal,
     prepare_positions,
     published_mark,
@@ -32,6 +36,7 @@ from infra.published import (
 from infra.settings import Settings
 from infra.storage import read_model_engine
 from ops.rebuild import READ_MODELS, run_all
+from ops.relay_reset import FROM_END, FROM_START, Reset, ResetRefused, reset_relay
 from ops.sources import open_source
 from tests.support.recorded import CASE_EVENTS, MAILS, all_applied, count, record_cases, relay_position
 from tests.support.smtp import ReceivedMail, SmtpSink
@@ -98,7 +103,7 @@ def test_the_relay_refuses_a_store_without_the_event_it_published_last(settings:
     prepare_positions(engine)
 
     def mismatch(position: int, event_id: str) -> str | None:
-        Publishing(engine, "submissions").save(position, event_id)
+        Publishing(engine, "submissions", recorder).save(position, event_id)
         return store_mismatch(recorder, "submissions", published_mark(engine, "submissions"))
 
     try:
@@ -177,8 +182,11 @@ def back_up_the_store(settings: Settings, backup: Path) -> None:
         with backup.open("w") as out:
             subprocess.run([*dump, settings.database_url], stdout=out, check=True, timeout=60)
         return
-    with sqlite3.connect(settings.var_dir / "submissions-events.sqlite") as live, sqlite3.connect(backup) as saved:
-        live.backup(saved)
+    # closing(): sqlite3's own context manager commits but leaves the connection open, and an open connection
+    # to the store's file would meet a file replaced under it.
+    live = contextlib.closing(sqlite3.connect(settings.var_dir / "submissions-events.sqlite"))
+    with live as store, contextlib.closing(sqlite3.connect(backup)) as saved:
+        store.backup(saved)
 
 
 def restore_the_store(settings: Settings, backup: Path) -> None:
@@ -213,3 +221,66 @@ def _pg(tool: str) -> str:
     found = shutil.which(tool) or next(iter(sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{tool}"))), None)
     assert found, f"{tool} is not installed"
     return str(found)
+
+
+def test_a_relays_first_checkpoints_reach_back_into_the_store(settings: Settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The first save of a relay (after an upgrade to checkpoints, or on a new store) also checkpoints the
+    events the store holds at each doubling of the distance back: a backup taken before still finds one."""
+    monkeypatch.setattr(published, "CHECKPOINT_SPACING", 4)
+    for round_ in range(3):
+        record_cases(settings, f"ronde{round_}@ormas.or.id")
+    source = open_source("submissions", settings)
+    engine = read_model_engine(settings, "submissions")
+    prepare_positions(engine)
+    try:
+        recorder = source.application.recorder
+        end = source.last_position()
+        Publishing(engine, "submissions", recorder).save(end, str(event_at(recorder, end)))
+        with engine.connect() as connection:
+            held = sorted(connection.execute(sa.text("SELECT position FROM relay_checkpoints")).scalars())
+        assert held == sorted({end, end - 4, end - 8, end - 16, end - 32} & set(range(1, end + 1)))
+        assert last_held_checkpoint(engine, recorder, "submissions") == end
+    finally:
+        engine.dispose()
+        source.close()
+
+
+def test_a_store_holding_none_of_the_checkpoints_is_reset_only_as_told(settings: Settings) -> None:
+    """Another system's store, or a backup from before checkpoints: the reset cannot tell where the backup
+    ended, so it asks (republishing everything could mail every event of another system)."""
+    record_cases(settings, "asli@ormas.or.id")
+    source = open_source("submissions", settings)
+    engine = read_model_engine(settings, "submissions")
+    prepare_positions(engine)
+    recorder = source.application.recorder
+    Publishing(engine, "submissions", recorder).save(
+        source.last_position(), str(event_at(recorder, source.last_position()))
+    )
+    source.close()
+    replace_the_store(settings)
+    record_cases(settings, "lain@ormas.or.id")  # the other system's history, at the same positions
+    try:
+        with pytest.raises(ResetRefused, match="holds none of its relay's checkpoints"):
+            reset_relay("submissions", settings, _quiet)
+        reset = reset_relay("submissions", settings, _quiet, FROM_END)
+        assert reset is not None and reset.position == reset.end == store_end(settings)
+        assert reset_relay("submissions", settings, _quiet) is None  # it matches now
+        with engine.begin() as connection:  # as if refused again, to take the other way
+            connection.execute(sa.text("UPDATE relay_positions SET refused_at = 1"))
+        assert reset_relay("submissions", settings, _quiet, FROM_START) == Reset(
+            "submissions", ["submissions.cases", "documents.letters"], 0, store_end(settings)
+        )
+    finally:
+        engine.dispose()
+
+
+def replace_the_store(settings: Settings) -> None:
+    """An empty submissions event store in place of the one there (its positions start again at 1)."""
+    if settings.uses_postgres:
+        tables = ", ".join(f"submissions.{table}" for table in _store_tables(settings))
+        engine = sa.create_engine(settings.database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+        with engine.begin() as connection:
+            connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY"))
+        engine.dispose()
+        return
+    (settings.var_dir / "submissions-events.sqlite").unlink()

@@ -103,4 +103,4 @@ def stored_event_ids(settings: Settings) -> list[str]:
 
 def mark_published(engine: sa.Engine, source: str, recorder: ApplicationRecorder, position: int) -> None:
     """Record ``source``'s events up to ``position`` as published, as its relay would after a batch."""
-    Publishing(engine, source).save(position, event_at(recorder, position) or "")
+    Publishing(engine, source, recorder).save(position, event_at(recorder, position) or "")
