@@ -70,6 +70,10 @@ def _recover(connection: sa.Connection, raw: Any, error: psycopg.Error) -> None:
         connection.engine.pool._invalidate(connection.connection, error)  # noqa: SLF001 - as SQLAlchemy does
         connection.invalidate()
         return
+    in_pipeline = raw.pgconn.pipeline_status != pq.PipelineStatus.OFF
+    if in_pipeline or raw.info.transaction_status not in _ROLLS_BACK:
+        connection.invalidate()  # a ROLLBACK could wait for ever (no Sync in pipeline mode), or the state is unknown
+        return
     try:
         raw.execute("ROLLBACK", prepare=False)
     except psycopg.Error:
@@ -85,12 +89,13 @@ def _recover(connection: sa.Connection, raw: Any, error: psycopg.Error) -> None:
         connection.invalidate()
 
 
-def _interruption(error: BaseException) -> BaseException | None:
-    """A BaseException that is not an Exception (GreenletExit, eventlet's Timeout, KeyboardInterrupt) behind
-    ``error``, if any."""
-    seen: BaseException | None = error
-    while seen is not None:
-        if not isinstance(seen, Exception):
-            return seen
+_ROLLS_BACK = (pq.TransactionStatus.INTRANS, pq.TransactionStatus.INERROR, pq.TransactionStatus.IDLE)
+
+
+def _interruption(error: psycopg.Error) -> BaseException | None:
+    """A BaseException that is not an Exception (GreenletExit, eventlet's Timeout, KeyboardInterrupt) that
+    psycopg's own errors stand in front of, if any (not one the caller was already handling)."""
+    seen = error.__context__
+    while isinstance(seen, psycopg.Error):
         seen = seen.__context__
-    return None
+    return seen if seen is not None and not isinstance(seen, Exception) else None

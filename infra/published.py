@@ -125,10 +125,6 @@ class Publishing:
         self.engine, self.source, self.recorder = engine, source, recorder
         self._last_checkpoint: int | None = None  # read with the first save
 
-    def read_again(self) -> None:
-        """Read the checkpoints again before the next one (`satu relay-reset` may have dropped some)."""
-        self._last_checkpoint = None
-
     def save(self, position: int, event_id: str) -> None:
         """Record that the events up to ``position`` (the event ``event_id``) are published (by the relay, or
         deliberately never: the demo-data generator builds the read models of what it writes itself), with a
@@ -162,16 +158,26 @@ class Publishing:
         return position
 
     def _first_checkpoints(self, position: int, event_id: str) -> dict[int, str]:
-        """The first checkpoints (a release from before them, or a new store): ``position``, and the events the
-        store holds at each doubling of the distance back, so that a backup taken before still finds one."""
+        """The first checkpoints (a release from before them, or a store just reset): ``position``, the store's
+        first event (kept for good: ``kept_checkpoints`` keeps the oldest), and an event at each doubling of the
+        distance back (the first at or after it: a PostgreSQL log has gaps), so a backup taken before finds one."""
         found = {position: event_id}
         back = CHECKPOINT_SPACING
-        while position - back >= 1:
-            earlier = event_at(self.recorder, position - back)
-            if earlier is not None:
-                found[position - back] = earlier
+        while True:
+            earlier = self.recorder.select_notifications(
+                start=max(position - back, 1), limit=1, inclusive_of_start=True
+            )
+            if earlier and earlier[0].id < position:
+                found[earlier[0].id] = event_id_of(earlier[0])
+            if position - back < 1:
+                return found
             back *= 2
-        return found
+
+    def checkpoint_held(self, mark: PublishedMark) -> None:
+        """Make the first checkpoints now, at the position published through, if there are none (a quiet system
+        just upgraded: a restore before its next event finds them)."""
+        if mark.position and mark.event_id is not None:
+            self._last_checkpoint = self._checkpoint(mark.position, mark.event_id)
 
 
 def kept_checkpoints(positions: list[int], head: int) -> set[int]:
@@ -206,16 +212,19 @@ def note_refusal(engine: sa.Engine, source: str, checked: PublishedMark, end: in
         execute(connection, _REFUSED, {"store": source, "checked": checked.position, "end": end})
 
 
-def reset_position(engine: sa.Engine, source: str, checked: PublishedMark, position: int, event_id: str | None) -> bool:
+def reset_position(
+    engine: sa.Engine, source: str, checked: PublishedMark, position: int, event_id: str | None, kept: int
+) -> bool:
     """Move the relay's mark to ``position`` and lift its refusal, if the mark is still the one ``checked``; the
-    checkpoints after ``position`` (of the lost history) go."""
+    checkpoints after ``kept`` (the newest the store holds; 0: none) go, being of the lost history or of
+    another store. The relay's next save makes new ones."""
     values = {"store": source, "checked": checked.position, "new_position": position, "new_event_id": event_id}
     checkpoints = relay_checkpoints.c
     with engine.begin() as connection:
         if execute(connection, _RESET, values).rowcount != 1:
             return False
-        later = checkpoints.position > position
-        connection.execute(relay_checkpoints.delete().where(checkpoints.source == source, later))
+        stale = checkpoints.position > kept
+        connection.execute(relay_checkpoints.delete().where(checkpoints.source == source, stale))
     return True
 
 

@@ -111,7 +111,7 @@ class Relay:
             if self._refusal is not None:
                 log.warning("relay %s: its position was reset to %d; publishing", self.source, mark.position)
                 self._refusal = None
-                self.publishing.read_again()
+            self.publishing.checkpoint_held(mark)
             self._position = mark.position
         return self._position
 

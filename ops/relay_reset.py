@@ -58,7 +58,7 @@ def reset_relay(
 ) -> Reset | None:
     """Rebuild ``store``'s read models and reset its relay; None when the store matches its relay's position
     (nothing to reset). ``publish_from`` (FROM_START, FROM_END) is needed when the store holds none of the
-    relay's checkpoints, and then only."""
+    relay's checkpoints, and refused otherwise."""
     source = open_source(store, settings)
     positions = read_model_engine(settings, store)
     try:
@@ -68,13 +68,18 @@ def reset_relay(
         if store_mismatch(recorder, store, mark) is None:
             return None
         restored = last_held_checkpoint(positions, recorder, store)  # at or before the backup's end
+        if restored and publish_from is not None:
+            raise ResetRefused(
+                f"the {store} event store holds the relay's checkpoint at position {restored}: the reset publishes "
+                "from there; leave out --from"
+            )
         if restored == 0 and source.last_position() > 0 and publish_from is None:
             raise ResetRefused(_NO_CHECKPOINT.format(store=store))
         parts = [part for part in REBUILDABLE if part.source == store]
         rebuild.run_all(parts, settings, True, progress_factory)
         rebuilt = min(_rebuilt_through(part, settings) for part in parts)
         position = {FROM_START: 0, FROM_END: rebuilt}.get(publish_from or "", min(restored, rebuilt))
-        if not reset_position(positions, store, mark, position, event_at(recorder, position)):
+        if not reset_position(positions, store, mark, position, event_at(recorder, position), kept=restored):
             raise ResetRefused(f"the {store} relay's position moved during the rebuild: run satu relay-reset again")
         return Reset(store, [part.name for part in parts], position, source.last_position())
     finally:
@@ -83,10 +88,12 @@ def reset_relay(
 
 
 _NO_CHECKPOINT = (
-    "the {store} event store holds none of its relay's checkpoints: a backup from before this release kept "
-    "them, or another system's store. Say where to publish from: --from end (the events recorded since the "
-    "restore reach the rebuilt read models, but are not mailed) or --from start (every event is published "
-    "again: each consumer skips those it recorded, and the mail outbox mails any it has not)"
+    "the {store} event store holds none of its relay's checkpoints: it is another system's store, or a backup "
+    "older than every checkpoint (or taken before the relay's first save in this release). Say where to publish "
+    "from: --from end (the events recorded since the restore reach the rebuilt read models, but no other "
+    "consumer: they are not mailed, and the registry does not hear of reports accepted or overdue) or --from "
+    "start (every event is published again: each consumer skips those it recorded; the mail outbox mails any it "
+    "has not, for another system's store every one)"
 )
 
 

@@ -5,7 +5,9 @@ transaction or a lock behind on the pooled connection (real PostgreSQL)."""
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import threading
 import uuid
 from collections.abc import Iterator
 
@@ -182,16 +184,16 @@ def test_a_worker_stopped_mid_pipeline_stops_and_its_connection_is_discarded(set
     def stop(_signum: int, _frame: object) -> None:
         raise Stopped
 
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, 0.3)
+    # SIGUSR1 from a timer thread (not SIGALRM, which pytest-timeout keeps for itself).
+    previous = signal.signal(signal.SIGUSR1, stop)
+    threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGUSR1)).start()
     try:
         with pytest.raises(Stopped):
             cases.handle(
                 filed, [(sa.text("SELECT pg_sleep(:seconds)"), {"seconds": 3}), *cases.projection.writes(filed)]
             )
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.signal(signal.SIGUSR1, previous)
     eventually(lambda: _left_open(cases) == (0, 0), timeout=10)  # the discarded session's server process ends
     # The server had the whole transaction, COMMIT included, and may have finished it: delivered again, the
     # event is applied, or found applied; once either way.

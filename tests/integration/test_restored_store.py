@@ -91,6 +91,8 @@ def test_a_restored_store_is_refused_until_reset_and_then_nothing_is_lost(settin
             assert again.returncode == 0 and "nothing to reset" in again.stderr
             unknown = satu(system.env, "relay-reset", "arsip")
             assert unknown.returncode == 2 and "unknown event store 'arsip'" in unknown.stderr
+            wrong = satu(system.env, "relay-reset", "submissions", "--from", "tengah")
+            assert wrong.returncode == 2 and "--from must be start or end" in wrong.stderr
 
 
 def test_the_relay_refuses_a_store_without_the_event_it_published_last(settings: Settings) -> None:
@@ -127,8 +129,8 @@ def test_the_relay_refuses_a_store_without_the_event_it_published_last(settings:
             store_mismatch(recorder, "submissions", published_mark(engine, "submissions"))
         )
         stale = PublishedMark(end - 1)
-        assert not reset_position(engine, "submissions", stale, end, last)  # not the mark it checked: no change
-        assert reset_position(engine, "submissions", checked, end, last)
+        assert not reset_position(engine, "submissions", stale, end, last, kept=end)  # not the mark it checked
+        assert reset_position(engine, "submissions", checked, end, last, kept=end)
         assert store_mismatch(recorder, "submissions", published_mark(engine, "submissions")) is None
     finally:
         engine.dispose()
@@ -238,7 +240,8 @@ def test_a_relays_first_checkpoints_reach_back_into_the_store(settings: Settings
         Publishing(engine, "submissions", recorder).save(end, str(event_at(recorder, end)))
         with engine.connect() as connection:
             held = sorted(connection.execute(sa.text("SELECT position FROM relay_checkpoints")).scalars())
-        assert held == sorted({end, end - 4, end - 8, end - 16, end - 32} & set(range(1, end + 1)))
+        back = [4 * 2**k for k in range(10)]
+        assert held == sorted({end, 1, *(end - distance for distance in back if end - distance >= 1)})
         assert last_held_checkpoint(engine, recorder, "submissions") == end
     finally:
         engine.dispose()
@@ -265,8 +268,20 @@ def test_a_store_holding_none_of_the_checkpoints_is_reset_only_as_told(settings:
         reset = reset_relay("submissions", settings, _quiet, FROM_END)
         assert reset is not None and reset.position == reset.end == store_end(settings)
         assert reset_relay("submissions", settings, _quiet) is None  # it matches now
-        with engine.begin() as connection:  # as if refused again, to take the other way
-            connection.execute(sa.text("UPDATE relay_positions SET refused_at = 1"))
+        # The other system's checkpoints are gone; the relay's next save checkpoints this store's events.
+        record_cases(settings, "berikut@ormas.or.id")
+        source = open_source("submissions", settings)
+        recorder, end = source.application.recorder, source.last_position()
+        assert last_held_checkpoint(engine, recorder, "submissions") == 0
+        Publishing(engine, "submissions", recorder).save(end, str(event_at(recorder, end)))
+        assert last_held_checkpoint(engine, recorder, "submissions") == end
+        source.close()
+        with pytest.raises(ResetRefused, match="leave out --from"):  # a store holding a checkpoint: not asked
+            with engine.begin() as connection:
+                connection.execute(sa.text("UPDATE relay_positions SET refused_at = 1"))
+            reset_relay("submissions", settings, _quiet, FROM_END)
+        with engine.begin() as connection:  # and with none of them held, the other way
+            connection.execute(sa.text("DELETE FROM relay_checkpoints"))
         assert reset_relay("submissions", settings, _quiet, FROM_START) == Reset(
             "submissions", ["submissions.cases", "documents.letters"], 0, store_end(settings)
         )
