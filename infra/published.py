@@ -175,9 +175,12 @@ class Publishing:
 
     def checkpoint_held(self, mark: PublishedMark) -> None:
         """Make the first checkpoints now, at the position published through, if there are none (a quiet system
-        just upgraded: a restore before its next event finds them)."""
-        if mark.position and mark.event_id is not None:
-            self._last_checkpoint = self._checkpoint(mark.position, mark.event_id)
+        just upgraded: a restore before its next event finds them). ``mark`` was checked against the store."""
+        event_id = (mark.event_id or event_at(self.recorder, mark.position)) if mark.position else None
+        if event_id is None:  # nothing published (a reset to the start): the next save makes them
+            self._last_checkpoint = None
+            return
+        self._last_checkpoint = self._checkpoint(mark.position, event_id)
 
 
 def kept_checkpoints(positions: list[int], head: int) -> set[int]:

@@ -88,12 +88,12 @@ def reset_relay(
 
 
 _NO_CHECKPOINT = (
-    "the {store} event store holds none of its relay's checkpoints: it is another system's store, or a backup "
-    "older than every checkpoint (or taken before the relay's first save in this release). Say where to publish "
-    "from: --from end (the events recorded since the restore reach the rebuilt read models, but no other "
-    "consumer: they are not mailed, and the registry does not hear of reports accepted or overdue) or --from "
-    "start (every event is published again: each consumer skips those it recorded; the mail outbox mails any it "
-    "has not, for another system's store every one)"
+    "the {store} event store holds none of its relay's checkpoints (not even its first event, which a relay "
+    "keeps for good): it is another system's store, or a backup of this one from before its first event. Say "
+    "where to publish from: --from end (the events recorded since the restore "
+    "reach the rebuilt read models, but no other consumer: they are not mailed, and the registry does not hear "
+    "of reports accepted or overdue) or --from start (every event is published again: each consumer skips those "
+    "it recorded; the mail outbox mails any it has not, for another system's store every one)"
 )
 
 

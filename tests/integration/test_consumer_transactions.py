@@ -186,13 +186,16 @@ def test_a_worker_stopped_mid_pipeline_stops_and_its_connection_is_discarded(set
 
     # SIGUSR1 from a timer thread (not SIGALRM, which pytest-timeout keeps for itself).
     previous = signal.signal(signal.SIGUSR1, stop)
-    threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGUSR1)).start()
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGUSR1))
+    timer.start()
     try:
         with pytest.raises(Stopped):
             cases.handle(
                 filed, [(sa.text("SELECT pg_sleep(:seconds)"), {"seconds": 3}), *cases.projection.writes(filed)]
             )
     finally:
+        timer.cancel()  # not fired yet (a failure sooner): it must not kill the test process afterwards
+        timer.join()
         signal.signal(signal.SIGUSR1, previous)
     eventually(lambda: _left_open(cases) == (0, 0), timeout=10)  # the discarded session's server process ends
     # The server had the whole transaction, COMMIT included, and may have finished it: delivered again, the

@@ -299,3 +299,26 @@ def replace_the_store(settings: Settings) -> None:
         engine.dispose()
         return
     (settings.var_dir / "submissions-events.sqlite").unlink()
+
+
+def test_a_relay_upgraded_on_a_quiet_system_checkpoints_when_it_takes_its_lock(settings: Settings) -> None:
+    """Its position saved by a release from before checkpoints (no event id with it), and no new event since: a
+    restore now must still find a checkpoint, so the relay makes them when it reads its mark."""
+    record_cases(settings)
+    source = open_source("submissions", settings)
+    engine = read_model_engine(settings, "submissions")
+    prepare_positions(engine)
+    try:
+        recorder, end = source.application.recorder, source.last_position()
+        saved_before = sa.text("INSERT INTO relay_positions (source, position) VALUES ('submissions', :p)")
+        with engine.begin() as connection:  # as the release before saved it: the position alone
+            connection.execute(saved_before, {"p": end})
+        mark = published_mark(engine, "submissions")
+        assert mark.event_id is None and store_mismatch(recorder, "submissions", mark) is None
+        Publishing(engine, "submissions", recorder).checkpoint_held(mark)
+        assert last_held_checkpoint(engine, recorder, "submissions") == end
+        with engine.connect() as connection:
+            assert 1 in set(connection.execute(sa.text("SELECT position FROM relay_checkpoints")).scalars())
+    finally:
+        engine.dispose()
+        source.close()
