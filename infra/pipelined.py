@@ -82,10 +82,7 @@ def _recover(connection: sa.Connection, raw: Any, error: psycopg.Error) -> None:
     except BaseException:
         connection.invalidate()
         raise
-    idle = (
-        raw.pgconn.pipeline_status == pq.PipelineStatus.OFF and raw.info.transaction_status == pq.TransactionStatus.IDLE
-    )
-    if not idle:
+    if raw.info.transaction_status != pq.TransactionStatus.IDLE:
         connection.invalidate()
 
 

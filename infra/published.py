@@ -113,11 +113,6 @@ def published_mark(engine: sa.Engine, source: str) -> PublishedMark:
     return PublishedMark(int(row.position), event_id, row.refused_at)
 
 
-def published_position(engine: sa.Engine, source: str) -> int:
-    """The log position up to which ``source``'s events have been published (0: none yet)."""
-    return published_mark(engine, source).position
-
-
 class Publishing:
     """Where the holder of ``source``'s relay lock (its relay, or `satu demo-data`) saves how far it published."""
 

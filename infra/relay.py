@@ -92,7 +92,7 @@ class Relay:
         self.published = 0
         self.database = Outage(f"relay {source}: the database", log)
         self.broker = Outage(f"relay {source}: the broker", log)
-        self._refusal: str | None = None  # why this relay refuses its store (said once); None: it does not
+        self._refusing = False  # its store: said once, at error level
         self._kill_after = int(os.environ.get(KILL_AFTER_PUBLISH_ENV, "0") or 0)
         # The saved position as this relay last read or saved it. Only the holder of the lock saves it (the
         # demo-data generator holds the lock too), so it is read, and checked against the store, once per
@@ -108,9 +108,9 @@ class Relay:
         if self._position is None:
             mark = self._checked = published_mark(self.position_engine, self.source)
             verify_store(self.application.recorder, self.source, mark)
-            if self._refusal is not None:
+            if self._refusing:
                 log.warning("relay %s: its position was reset to %d; publishing", self.source, mark.position)
-                self._refusal = None
+                self._refusing = False
             self.publishing.checkpoint_held(mark)
             self._position = mark.position
         return self._position
@@ -177,9 +177,9 @@ class Relay:
         again at the next try (an operator resets it meanwhile)."""
         self._position = None
         self.database.succeeded()  # it answered: the refusal is what it said
-        if self._refusal is None:  # once: a store written to meanwhile changes the details, not the refusal
+        if not self._refusing:  # once: a store written to meanwhile changes the details, not the refusal
             log.error("relay %s: %s", self.source, error)
-            self._refusal = str(error)
+            self._refusing = True
         with contextlib.suppress(*DATABASE_ERRORS):  # noted at the next try (kept once noted)
             end = self.application.recorder.max_notification_id() or 0
             note_refusal(self.position_engine, self.source, self._checked, end)

@@ -78,7 +78,7 @@ def reset_relay(
         parts = [part for part in REBUILDABLE if part.source == store]
         rebuild.run_all(parts, settings, True, progress_factory)
         rebuilt = min(_rebuilt_through(part, settings) for part in parts)
-        position = {FROM_START: 0, FROM_END: rebuilt}.get(publish_from or "", min(restored, rebuilt))
+        position = _publish_from(publish_from, restored, rebuilt)
         if not reset_position(positions, store, mark, position, event_at(recorder, position), kept=restored):
             raise ResetRefused(f"the {store} relay's position moved during the rebuild: run satu relay-reset again")
         return Reset(store, [part.name for part in parts], position, source.last_position())
@@ -95,6 +95,15 @@ _NO_CHECKPOINT = (
     "of reports accepted or overdue) or --from start (every event is published again: each consumer skips those "
     "it recorded; the mail outbox mails any it has not, for another system's store every one)"
 )
+
+
+def _publish_from(asked: str | None, restored: int, rebuilt: int) -> int:
+    """The newest checkpoint the store holds (the read models skip what their rebuild applied), or as asked."""
+    if asked is None:
+        return min(restored, rebuilt)
+    if asked == FROM_START:
+        return 0
+    return rebuilt
 
 
 def _rebuilt_through(part: ReadModelPart, settings: Settings) -> int:

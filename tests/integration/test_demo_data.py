@@ -19,7 +19,7 @@ from eventsourcing.application import Repository
 
 from contracts.identity import Caller, Role
 from infra.catalogue import load_catalogue
-from infra.published import Publishing, prepare_positions, published_position
+from infra.published import Publishing, prepare_positions, published_mark
 from infra.readmodel import ReadModel, applied_through
 from infra.settings import Settings
 from infra.storage import read_model_engine
@@ -74,7 +74,7 @@ def test_a_dataset_of_every_service_and_state_that_equals_a_rebuild(settings: Se
         assert outcome.differences == [], spec.name
     for name in ("registry", "submissions"):  # marked published: a relay started now sends nothing of it
         source, engine = open_source(name, settings), read_model_engine(settings, name)
-        assert published_position(engine, name) == source.last_position() > 0
+        assert published_mark(engine, name).position == source.last_position() > 0
         source.close()
         engine.dispose()
 
@@ -232,7 +232,7 @@ def test_a_generation_that_fails_midway_leaves_whole_batches_stored_projected_an
         source.close()
         engine = read_model_engine(settings, store)
         try:
-            assert stored > 0 and published_position(engine, store) == stored, store
+            assert stored > 0 and published_mark(engine, store).position == stored, store
         finally:
             engine.dispose()
     for spec in REBUILDABLE:
