@@ -170,9 +170,18 @@ class Shadow:
         for table in reversed(tables):
             connection.execute(table.delete())
         for table in tables:
-            names = [column.name for column in table.columns]
-            rows = sa.select(*(self.table(table).c[name] for name in names))
-            connection.execute(table.insert().from_select(names, rows))
+            connection.execute(self._copy_of(table, connection))
+
+    def _copy_of(self, table: sa.Table, connection: sa.Connection) -> sa.Executable:
+        """The statement copying ``table``'s shadow rows into the live one. On SQLite, where both tables have the
+        same columns in the same order, ``INSERT INTO … SELECT *``: only that form lets SQLite move the records
+        and index entries as they are (its transfer optimisation), in half the time. A live table can have its
+        columns in another order (one a release added in place goes last), and then they are named."""
+        if self._attaches and _columns(connection, "main", table.name) == _columns(connection, ATTACHED, table.name):
+            name = connection.dialect.identifier_preparer.quote(table.name)  # the projection's own, never input
+            return sa.text(f"INSERT INTO main.{name} SELECT * FROM {ATTACHED}.{name}")  # noqa: S608
+        names = [column.name for column in table.columns]
+        return table.insert().from_select(names, sa.select(*(self.table(table).c[name] for name in names)))
 
     def not_applied_live(self, connection: sa.Connection, source: str) -> int:
         """How many events of log ``source`` the shadow applied that the live model has not (yet): those it has
@@ -222,3 +231,8 @@ def _compared(table: sa.Table, connection: sa.Connection) -> list[Any]:
         sa.cast(column, JSONB).label(column.name) if postgres and isinstance(column.type, sa.JSON) else column
         for column in table.columns
     ]
+
+
+def _columns(connection: sa.Connection, database: str, table: str) -> list[str]:
+    """The columns of SQLite ``table`` in ``database`` (main, or the attached shadow), in their stored order."""
+    return [row[1] for row in connection.exec_driver_sql(f'PRAGMA {database}.table_info("{table}")')]

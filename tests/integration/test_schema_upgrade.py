@@ -270,3 +270,39 @@ def test_a_case_list_from_before_positions_gains_them_in_place_and_is_rebuilt_th
         assert connection.execute(sa.text("SELECT count(*) FROM processed_events")).scalar() == 0
     assert rebuild(spec, settings, apply=False, progress_factory=lambda _n, _t: lambda _p: None).differences == []
     cases.close()
+
+
+def test_a_rebuild_copies_by_name_into_a_live_table_whose_columns_lie_in_another_order(settings: Settings) -> None:
+    """A column a release added in place lies last in the live table, wherever the projection declares it: the
+    swap (on SQLite a copy of the rows, by position where both tables agree) puts every value in its column."""
+    source = open_source("submissions", settings)
+    approved_case(source.application)  # type: ignore[arg-type]
+    source.close()
+    engine = read_model_engine(settings, "submissions")
+    before_letters = sa.MetaData()
+    for table in CaseProjection().metadata.sorted_tables:
+        columns = [column.copy() for column in table.columns if (table.name, column.name) != ("cases", "letter_number")]
+        sa.Table(table.name, before_letters, *columns)
+    with engine.begin() as connection:
+        before_letters.create_all(connection)
+        schema.ensure_versions_table(connection)
+        tables = " ".join(sorted(before_letters.tables))
+        connection.execute(
+            schema.versions.insert().values(name="submissions.cases", version=2, tables=tables, built_at=sa.func.now())
+        )
+    cases = ReadModel(CaseProjection(), engine)  # this release starts on them: letter_number is added, last
+    live_order = [column["name"] for column in sa.inspect(engine).get_columns("cases")]
+    declared_order = [column.name for column in CaseProjection().cases.columns]
+    assert live_order[-1] == "letter_number" and declared_order[-1] != "letter_number"
+    project(settings, cases)
+    with engine.connect() as connection:
+        applied_live = connection.execute(sa.select(CaseProjection().cases)).one()
+
+    spec = read_model("submissions.cases")
+    assert rebuild(spec, settings, apply=True, progress_factory=lambda _n, _t: lambda _p: None).events == 6
+
+    with engine.connect() as connection:
+        rebuilt = connection.execute(sa.select(CaseProjection().cases)).one()
+    assert rebuilt._asdict() == applied_live._asdict() and rebuilt.letter_number
+    assert rebuild(spec, settings, apply=False, progress_factory=lambda _n, _t: lambda _p: None).differences == []
+    cases.close()
