@@ -9,13 +9,18 @@ too). So the relay refuses such a store (``StoreReplacedError``), and keeps refu
 the store grows meanwhile) until an operator has run `satu relay-reset` (ops/relay_reset.py).
 
 Where to publish from after a restore is the last position the backup held, which nothing records. So a relay
-also keeps a few checkpoints, (position, event id) pairs spaced wider the further back they lie: the newest
+also keeps a few checkpoints, (position, event) pairs spaced wider the further back they lie: the newest
 one the restored store still holds lies at or before the backup's end, and publishing from it repeats only
 events the consumers recognise.
+
+An event is named here by its key (``event_key``), not by its integration event's id: that id is its case's id
+and version, which a restored store hands out again too (the step taken again on the same case after the
+restore), and the relay would take the new event at its position for the one it published.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -32,8 +37,9 @@ relay_positions = sa.Table(
     _metadata,
     sa.Column("source", sa.String(40), primary_key=True),
     sa.Column("position", sa.BigInteger, nullable=False),
-    # The id of the event at ``event_position`` (None: saved by a release from before it). It belongs to
-    # ``position`` only while the two are equal: a release from before it moves ``position`` alone.
+    # The key of the event at ``event_position`` (``event_key``; an integration event id when saved by a release
+    # from before keys; None: by one from before either). It belongs to ``position`` only while the two are
+    # equal: a release from before it moves ``position`` alone.
     sa.Column("event_id", sa.String(36), nullable=True),
     sa.Column("event_position", sa.BigInteger, nullable=True),
     # The store's end when its relay found it restored or replaced (None: it has not): it refuses the store until
@@ -60,7 +66,7 @@ class StoreReplacedError(RuntimeError):
 @dataclass(frozen=True)
 class PublishedMark:
     position: int  # 0: nothing published yet
-    event_id: str | None = None  # of the event at ``position``, when known
+    event_id: str | None = None  # the key of the event at ``position`` (``event_key``), when known
     refused_at: int | None = None
 
 
@@ -69,9 +75,24 @@ def prepare_positions(engine: sa.Engine) -> None:
     create_tables(_metadata, engine)
 
 
-def event_id_of(stored: StoredEvent) -> str:
-    """The id the integration event of a stored event carries (contracts.events.stable_event_id)."""
-    return stable_event_id(stored.originator_id, stored.originator_version)
+KEY_PREFIX = "k:"  # an event key; what a release from before keys saved is an integration event id (a UUID)
+
+
+def event_key(stored: StoredEvent) -> str:
+    """What names one recording of an event: a hash of its aggregate, its version and its stored state (which
+    holds the moment it was recorded), so an event recorded again at the same case and version after a restore
+    has another. 36 characters, as the integration event ids saved by a release from before keys."""
+    digest = hashlib.sha1(f"{stored.originator_id}:{stored.originator_version}:".encode(), usedforsecurity=False)
+    digest.update(bytes(stored.state))
+    return KEY_PREFIX + digest.hexdigest()[:34]
+
+
+def is_event(stored: StoredEvent, saved: str) -> bool:
+    """Whether ``saved``, an event key or the integration event id a release from before keys saved, names
+    ``stored`` (such an id tells only the case and version; the relay's next save replaces it by a key)."""
+    if saved.startswith(KEY_PREFIX):
+        return saved == event_key(stored)
+    return saved == stable_event_id(stored.originator_id, stored.originator_version)
 
 
 # Built once: a relay saves its mark after every batch, in one statement (an update, then an insert for a first
@@ -121,9 +142,9 @@ class Publishing:
         self._last_checkpoint: int | None = None  # read with the first save
 
     def save(self, position: int, event_id: str) -> None:
-        """Record that the events up to ``position`` (the event ``event_id``) are published (by the relay, or
-        deliberately never: the demo-data generator builds the read models of what it writes itself), with a
-        checkpoint when the last one lies CHECKPOINT_SPACING positions back."""
+        """Record that the events up to ``position`` (the event whose key is ``event_id``) are published (by the
+        relay, or deliberately never: the demo-data generator builds the read models of what it writes itself),
+        with a checkpoint when the last one lies CHECKPOINT_SPACING positions back."""
         with self.engine.connect() as connection:
             connection.execution_options(isolation_level="AUTOCOMMIT")  # one statement: no BEGIN, no COMMIT
             values = {"source": self.source, "position": position, "event_id": event_id, "event_position": position}
@@ -163,7 +184,7 @@ class Publishing:
                 start=max(position - back, 1), limit=1, inclusive_of_start=True
             )
             if earlier and earlier[0].id < position:
-                found[earlier[0].id] = event_id_of(earlier[0])
+                found[earlier[0].id] = event_key(earlier[0])
             if position - back < 1:
                 return found
             back *= 2
@@ -171,7 +192,7 @@ class Publishing:
     def checkpoint_held(self, mark: PublishedMark) -> None:
         """Make the first checkpoints now, at the position published through, if there are none (a quiet system
         just upgraded: a restore before its next event finds them). ``mark`` was checked against the store."""
-        event_id = (mark.event_id or event_at(self.recorder, mark.position)) if mark.position else None
+        event_id = event_at(self.recorder, mark.position) if mark.position else None  # a key, whatever was saved
         if event_id is None:  # nothing published (a reset to the start): the next save makes them
             self._last_checkpoint = None
             return
@@ -198,7 +219,8 @@ def last_held_checkpoint(engine: sa.Engine, recorder: ApplicationRecorder, sourc
             .order_by(checkpoints.position.desc())
         ).all()
     for position, event_id in rows:
-        if event_at(recorder, int(position)) == event_id:
+        stored = _stored_at(recorder, int(position))
+        if stored is not None and is_event(stored, event_id):
             return int(position)
     return 0
 
@@ -233,14 +255,14 @@ def store_mismatch(recorder: ApplicationRecorder, source: str, mark: PublishedMa
         return f"its relay refused the {source} event store before (it ended at position {mark.refused_at} then)"
     if mark.position == 0:
         return None
-    found = event_at(recorder, mark.position)
+    found = _stored_at(recorder, mark.position)
     if found is None:
         end = recorder.max_notification_id() or 0
         return (
             f"the {source} event store has no event at position {mark.position}, which its relay published "
             f"(the store ends at {end})"
         )
-    if mark.event_id is not None and found != mark.event_id:
+    if mark.event_id is not None and not is_event(found, mark.event_id):
         return (
             f"the {source} event store holds another event at position {mark.position} than the one its relay "
             "published there"
@@ -260,6 +282,11 @@ def verify_store(recorder: ApplicationRecorder, source: str, mark: PublishedMark
 
 
 def event_at(recorder: ApplicationRecorder, position: int) -> str | None:
-    """The id of the event at ``position`` of the store (None: there is none)."""
+    """The key of the event at ``position`` of the store (None: there is none)."""
+    stored = _stored_at(recorder, position)
+    return None if stored is None else event_key(stored)
+
+
+def _stored_at(recorder: ApplicationRecorder, position: int) -> StoredEvent | None:
     found = recorder.select_notifications(start=position, limit=1, inclusive_of_start=True)
-    return event_id_of(found[0]) if found and found[0].id == position else None
+    return found[0] if found and found[0].id == position else None

@@ -40,7 +40,7 @@ from infra.published import (
     PublishedMark,
     Publishing,
     StoreReplacedError,
-    event_id_of,
+    event_key,
     note_refusal,
     prepare_positions,
     published_mark,
@@ -131,7 +131,7 @@ class Relay:
         if notifications:
             publisher.confirm()
             last = notifications[-1]
-            self.publishing.save(last.id, event_id_of(last))
+            self.publishing.save(last.id, event_key(last))
             self._position = last.id
         return len(notifications)
 

@@ -39,6 +39,7 @@ from ops.rebuild import READ_MODELS, run_all
 from ops.relay_reset import FROM_END, FROM_START, Reset, ResetRefused, reset_relay
 from ops.sources import open_source
 from tests.support.recorded import CASE_EVENTS, MAILS, all_applied, count, record_cases, relay_position
+from tests.support.scenario import VERIFIER, submit
 from tests.support.smtp import ReceivedMail, SmtpSink
 from tests.support.system import eventually, running_system
 
@@ -132,6 +133,66 @@ def test_the_relay_refuses_a_store_without_the_event_it_published_last(settings:
         assert not reset_position(engine, "submissions", stale, end, last, kept=end)  # not the mark it checked
         assert reset_position(engine, "submissions", checked, end, last, kept=end)
         assert store_mismatch(recorder, "submissions", published_mark(engine, "submissions")) is None
+    finally:
+        engine.dispose()
+        source.close()
+
+
+def test_the_relay_refuses_a_store_where_the_same_step_was_taken_again_at_its_position(settings: Settings) -> None:
+    """The lost event and the one recorded after the restore in its place are of the same case, at the same
+    version (the officer took the same step again): their integration events have the same id. The relay still
+    tells them apart, by what the store recorded, and refuses the store; so do the checkpoints."""
+    backup = settings.var_dir.parent / "backup"
+    source = open_source("submissions", settings)
+    case = submit(source.application)  # type: ignore[arg-type]
+    source.close()
+    back_up_the_store(settings, backup)
+    source = open_source("submissions", settings)
+    source.application.act(VERIFIER, case["id"], "take", {})  # type: ignore[attr-defined]
+    published_through = source.last_position()
+    lost = next(source.as_published(start=published_through - 1))
+    engine = read_model_engine(settings, "submissions")
+    prepare_positions(engine)
+    Publishing(engine, "submissions", source.application.recorder).save(
+        published_through, str(event_at(source.application.recorder, published_through))
+    )
+    source.close()
+
+    restore_the_store(settings, backup)
+    source = open_source("submissions", settings)
+    try:
+        source.application.act(VERIFIER, case["id"], "take", {})  # type: ignore[attr-defined]
+        again = next(source.as_published(start=published_through - 1))
+        assert (again.event_id, again.position) == (lost.event_id, lost.position)  # the same id, the same place
+        recorder = source.application.recorder
+        mark = published_mark(engine, "submissions")
+        assert f"holds another event at position {published_through}" in str(
+            store_mismatch(recorder, "submissions", mark)
+        )
+        assert last_held_checkpoint(engine, recorder, "submissions") < published_through
+    finally:
+        engine.dispose()
+        source.close()
+
+
+def test_a_position_saved_with_an_event_id_by_the_release_before_keys_is_still_checked(settings: Settings) -> None:
+    """The release before keys saved the integration event's id: it is compared as such (the store holds the
+    case at that version there, or not), and the relay's next save replaces it by a key."""
+    record_cases(settings)
+    source = open_source("submissions", settings)
+    recorder = source.application.recorder
+    engine = read_model_engine(settings, "submissions")
+    prepare_positions(engine)
+    try:
+        end = source.last_position()
+        [(_position, last)] = list(source.integration_events(start=end - 1))
+        Publishing(engine, "submissions", recorder).save(end, last.event_id)
+        assert store_mismatch(recorder, "submissions", published_mark(engine, "submissions")) is None
+        Publishing(engine, "submissions", recorder).save(end, OTHER)
+        assert "holds another event" in str(
+            store_mismatch(recorder, "submissions", published_mark(engine, "submissions"))
+        )
+        assert str(event_at(recorder, end)).startswith("k:") and len(str(event_at(recorder, end))) == 36
     finally:
         engine.dispose()
         source.close()
