@@ -1,21 +1,22 @@
 """How far a relay has published its event store: the position, which event stood there, and checkpoints.
 
-A relay saves, after each batch, the log position it has published through and the id of the event at that
-position. It reads both back when it takes its lock (and at every poll while it refuses) and compares them with
-the store: an event store restored from an earlier backup (or replaced) no longer holds that event there. Its
-positions are handed out again to new events, which the relay would never publish (they lie at or below its
-position) and which consumers would take for ones already applied (their ids, a case's id and version, recur
-too). So the relay refuses such a store (``StoreReplacedError``), and keeps refusing (``refused_at``, however
-the store grows meanwhile) until an operator has run `satu relay-reset` (ops/relay_reset.py).
+A relay saves, after each batch, the log position it has published through and the name of the event at that
+position (``EventName``). It reads both back when it takes its lock (and at every poll while it refuses) and
+compares them with the store: an event store restored from an earlier backup (or replaced) no longer holds that
+event there. Its positions are handed out again to new events, which the relay would never publish (they lie at
+or below its position) and which consumers would take for ones already applied (their ids, a case's id and
+version, recur too). So the relay refuses such a store (``StoreReplacedError``), and keeps refusing
+(``refused_at``, however the store grows meanwhile) until an operator has run `satu relay-reset` (ops/relay_reset.py).
 
 Where to publish from after a restore is the last position the backup held, which nothing records. So a relay
 also keeps a few checkpoints, (position, event) pairs spaced wider the further back they lie: the newest
 one the restored store still holds lies at or before the backup's end, and publishing from it repeats only
 events the consumers recognise.
 
-An event is named here by its key (``event_key``), not by its integration event's id: that id is its case's id
-and version, which a restored store hands out again too (the step taken again on the same case after the
-restore), and the relay would take the new event at its position for the one it published.
+An event is named by its key (``event_key``: this recording of it), not by its integration event's id alone:
+that id is its case's id and version, which a restored store hands out again too (the step taken again on the
+same case after the restore), and the relay would take the new event at its position for the one it published.
+The id is saved beside the key, for a release from before keys (a rollback), which reads only the id.
 """
 
 from __future__ import annotations
@@ -37,11 +38,13 @@ relay_positions = sa.Table(
     _metadata,
     sa.Column("source", sa.String(40), primary_key=True),
     sa.Column("position", sa.BigInteger, nullable=False),
-    # The key of the event at ``event_position`` (``event_key``; an integration event id when saved by a release
-    # from before keys; None: by one from before either). It belongs to ``position`` only while the two are
-    # equal: a release from before it moves ``position`` alone.
+    # The integration event id of the event at ``event_position`` (None: saved by a release from before it). It
+    # belongs to ``position`` only while the two are equal: a release from before it moves ``position`` alone.
     sa.Column("event_id", sa.String(36), nullable=True),
     sa.Column("event_position", sa.BigInteger, nullable=True),
+    # Its key (``event_key``), at ``key_position``: likewise, a release from before keys moves the rest alone.
+    sa.Column("event_key", sa.String(40), nullable=True),
+    sa.Column("key_position", sa.BigInteger, nullable=True),
     # The store's end when its relay found it restored or replaced (None: it has not): it refuses the store until
     # `satu relay-reset` clears it.
     sa.Column("refused_at", sa.BigInteger, nullable=True),
@@ -52,6 +55,7 @@ relay_checkpoints = sa.Table(
     sa.Column("source", sa.String(40), primary_key=True),
     sa.Column("position", sa.BigInteger, primary_key=True),
     sa.Column("event_id", sa.String(36), nullable=False),
+    sa.Column("event_key", sa.String(40), nullable=True),  # None: made by a release from before keys
 )
 
 # A checkpoint every this many positions at most; of those further back, two per doubling of the distance are
@@ -64,9 +68,27 @@ class StoreReplacedError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class EventName:
+    """How the guard names a stored event: its integration event's id and, when known, its key."""
+
+    event_id: str
+    key: str | None = None  # None: saved by a release from before keys
+
+    @classmethod
+    def of(cls, stored: StoredEvent) -> EventName:
+        return cls(stable_event_id(stored.originator_id, stored.originator_version), event_key(stored))
+
+    def names(self, stored: StoredEvent) -> bool:
+        """Whether this is ``stored``'s name: by its key when known, else by its id (its case and version)."""
+        if self.key is not None:
+            return self.key == event_key(stored)
+        return self.event_id == stable_event_id(stored.originator_id, stored.originator_version)
+
+
+@dataclass(frozen=True)
 class PublishedMark:
     position: int  # 0: nothing published yet
-    event_id: str | None = None  # the key of the event at ``position`` (``event_key``), when known
+    name: EventName | None = None  # of the event at ``position``, when known
     refused_at: int | None = None
 
 
@@ -75,34 +97,22 @@ def prepare_positions(engine: sa.Engine) -> None:
     create_tables(_metadata, engine)
 
 
-KEY_PREFIX = "k:"  # an event key; what a release from before keys saved is an integration event id (a UUID)
-
-
 def event_key(stored: StoredEvent) -> str:
     """What names one recording of an event: a hash of its aggregate, its version and its stored state (which
     holds the moment it was recorded), so an event recorded again at the same case and version after a restore
-    has another. 36 characters, as the integration event ids saved by a release from before keys."""
+    has another."""
     digest = hashlib.sha1(f"{stored.originator_id}:{stored.originator_version}:".encode(), usedforsecurity=False)
     digest.update(bytes(stored.state))
-    return KEY_PREFIX + digest.hexdigest()[:34]
-
-
-def is_event(stored: StoredEvent, saved: str) -> bool:
-    """Whether ``saved``, an event key or the integration event id a release from before keys saved, names
-    ``stored`` (such an id tells only the case and version; the relay's next save replaces it by a key)."""
-    if saved.startswith(KEY_PREFIX):
-        return saved == event_key(stored)
-    return saved == stable_event_id(stored.originator_id, stored.originator_version)
+    return digest.hexdigest()
 
 
 # Built once: a relay saves its mark after every batch, in one statement (an update, then an insert for a first
 # save, made a transaction of three round trips after every batch: a fifth of a busy relay's time).
-_MARK = sa.select(
-    *(relay_positions.c[name] for name in ("position", "event_id", "event_position", "refused_at"))
-).where(relay_positions.c.source == sa.bindparam("store"))
-_SAVE = Upsert(
-    relay_positions, [relay_positions.c.source], merge=Merge((Take(("position", "event_id", "event_position")),))
+_NAMED = ("event_id", "event_position", "event_key", "key_position")
+_MARK = sa.select(*(relay_positions.c[name] for name in ("position", *_NAMED, "refused_at"))).where(
+    relay_positions.c.source == sa.bindparam("store")
 )
+_SAVE = Upsert(relay_positions, [relay_positions.c.source], merge=Merge((Take(("position", *_NAMED)),)))
 _REFUSED = (
     relay_positions.update()
     .where(
@@ -119,9 +129,28 @@ _RESET = (
         position=sa.bindparam("new_position"),
         event_id=sa.bindparam("new_event_id"),
         event_position=sa.bindparam("new_position"),
+        event_key=sa.bindparam("new_event_key"),
+        key_position=sa.bindparam("new_position"),
         refused_at=None,
     )
 )
+
+
+_NAME_MARK = (
+    relay_positions.update()
+    .where(relay_positions.c.source == sa.bindparam("store"), relay_positions.c.position == sa.bindparam("checked"))
+    .values(**{column: sa.bindparam(f"new_{column}") for column in _NAMED})
+)
+
+
+def _named(position: int, name: EventName | None) -> dict[str, object]:
+    """The columns naming the event at ``position``."""
+    return {
+        "event_id": None if name is None else name.event_id,
+        "event_position": position,
+        "event_key": None if name is None else name.key,
+        "key_position": position,
+    }
 
 
 def published_mark(engine: sa.Engine, source: str) -> PublishedMark:
@@ -130,8 +159,10 @@ def published_mark(engine: sa.Engine, source: str) -> PublishedMark:
         row = execute(connection, _MARK, {"store": source}).first()
     if row is None:
         return PublishedMark(0)
-    event_id = row.event_id if row.event_position == row.position else None
-    return PublishedMark(int(row.position), event_id, row.refused_at)
+    if row.event_id is None or row.event_position != row.position:
+        return PublishedMark(int(row.position), None, row.refused_at)
+    key = row.event_key if row.key_position == row.position else None
+    return PublishedMark(int(row.position), EventName(row.event_id, key), row.refused_at)
 
 
 class Publishing:
@@ -141,18 +172,18 @@ class Publishing:
         self.engine, self.source, self.recorder = engine, source, recorder
         self._last_checkpoint: int | None = None  # read with the first save
 
-    def save(self, position: int, event_id: str) -> None:
-        """Record that the events up to ``position`` (the event whose key is ``event_id``) are published (by the
-        relay, or deliberately never: the demo-data generator builds the read models of what it writes itself),
-        with a checkpoint when the last one lies CHECKPOINT_SPACING positions back."""
+    def save(self, position: int, name: EventName) -> None:
+        """Record that the events up to ``position`` (the event ``name``) are published (by the relay, or
+        deliberately never: the demo-data generator builds the read models of what it writes itself), with a
+        checkpoint when the last one lies CHECKPOINT_SPACING positions back."""
         with self.engine.connect() as connection:
             connection.execution_options(isolation_level="AUTOCOMMIT")  # one statement: no BEGIN, no COMMIT
-            values = {"source": self.source, "position": position, "event_id": event_id, "event_position": position}
+            values = {"source": self.source, "position": position, **_named(position, name)}
             execute(connection, _SAVE.for_dialect(self.engine.dialect.name), values)
         if self._last_checkpoint is None or position >= self._last_checkpoint + CHECKPOINT_SPACING:
-            self._last_checkpoint = self._checkpoint(position, event_id)
+            self._last_checkpoint = self._checkpoint(position, name)
 
-    def _checkpoint(self, position: int, event_id: str) -> int:
+    def _checkpoint(self, position: int, name: EventName) -> int:
         """Add a checkpoint at ``position`` when it is due, drop those no longer kept; the newest one held."""
         checkpoints = relay_checkpoints.c
         with self.engine.begin() as connection:
@@ -161,8 +192,11 @@ class Publishing:
             )
             if held and position < max(held) + CHECKPOINT_SPACING:
                 return max(held)
-            added = {position: event_id} if held else self._first_checkpoints(position, event_id)
-            rows = [{"source": self.source, "position": at, "event_id": added[at]} for at in sorted(added)]
+            added = {position: name} if held else self._first_checkpoints(position, name)
+            rows = [
+                {"source": self.source, "position": at, "event_id": added[at].event_id, "event_key": added[at].key}
+                for at in sorted(added)
+            ]
             connection.execute(relay_checkpoints.insert(), rows)
             dropped = held - kept_checkpoints([*held, *added], position)
             if dropped:
@@ -173,30 +207,54 @@ class Publishing:
                 )
         return position
 
-    def _first_checkpoints(self, position: int, event_id: str) -> dict[int, str]:
+    def _first_checkpoints(self, position: int, name: EventName) -> dict[int, EventName]:
         """The first checkpoints (a release from before them, or a store just reset): ``position``, the store's
         first event (kept for good: ``kept_checkpoints`` keeps the oldest), and an event at each doubling of the
         distance back (the first at or after it: a PostgreSQL log has gaps), so a backup taken before finds one."""
-        found = {position: event_id}
+        found = {position: name}
         back = CHECKPOINT_SPACING
         while True:
             earlier = self.recorder.select_notifications(
                 start=max(position - back, 1), limit=1, inclusive_of_start=True
             )
             if earlier and earlier[0].id < position:
-                found[earlier[0].id] = event_key(earlier[0])
+                found[earlier[0].id] = EventName.of(earlier[0])
             if position - back < 1:
                 return found
             back *= 2
 
     def checkpoint_held(self, mark: PublishedMark) -> None:
         """Make the first checkpoints now, at the position published through, if there are none (a quiet system
-        just upgraded: a restore before its next event finds them). ``mark`` was checked against the store."""
-        event_id = event_at(self.recorder, mark.position) if mark.position else None  # a key, whatever was saved
-        if event_id is None:  # nothing published (a reset to the start): the next save makes them
+        just upgraded: a restore before its next event finds them). ``mark`` was checked against the store. What
+        a release from before keys saved gains them now, not at the next save (which a quiet system may not make
+        for long): the mark, and each checkpoint whose event the store holds."""
+        name = event_at(self.recorder, mark.position) if mark.position else None
+        if name is None:  # nothing published (a reset to the start): the next save makes them
             self._last_checkpoint = None
             return
-        self._last_checkpoint = self._checkpoint(mark.position, event_id)
+        if mark.name is None or mark.name.key is None:
+            with self.engine.begin() as connection:
+                named = {f"new_{column}": value for column, value in _named(mark.position, name).items()}
+                execute(connection, _NAME_MARK, {"store": self.source, "checked": mark.position, **named})
+        self._key_checkpoints()
+        self._last_checkpoint = self._checkpoint(mark.position, name)
+
+    def _key_checkpoints(self) -> None:
+        checkpoints = relay_checkpoints.c
+        with self.engine.begin() as connection:
+            unkeyed = connection.execute(
+                sa.select(checkpoints.position, checkpoints.event_id).where(
+                    checkpoints.source == self.source, checkpoints.event_key.is_(None)
+                )
+            ).all()
+            for position, event_id in unkeyed:
+                stored = _stored_at(self.recorder, int(position))
+                if stored is not None and EventName(event_id).names(stored):
+                    connection.execute(
+                        relay_checkpoints.update()
+                        .where(checkpoints.source == self.source, checkpoints.position == position)
+                        .values(event_key=event_key(stored))
+                    )
 
 
 def kept_checkpoints(positions: list[int], head: int) -> set[int]:
@@ -214,13 +272,13 @@ def last_held_checkpoint(engine: sa.Engine, recorder: ApplicationRecorder, sourc
     checkpoints = relay_checkpoints.c
     with engine.connect() as connection:
         rows = connection.execute(
-            sa.select(checkpoints.position, checkpoints.event_id)
+            sa.select(checkpoints.position, checkpoints.event_id, checkpoints.event_key)
             .where(checkpoints.source == source)
             .order_by(checkpoints.position.desc())
         ).all()
-    for position, event_id in rows:
+    for position, event_id, key in rows:
         stored = _stored_at(recorder, int(position))
-        if stored is not None and is_event(stored, event_id):
+        if stored is not None and EventName(event_id, key).names(stored):
             return int(position)
     return 0
 
@@ -233,12 +291,18 @@ def note_refusal(engine: sa.Engine, source: str, checked: PublishedMark, end: in
 
 
 def reset_position(
-    engine: sa.Engine, source: str, checked: PublishedMark, position: int, event_id: str | None, kept: int
+    engine: sa.Engine, source: str, checked: PublishedMark, position: int, name: EventName | None, kept: int
 ) -> bool:
     """Move the relay's mark to ``position`` and lift its refusal, if the mark is still the one ``checked``; the
     checkpoints after ``kept`` (the newest the store holds; 0: none) go, being of the lost history or of
     another store. The relay's next save makes new ones."""
-    values = {"store": source, "checked": checked.position, "new_position": position, "new_event_id": event_id}
+    values = {
+        "store": source,
+        "checked": checked.position,
+        "new_position": position,
+        "new_event_id": None if name is None else name.event_id,
+        "new_event_key": None if name is None else name.key,
+    }
     checkpoints = relay_checkpoints.c
     with engine.begin() as connection:
         if execute(connection, _RESET, values).rowcount != 1:
@@ -262,7 +326,7 @@ def store_mismatch(recorder: ApplicationRecorder, source: str, mark: PublishedMa
             f"the {source} event store has no event at position {mark.position}, which its relay published "
             f"(the store ends at {end})"
         )
-    if mark.event_id is not None and not is_event(found, mark.event_id):
+    if mark.name is not None and not mark.name.names(found):
         return (
             f"the {source} event store holds another event at position {mark.position} than the one its relay "
             "published there"
@@ -281,10 +345,10 @@ def verify_store(recorder: ApplicationRecorder, source: str, mark: PublishedMark
         )
 
 
-def event_at(recorder: ApplicationRecorder, position: int) -> str | None:
-    """The key of the event at ``position`` of the store (None: there is none)."""
+def event_at(recorder: ApplicationRecorder, position: int) -> EventName | None:
+    """The name of the event at ``position`` of the store (None: there is none)."""
     stored = _stored_at(recorder, position)
-    return None if stored is None else event_key(stored)
+    return None if stored is None else EventName.of(stored)
 
 
 def _stored_at(recorder: ApplicationRecorder, position: int) -> StoredEvent | None:

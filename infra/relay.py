@@ -37,10 +37,10 @@ from infra import outages
 from infra.locks import LEASE_SECONDS, AlreadyRunningError, LockLostError, SingleInstanceLock
 from infra.outages import Outage
 from infra.published import (
+    EventName,
     PublishedMark,
     Publishing,
     StoreReplacedError,
-    event_key,
     note_refusal,
     prepare_positions,
     published_mark,
@@ -131,7 +131,7 @@ class Relay:
         if notifications:
             publisher.confirm()
             last = notifications[-1]
-            self.publishing.save(last.id, event_key(last))
+            self.publishing.save(last.id, EventName.of(last))
             self._position = last.id
         return len(notifications)
 

@@ -25,7 +25,7 @@ from typing import Any
 from eventsourcing.persistence import StoredEvent
 
 from contracts.events import IntegrationEvent
-from infra.published import Publishing, event_key
+from infra.published import EventName, Publishing
 from infra.readmodel import ReadModel, applied_through, record_applied_through
 from infra.replay import BATCH_EVENTS as REPLAY_BATCH
 from infra.replay import apply_batch
@@ -212,7 +212,7 @@ class Sink:
                     record_applied_through(connection, model.projection, batch.store, position)
         self.seconds["read models"] += time.perf_counter() - started
         if batch.events:  # its last event is the store's last (the relays' locks are held, the system stopped)
-            self.publishing[batch.store].save(position, event_key(batch.events[-1]))
+            self.publishing[batch.store].save(position, EventName.of(batch.events[-1]))
 
     def close(self) -> None:
         for models in self.read_models.values():

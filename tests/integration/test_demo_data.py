@@ -19,7 +19,7 @@ from eventsourcing.application import Repository
 
 from contracts.identity import Caller, Role
 from infra.catalogue import load_catalogue
-from infra.published import Publishing, prepare_positions, published_mark
+from infra.published import EventName, Publishing, prepare_positions, published_mark
 from infra.readmodel import ReadModel, applied_through
 from infra.settings import Settings
 from infra.storage import read_model_engine
@@ -170,7 +170,9 @@ def test_it_refuses_a_store_restored_behind_its_relay(settings: Settings) -> Non
     registry = open_source("registry", settings)
     engine = read_model_engine(settings, "registry")
     prepare_positions(engine)
-    Publishing(engine, "registry", registry.application.recorder).save(10_000, "00000000-0000-5000-8000-000000000000")
+    Publishing(engine, "registry", registry.application.recorder).save(
+        10_000, EventName("00000000-0000-5000-8000-000000000000")
+    )
     engine.dispose()
     registry.close()
 

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -22,6 +23,7 @@ import sqlalchemy as sa
 from infra import published
 from infra.published import (
     CHECKPOINT_SPACING,
+    EventName,
     PublishedMark,
     Publishing,
     event_at,
@@ -105,17 +107,17 @@ def test_the_relay_refuses_a_store_without_the_event_it_published_last(settings:
     engine = read_model_engine(settings, "submissions")
     prepare_positions(engine)
 
-    def mismatch(position: int, event_id: str) -> str | None:
-        Publishing(engine, "submissions", recorder).save(position, event_id)
+    def mismatch(position: int, name: EventName) -> str | None:
+        Publishing(engine, "submissions", recorder).save(position, name)
         return store_mismatch(recorder, "submissions", published_mark(engine, "submissions"))
 
     try:
         end = source.last_position()
-        last = str(event_at(recorder, end))
+        last = named(recorder, end)
         assert mismatch(end, last) is None
-        assert f"has no event at position {end + 5}" in str(mismatch(end + 5, OTHER))
-        assert "holds another event at position" in str(mismatch(end, OTHER))
-        assert mismatch(end - 1, str(event_at(recorder, end - 1))) is None
+        assert f"has no event at position {end + 5}" in str(mismatch(end + 5, EventName(OTHER, "f" * 40)))
+        assert "holds another event at position" in str(mismatch(end, EventName(OTHER, "f" * 40)))
+        assert mismatch(end - 1, named(recorder, end - 1)) is None
 
         # A release from before the event id (a rollback) moves the position alone: the id no longer belongs to
         # it, and the position is checked alone.
@@ -154,7 +156,7 @@ def test_the_relay_refuses_a_store_where_the_same_step_was_taken_again_at_its_po
     engine = read_model_engine(settings, "submissions")
     prepare_positions(engine)
     Publishing(engine, "submissions", source.application.recorder).save(
-        published_through, str(event_at(source.application.recorder, published_through))
+        published_through, named(source.application.recorder, published_through)
     )
     source.close()
 
@@ -175,9 +177,13 @@ def test_the_relay_refuses_a_store_where_the_same_step_was_taken_again_at_its_po
         source.close()
 
 
-def test_a_position_saved_with_an_event_id_by_the_release_before_keys_is_still_checked(settings: Settings) -> None:
-    """The release before keys saved the integration event's id: it is compared as such (the store holds the
-    case at that version there, or not), and the relay's next save replaces it by a key."""
+def test_a_mark_and_checkpoints_of_the_release_before_keys_are_checked_by_id_and_keyed_when_the_lock_is_taken(
+    settings: Settings,
+) -> None:
+    """The release before keys saved the integration event's id alone: it is compared as such (the store holds
+    the case at that version there, or not), and the relay names the mark and the checkpoints by their keys as
+    soon as it takes its lock, not at its next save (which a quiet system may not make for long). Going back to
+    that release reads the id, saved beside the key, as it always did."""
     record_cases(settings)
     source = open_source("submissions", settings)
     recorder = source.application.recorder
@@ -186,16 +192,33 @@ def test_a_position_saved_with_an_event_id_by_the_release_before_keys_is_still_c
     try:
         end = source.last_position()
         [(_position, last)] = list(source.integration_events(start=end - 1))
-        Publishing(engine, "submissions", recorder).save(end, last.event_id)
-        assert store_mismatch(recorder, "submissions", published_mark(engine, "submissions")) is None
-        Publishing(engine, "submissions", recorder).save(end, OTHER)
-        assert "holds another event" in str(
-            store_mismatch(recorder, "submissions", published_mark(engine, "submissions"))
-        )
-        assert str(event_at(recorder, end)).startswith("k:") and len(str(event_at(recorder, end))) == 36
+        Publishing(engine, "submissions", recorder).save(end, EventName(last.event_id))  # as the release before did
+        with engine.begin() as connection:  # and its checkpoints
+            connection.execute(sa.text("UPDATE relay_checkpoints SET event_key = NULL"))
+        mark = published_mark(engine, "submissions")
+        assert mark.name == EventName(last.event_id) and store_mismatch(recorder, "submissions", mark) is None
+
+        Publishing(engine, "submissions", recorder).checkpoint_held(mark)  # the relay, taking its lock
+
+        assert published_mark(engine, "submissions").name == named(recorder, end)
+        with engine.connect() as connection:
+            keys = connection.execute(sa.text("SELECT event_key FROM relay_checkpoints")).scalars().all()
+            saved = connection.execute(sa.text("SELECT event_id, event_position FROM relay_positions")).one()
+        assert keys and all(keys)
+        assert tuple(saved) == (last.event_id, end)  # what the release before reads and compares
+
+        Publishing(engine, "submissions", recorder).save(end, EventName(OTHER))  # another case, or version
+        mark = published_mark(engine, "submissions")
+        assert "holds another event" in str(store_mismatch(recorder, "submissions", mark))
     finally:
         engine.dispose()
         source.close()
+
+
+def named(recorder: Any, position: int) -> EventName:
+    name = event_at(recorder, position)
+    assert name is not None, f"no event at position {position}"
+    return name
 
 
 def test_checkpoints_stay_few_and_one_lies_near_wherever_a_backup_ended() -> None:
@@ -298,7 +321,7 @@ def test_a_relays_first_checkpoints_reach_back_into_the_store(settings: Settings
     try:
         recorder = source.application.recorder
         end = source.last_position()
-        Publishing(engine, "submissions", recorder).save(end, str(event_at(recorder, end)))
+        Publishing(engine, "submissions", recorder).save(end, named(recorder, end))
         with engine.connect() as connection:
             held = sorted(connection.execute(sa.text("SELECT position FROM relay_checkpoints")).scalars())
         back = [4 * 2**k for k in range(10)]
@@ -317,9 +340,7 @@ def test_a_store_holding_none_of_the_checkpoints_is_reset_only_as_told(settings:
     engine = read_model_engine(settings, "submissions")
     prepare_positions(engine)
     recorder = source.application.recorder
-    Publishing(engine, "submissions", recorder).save(
-        source.last_position(), str(event_at(recorder, source.last_position()))
-    )
+    Publishing(engine, "submissions", recorder).save(source.last_position(), named(recorder, source.last_position()))
     source.close()
     replace_the_store(settings)
     record_cases(settings, "lain@ormas.or.id")  # the other system's history, at the same positions
@@ -334,7 +355,7 @@ def test_a_store_holding_none_of_the_checkpoints_is_reset_only_as_told(settings:
         source = open_source("submissions", settings)
         recorder, end = source.application.recorder, source.last_position()
         assert last_held_checkpoint(engine, recorder, "submissions") == 0
-        Publishing(engine, "submissions", recorder).save(end, str(event_at(recorder, end)))
+        Publishing(engine, "submissions", recorder).save(end, named(recorder, end))
         assert last_held_checkpoint(engine, recorder, "submissions") == end
         source.close()
         with pytest.raises(ResetRefused, match="leave out --from"):  # a store holding a checkpoint: not asked
@@ -375,7 +396,7 @@ def test_a_relay_upgraded_on_a_quiet_system_checkpoints_when_it_takes_its_lock(s
         with engine.begin() as connection:  # as the release before saved it: the position alone
             connection.execute(saved_before, {"p": end})
         mark = published_mark(engine, "submissions")
-        assert mark.event_id is None and store_mismatch(recorder, "submissions", mark) is None
+        assert mark.name is None and store_mismatch(recorder, "submissions", mark) is None
         Publishing(engine, "submissions", recorder).checkpoint_held(mark)
         assert last_held_checkpoint(engine, recorder, "submissions") == end
         with engine.connect() as connection:

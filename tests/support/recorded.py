@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from eventsourcing.persistence import ApplicationRecorder
 
 from contracts.identity import Caller, Role
-from infra.published import Publishing, event_at
+from infra.published import EventName, Publishing, event_at
 from infra.relay import event_exchange
 from infra.settings import Settings
 from infra.storage import event_store_env, read_model_engine
@@ -103,4 +103,4 @@ def stored_event_ids(settings: Settings) -> list[str]:
 
 def mark_published(engine: sa.Engine, source: str, recorder: ApplicationRecorder, position: int) -> None:
     """Record ``source``'s events up to ``position`` as published, as its relay would after a batch."""
-    Publishing(engine, source, recorder).save(position, event_at(recorder, position) or "")
+    Publishing(engine, source, recorder).save(position, event_at(recorder, position) or EventName(""))
