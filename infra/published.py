@@ -240,6 +240,7 @@ class Publishing:
         self._last_checkpoint = self._checkpoint(mark.position, name)
 
     def _key_checkpoints(self) -> None:
+        """Key each checkpoint saved without a key (by a release from before keys) whose event the store holds."""
         checkpoints = relay_checkpoints.c
         with self.engine.begin() as connection:
             unkeyed = connection.execute(
@@ -314,7 +315,8 @@ def reset_position(
 
 def store_mismatch(recorder: ApplicationRecorder, source: str, mark: PublishedMark) -> str | None:
     """Why the store no longer matches what its relay published (None: it does). The event at the mark's
-    position must still be there, and be the same event when its id was saved."""
+    position must still be there, and be the one named there (by its key, or by its id alone when saved by a
+    release from before keys)."""
     if mark.refused_at is not None:
         return f"its relay refused the {source} event store before (it ended at position {mark.refused_at} then)"
     if mark.position == 0:

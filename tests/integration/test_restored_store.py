@@ -15,10 +15,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from eventsourcing.persistence import ApplicationRecorder
 
 from infra import published
 from infra.published import (
@@ -180,10 +180,12 @@ def test_the_relay_refuses_a_store_where_the_same_step_was_taken_again_at_its_po
 def test_a_mark_and_checkpoints_of_the_release_before_keys_are_checked_by_id_and_keyed_when_the_lock_is_taken(
     settings: Settings,
 ) -> None:
-    """The release before keys saved the integration event's id alone: it is compared as such (the store holds
-    the case at that version there, or not), and the relay names the mark and the checkpoints by their keys as
-    soon as it takes its lock, not at its next save (which a quiet system may not make for long). Going back to
-    that release reads the id, saved beside the key, as it always did."""
+    """Back on the release before keys (a rollback), its relay moved the position and the id and left the key of
+    an earlier position: the mark is compared by id (the store holds the case at that version there, or not),
+    and named by its key as soon as this release's relay takes its lock, not at its next save (which a quiet
+    system may not make for long). So is each checkpoint the release before made, if the store holds its event;
+    one it does not hold stays unkeyed and is not taken for held. The release before reads the id, saved beside
+    the key, as it always did."""
     record_cases(settings)
     source = open_source("submissions", settings)
     recorder = source.application.recorder
@@ -191,20 +193,33 @@ def test_a_mark_and_checkpoints_of_the_release_before_keys_are_checked_by_id_and
     prepare_positions(engine)
     try:
         end = source.last_position()
+        Publishing(engine, "submissions", recorder).save(end - 1, named(recorder, end - 1))  # this release
         [(_position, last)] = list(source.integration_events(start=end - 1))
-        Publishing(engine, "submissions", recorder).save(end, EventName(last.event_id))  # as the release before did
-        with engine.begin() as connection:  # and its checkpoints
+        with engine.begin() as connection:  # then the release before: its save, and its checkpoints, by id alone
+            connection.execute(
+                sa.text("UPDATE relay_positions SET position = :end, event_id = :id, event_position = :end"),
+                {"end": end, "id": last.event_id},
+            )
             connection.execute(sa.text("UPDATE relay_checkpoints SET event_key = NULL"))
+            connection.execute(
+                sa.text("INSERT INTO relay_checkpoints VALUES ('submissions', :at, :id, NULL)"),
+                {"at": end - 2, "id": OTHER},  # not the event the store holds there
+            )
         mark = published_mark(engine, "submissions")
         assert mark.name == EventName(last.event_id) and store_mismatch(recorder, "submissions", mark) is None
 
+        Publishing(engine, "submissions", recorder).checkpoint_held(PublishedMark(end - 1))  # a mark moved since
+        assert published_mark(engine, "submissions") == mark  # unchanged
         Publishing(engine, "submissions", recorder).checkpoint_held(mark)  # the relay, taking its lock
 
         assert published_mark(engine, "submissions").name == named(recorder, end)
         with engine.connect() as connection:
-            keys = connection.execute(sa.text("SELECT event_key FROM relay_checkpoints")).scalars().all()
+            keys = {
+                at: key for at, key in connection.execute(sa.text("SELECT position, event_key FROM relay_checkpoints"))
+            }
             saved = connection.execute(sa.text("SELECT event_id, event_position FROM relay_positions")).one()
-        assert keys and all(keys)
+        assert keys[end - 2] is None and all(key for at, key in keys.items() if at != end - 2)
+        assert last_held_checkpoint(engine, recorder, "submissions") != end - 2
         assert tuple(saved) == (last.event_id, end)  # what the release before reads and compares
 
         Publishing(engine, "submissions", recorder).save(end, EventName(OTHER))  # another case, or version
@@ -215,7 +230,7 @@ def test_a_mark_and_checkpoints_of_the_release_before_keys_are_checked_by_id_and
         source.close()
 
 
-def named(recorder: Any, position: int) -> EventName:
+def named(recorder: ApplicationRecorder, position: int) -> EventName:
     name = event_at(recorder, position)
     assert name is not None, f"no event at position {position}"
     return name
