@@ -66,4 +66,14 @@ class Conflict(ServiceError):
     code = "conflict"
 
 
+@deserialize_to_instance
+class DatabaseUnavailable(ServiceError):
+    """A request the service could not serve because its database did not answer (a restart, a failover, a
+    network fault): nothing was changed that a retry would repeat (a command's id is recorded with its events),
+    so the caller may simply try again."""
+
+    status = 503
+    code = "service_unavailable"
+
+
 EXPECTED_ERRORS = (InvalidInput, NotFound, NotAuthenticated, PermissionDenied, Conflict)

@@ -39,8 +39,15 @@ LONGEST_PAUSE_SECONDS = 30.0
 
 
 class Outage:
-    def __init__(self, what: str, log: logging.Logger, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        what: str,
+        log: logging.Logger,
+        clock: Callable[[], float] = time.monotonic,
+        then: str = "retrying with growing pauses",
+    ) -> None:
         self.what = what
+        self.then = then  # what the part does meanwhile, said with the first line
         self.log = log
         self.clock = clock
         self._failures = 0
@@ -57,9 +64,7 @@ class Outage:
             self._last_error = error
             if self._since is None:
                 self._since = self.clock()
-                self.log.warning(
-                    "%s is unreachable (%s); retrying with growing pauses", self.what, type(error).__name__
-                )
+                self.log.warning("%s is unreachable (%s); %s", self.what, type(error).__name__, self.then)
             self._failures += 1
             return min(LONGEST_PAUSE_SECONDS, FIRST_PAUSE_SECONDS * 2 ** (self._failures - 1))
 

@@ -60,6 +60,10 @@ def event_store_env(settings: Settings, service: str, pool: StorePool = WORKERS)
         # fails its statement before anything is committed, the pool discards it, and the library's recorder
         # tries again on another (up to 10 attempts, 0.2 s apart), so a command does not fail on it.
         "POSTGRES_PRE_PING": "n",
+        # How long a call waits for a connection from the pool (the library's default, 30 s, is as long as the
+        # gateway waits for an answer, and the library tries a call 10 times): with a database down, a request
+        # is answered "unavailable" in well under the gateway's wait. Under load a free connection comes in ms.
+        "POSTGRES_CONNECT_TIMEOUT": "2",
         # A command's events stored in one statement (one round trip), their ids committed in order.
         "APPLICATION_RECORDER_TOPIC": "infra.postgres_recorder:OneStatementPostgresRecorder",
     }

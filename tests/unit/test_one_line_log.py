@@ -38,3 +38,33 @@ def test_an_outage_is_one_line(error: BaseException) -> None:
 
 def test_any_other_error_keeps_its_traceback() -> None:
     assert "Traceback (most recent call last)" in _logged(KeyError("bug"))
+
+
+class _Worker:
+    """What nameko logs about: a worker of an entrypoint."""
+
+    def __init__(self, entrypoint: object) -> None:
+        self.entrypoint = entrypoint
+
+
+def test_a_request_failing_on_the_database_leaves_no_line_of_its_own_an_event_one() -> None:
+    """The request is answered 'unavailable' and the outage said once by the entrypoint; an event handler's
+    failure is still a line (its read model's guard says the outage once too, but the event goes back)."""
+    from nameko.events import EventHandler
+    from sqlalchemy.exc import OperationalError as DatabaseError
+
+    from infra.broker_outage import ReplyKeepingRpc
+
+    def record_for(entrypoint: object) -> logging.LogRecord:
+        try:
+            raise DatabaseError("SELECT 1", {}, ConnectionRefusedError("refused"))
+        except DatabaseError:
+            args = (_Worker(entrypoint), "refused")
+            return logging.LogRecord(
+                "nameko.containers", logging.ERROR, __file__, 1, "error handling worker %s: %s", args, sys.exc_info()
+            )
+
+    request = ReplyKeepingRpc.__new__(ReplyKeepingRpc)
+    handler = EventHandler.__new__(EventHandler)
+    assert OneLine().filter(record_for(request)) is False
+    assert OneLine().filter(record_for(handler)) is True
