@@ -28,7 +28,7 @@ class Part:
     process: subprocess.Popen[bytes]
     started: float
     restarts: int = 0
-    quick_failures: int = 0
+    failures_in_a_row: int = 0  # exits each within STABLE_SECONDS of the start before it (the last one counts)
     restart_at: float | None = None  # set while the part waits to be started again
     last_exit: int | None = None
 
@@ -69,8 +69,8 @@ class Supervisor:
 
     def _schedule(self, part: Part, now: float) -> None:
         part.last_exit = part.process.returncode
-        part.quick_failures = 0 if now - part.started >= STABLE_SECONDS else part.quick_failures + 1
-        pause = min(LONGEST_PAUSE_SECONDS, FIRST_PAUSE_SECONDS * 2 ** max(0, part.quick_failures - 1))
+        part.failures_in_a_row = 1 if now - part.started >= STABLE_SECONDS else part.failures_in_a_row + 1
+        pause = min(LONGEST_PAUSE_SECONDS, FIRST_PAUSE_SECONDS * 2 ** (part.failures_in_a_row - 1))
         part.restart_at = now + pause
         self.say(f"{part.name} exited with code {part.last_exit}; starting it again in {pause:.0f}s")
 

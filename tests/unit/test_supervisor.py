@@ -72,6 +72,18 @@ def test_a_part_that_ran_a_while_is_restarted_at_once_and_the_others_are_left_al
         assert supervisor.parts["registry"].process.pid != killed.pid
         assert supervisor.parts["documents"].process is calm and calm.poll() is None
         assert read_status(tmp_path / "parts.json")["registry"]["state"] == "running"  # type: ignore[index]
+
+        pauses = []  # killed again each time it is back: the pauses double from there
+        for _ in range(3):
+            supervisor.parts["registry"].process.kill()
+            supervisor.parts["registry"].process.wait(10)
+            supervisor.tick()
+            restart_at = supervisor.parts["registry"].restart_at
+            assert restart_at is not None
+            pauses.append(restart_at - clock.now)
+            clock.now = restart_at
+            supervisor.tick()
+        assert pauses == [2.0, 4.0, 8.0]
     finally:
         for part in supervisor.parts.values():
             part.process.kill()
