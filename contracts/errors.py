@@ -69,11 +69,12 @@ class Conflict(ServiceError):
 @deserialize_to_instance
 class DatabaseUnavailable(ServiceError):
     """A request the service could not serve because its database did not answer (a restart, a failover, a
-    network fault): nothing was changed that a retry would repeat (a command's id is recorded with its events),
-    so the caller may simply try again."""
+    refused connection): a command sent again with the same Idempotency-Key is done once (its id is recorded
+    with its events), so the caller may try again."""
 
     status = 503
     code = "service_unavailable"
 
 
-EXPECTED_ERRORS = (InvalidInput, NotFound, NotAuthenticated, PermissionDenied, Conflict)
+# DatabaseUnavailable too: another service's, passed on by one that asked it (a line in the log, not a traceback).
+EXPECTED_ERRORS = (InvalidInput, NotFound, NotAuthenticated, PermissionDenied, Conflict, DatabaseUnavailable)

@@ -26,7 +26,7 @@ from nameko.exceptions import RpcTimeout
 from nameko.rpc import Rpc
 
 from contracts.errors import DatabaseUnavailable
-from infra.outages import BROKER_ERRORS, DATABASE_ERRORS, Outage
+from infra.outages import BROKER_ERRORS, DATABASE_ERRORS, Outage, is_outage
 from infra.rpc_publisher import PooledRpcConsumer
 
 log = logging.getLogger(__name__)
@@ -62,14 +62,23 @@ def _answer_for(service: str, exc_info: Any) -> Any:
             f"the database of {service}", log, then="requests are answered 'unavailable, retry' meanwhile"
         )
     error = exc_info[1] if exc_info else None
-    if error is None:
-        outage.succeeded()
+    try:
+        if error is None:
+            outage.succeeded()
+            return exc_info
+        if not _database_away(error):
+            return exc_info
+        outage.failed(error)
+    except Exception:  # noqa: BLE001 - the answer must go out whatever the bookkeeping did
+        log.exception("the outage of %s could not be recorded", service)
         return exc_info
-    if not isinstance(error, DATABASE_ERRORS):
-        return exc_info
-    outage.failed(error)
-    unavailable = DatabaseUnavailable("the service's database did not answer; please retry")
+    unavailable = DatabaseUnavailable("the service's database did not answer; retry with the same Idempotency-Key")
+    unavailable.__cause__ = error
     return (DatabaseUnavailable, unavailable, exc_info[2])
+
+
+def _database_away(error: BaseException) -> bool:
+    return isinstance(error, DATABASE_ERRORS) and is_outage(error)
 
 
 class OneLine(logging.Filter):
@@ -78,7 +87,7 @@ class OneLine(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
-        if isinstance(error, DATABASE_ERRORS) and _of_a_request(record):
+        if error is not None and _database_away(error) and _of_a_request(record):
             return False  # the request is answered DatabaseUnavailable, and the outage logged once (_answer_for)
         if isinstance(error, (*BROKER_ERRORS, *DATABASE_ERRORS, RpcTimeout)):
             record.msg = f"{record.getMessage()} ({type(error).__name__}: {error})"

@@ -8,6 +8,7 @@ but not at once: it waits ``pause()`` first, so a long outage costs a few lines 
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from collections.abc import Callable
 import amqp.exceptions
 import eventsourcing.persistence
 import kombu.exceptions
+import psycopg
 import sqlalchemy.exc
 
 # How the two dependencies every part waits for show that they went away (one list, read by the relays,
@@ -33,6 +35,32 @@ BROKER_ERRORS: tuple[type[BaseException], ...] = (
     amqp.exceptions.RecoverableChannelError,
     amqp.exceptions.MessageNacked,
 )
+
+# What says the database is away, not that a statement failed (a deadlock, a lock or statement timeout, a schema
+# error, a bad password): PostgreSQL's SQLSTATEs of a lost or refused connection (class 08), of a server shutting
+# down or starting (57P01-57P03), of too many connections (53300); none at all where the client library saw the
+# connection fail or go (psycopg sets none, nor does its pool's wait for a connection); SQLite's file held by a
+# writer too long ("database is locked").
+_AWAY_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether ``error`` (one of DATABASE_ERRORS) says the database did not answer, following its causes (an
+    SQLAlchemy error's driver error, a library's wrapped one)."""
+    seen: BaseException | None = error
+    for _depth in range(5):
+        if seen is None:
+            return False
+        sqlstate = getattr(seen, "sqlstate", None)
+        if sqlstate:
+            return sqlstate.startswith(_AWAY_SQLSTATES)
+        if isinstance(seen, sqlite3.OperationalError):
+            return "database is locked" in str(seen)
+        if isinstance(seen, psycopg.OperationalError):
+            return True  # no SQLSTATE: the connection failed, was lost, or none came from the pool in time
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
+
 
 FIRST_PAUSE_SECONDS = 0.5
 LONGEST_PAUSE_SECONDS = 30.0
@@ -66,7 +94,9 @@ class Outage:
                 self._since = self.clock()
                 self.log.warning("%s is unreachable (%s); %s", self.what, type(error).__name__, self.then)
             self._failures += 1
-            return min(LONGEST_PAUSE_SECONDS, FIRST_PAUSE_SECONDS * 2 ** (self._failures - 1))
+            # Capped exponent: a part asked again and again through a long outage (a service's requests) must
+            # never overflow.
+            return min(LONGEST_PAUSE_SECONDS, FIRST_PAUSE_SECONDS * 2 ** min(self._failures - 1, 16))
 
     def succeeded(self) -> None:
         with self._lock:

@@ -32,6 +32,12 @@ class StorePool:
 
 WORKERS = StorePool(kept=5, extra=10)  # a service: its workers write at once
 ONE_THREAD = StorePool(kept=1, extra=1)  # a relay, a rebuild, a `satu` command: one call at a time
+# How long a service's event store call waits for a pooled connection, in seconds (the library's default, 30 s,
+# is as long as the gateway waits for an answer, and the library tries a call 10 times): with the database
+# down, a request is answered "unavailable" in ~20 s at worst. A free connection comes in ms: the pool holds
+# more than a service's workers. A relay, a rebuild or a `satu` command keeps the library's default, so a
+# failover during a long rebuild is ridden out.
+SERVICE_CONNECTION_WAIT = "2"
 
 
 def event_store_env(settings: Settings, service: str, pool: StorePool = WORKERS) -> dict[str, str]:
@@ -60,10 +66,7 @@ def event_store_env(settings: Settings, service: str, pool: StorePool = WORKERS)
         # fails its statement before anything is committed, the pool discards it, and the library's recorder
         # tries again on another (up to 10 attempts, 0.2 s apart), so a command does not fail on it.
         "POSTGRES_PRE_PING": "n",
-        # How long a call waits for a connection from the pool (the library's default, 30 s, is as long as the
-        # gateway waits for an answer, and the library tries a call 10 times): with a database down, a request
-        # is answered "unavailable" in well under the gateway's wait. Under load a free connection comes in ms.
-        "POSTGRES_CONNECT_TIMEOUT": "2",
+        **({"POSTGRES_CONNECT_TIMEOUT": SERVICE_CONNECTION_WAIT} if pool is WORKERS else {}),
         # A command's events stored in one statement (one round trip), their ids committed in order.
         "APPLICATION_RECORDER_TOPIC": "infra.postgres_recorder:OneStatementPostgresRecorder",
     }

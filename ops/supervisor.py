@@ -70,7 +70,7 @@ class Supervisor:
     def _schedule(self, part: Part, now: float) -> None:
         part.last_exit = part.process.returncode
         part.failures_in_a_row = 1 if now - part.started >= STABLE_SECONDS else part.failures_in_a_row + 1
-        pause = min(LONGEST_PAUSE_SECONDS, FIRST_PAUSE_SECONDS * 2 ** (part.failures_in_a_row - 1))
+        pause = min(LONGEST_PAUSE_SECONDS, FIRST_PAUSE_SECONDS * 2 ** min(part.failures_in_a_row - 1, 16))
         part.restart_at = now + pause
         self.say(f"{part.name} exited with code {part.last_exit}; starting it again in {pause:.0f}s")
 

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from nameko.exceptions import RemoteError
 from pydantic import ValidationError
 
-from contracts.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
+from contracts.errors import Conflict, DatabaseUnavailable, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from contracts.identity import Caller
 from contracts.organisations import Credentials
 from gateway import pages
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
-_FAILED = (*UNAVAILABLE, RemoteError)
+_FAILED = (*UNAVAILABLE, RemoteError, DatabaseUnavailable)  # the 503 page, not the API's JSON
 _INCOMPLETE = "Isi alamat e-mail yang benar dan kata sandi Anda."
 
 

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from kombu.exceptions import OperationalError
 
-from contracts.errors import PermissionDenied
+from contracts.errors import DatabaseUnavailable, PermissionDenied
 from gateway.auth import COOKIE_NAME
 from gateway.pages import local_time
 from infra.dates import indonesian_date
@@ -202,6 +202,17 @@ def test_services_down_is_a_503_page(client, cluster, case) -> None:
     assert response.status_code == 503
     assert response.headers["content-type"].startswith("text/html")
     assert "Layanan sedang terganggu" in response.text and "Traceback" not in response.text
+
+
+def test_a_service_whose_database_is_away_is_a_503_page(client, cluster, case) -> None:
+    sign_in_with_form(client)
+    cluster.fail_in_service("submissions", "get_case", DatabaseUnavailable("the service's database did not answer"))
+
+    response = client.get(f"/cases/{case['id']}")
+
+    assert response.status_code == 503
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Layanan sedang terganggu" in response.text
 
 
 def test_signing_in_without_next_lists_the_cases(client, cluster, case, officers) -> None:

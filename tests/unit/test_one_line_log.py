@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import sys
 
+import psycopg
 import pytest
 from kombu.exceptions import OperationalError
 from nameko.exceptions import RpcTimeout
@@ -57,7 +58,7 @@ def test_a_request_failing_on_the_database_leaves_no_line_of_its_own_an_event_on
 
     def record_for(entrypoint: object) -> logging.LogRecord:
         try:
-            raise DatabaseError("SELECT 1", {}, ConnectionRefusedError("refused"))
+            raise DatabaseError("SELECT 1", {}, psycopg.OperationalError("connection failed: Connection refused"))
         except DatabaseError:
             args = (_Worker(entrypoint), "refused")
             return logging.LogRecord(
