@@ -76,5 +76,5 @@ class DatabaseUnavailable(ServiceError):
     code = "service_unavailable"
 
 
-# DatabaseUnavailable too: another service's, passed on by one that asked it (a line in the log, not a traceback).
+# DatabaseUnavailable too: another service's, passed on by one that asked it (no traceback in the log for it).
 EXPECTED_ERRORS = (InvalidInput, NotFound, NotAuthenticated, PermissionDenied, Conflict, DatabaseUnavailable)

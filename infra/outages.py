@@ -37,10 +37,11 @@ BROKER_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 # What says the database is away, not that a statement failed (a deadlock, a lock or statement timeout, a schema
-# error, a bad password): PostgreSQL's SQLSTATEs of a lost or refused connection (class 08), of a server shutting
-# down or starting (57P01-57P03), of too many connections (53300); none at all where the client library saw the
-# connection fail or go (psycopg sets none, nor does its pool's wait for a connection); SQLite's file held by a
-# writer too long ("database is locked").
+# error): PostgreSQL's SQLSTATEs of a lost or refused connection (class 08), of a server shutting down or starting
+# (57P01-57P03), of too many connections (53300); none at all where the client library saw the connection fail
+# or go (psycopg sets none, nor does its pool's wait for a connection: so a connection refused for a bad password
+# or a missing database counts as away too, and psycopg's pool logs why); the event store library's own wait for
+# a pooled connection (SQLite's writer); SQLite's file held by a writer too long ("database is locked").
 _AWAY_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
 
 
@@ -54,6 +55,8 @@ def is_outage(error: BaseException) -> bool:
         sqlstate = getattr(seen, "sqlstate", None)
         if sqlstate:
             return sqlstate.startswith(_AWAY_SQLSTATES)
+        if isinstance(seen, eventsourcing.persistence.ConnectionUnavailableError):
+            return True
         if isinstance(seen, sqlite3.OperationalError):
             return "database is locked" in str(seen)
         if isinstance(seen, psycopg.OperationalError):
