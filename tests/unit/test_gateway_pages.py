@@ -193,26 +193,19 @@ def test_another_organisations_case_is_a_404_page_not_json(client, cluster, secr
         assert "Permohonan tidak ditemukan" in response.text and "Forum Warga Teritip" not in response.text
 
 
-def test_services_down_is_a_503_page(client, cluster, case) -> None:
+@pytest.mark.parametrize("away", ["the broker", "the service's database"])
+def test_services_down_is_a_503_page(client, cluster, case, away) -> None:
     sign_in_with_form(client)
-    cluster.fail_in_transport("submissions", "get_case", OperationalError("connection to the broker lost"))
+    if away == "the broker":
+        cluster.fail_in_transport("submissions", "get_case", OperationalError("connection to the broker lost"))
+    else:
+        cluster.fail_in_service("submissions", "get_case", DatabaseUnavailable("the database did not answer"))
 
     response = client.get(f"/cases/{case['id']}")
 
     assert response.status_code == 503
     assert response.headers["content-type"].startswith("text/html")
     assert "Layanan sedang terganggu" in response.text and "Traceback" not in response.text
-
-
-def test_a_service_whose_database_is_away_is_a_503_page(client, cluster, case) -> None:
-    sign_in_with_form(client)
-    cluster.fail_in_service("submissions", "get_case", DatabaseUnavailable("the service's database did not answer"))
-
-    response = client.get(f"/cases/{case['id']}")
-
-    assert response.status_code == 503
-    assert response.headers["content-type"].startswith("text/html")
-    assert "Layanan sedang terganggu" in response.text
 
 
 def test_signing_in_without_next_lists_the_cases(client, cluster, case, officers) -> None:
