@@ -12,11 +12,14 @@ from zoneinfo import ZoneInfo
 import jinja2
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from nameko.exceptions import RemoteError
 from starlette.responses import Response
 
 from contracts.cases import attachment_label
+from contracts.errors import DatabaseUnavailable
 from contracts.paging import CURSOR_PATTERN
 from gateway.csrf import CSRF_COOKIE, new_form_token, set_form_token
+from gateway.errors import UNAVAILABLE
 from infra.catalogue import Catalogue
 from infra.dates import indonesian_date as format_indonesian_date
 
@@ -34,6 +37,9 @@ _HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 PRIVATE = {"Cache-Control": "no-store"}  # pages with a case's details must not stay in shared caches
+# What a page answers with the 503 page (``problem``), not the API's JSON: a service unreachable or failed, or its
+# database away.
+FAILED = (*UNAVAILABLE, RemoteError, DatabaseUnavailable)
 
 _templates = Jinja2Templates(
     env=jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True)
@@ -208,3 +214,9 @@ def render(
     )
     set_form_token(response, token, request.app.state.settings)
     return response
+
+
+def problem(request: Request, status: int) -> Response:
+    """The error page for people (503: a service or its database is away; try again later)."""
+    context = {"status": status, "issuer": request.app.state.words.issuer}
+    return render(request, "error.html", context, status_code=status, headers=PRIVATE)

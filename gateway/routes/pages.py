@@ -11,10 +11,9 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from nameko.exceptions import RemoteError
 from pydantic import ValidationError
 
-from contracts.errors import Conflict, DatabaseUnavailable, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
+from contracts.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from contracts.identity import Caller
 from contracts.organisations import Credentials
 from gateway import pages
@@ -29,14 +28,13 @@ from gateway.auth import (
 )
 from gateway.commands import CommandId
 from gateway.deps import Rpc, SettingsDep
-from gateway.errors import UNAVAILABLE, TooManyRequests
+from gateway.errors import TooManyRequests
 from infra.settings import Settings
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
-_FAILED = (*UNAVAILABLE, RemoteError, DatabaseUnavailable)  # the 503 page, not the API's JSON
 _INCOMPLETE = "Isi alamat e-mail yang benar dan kata sandi Anda."
 
 
@@ -56,11 +54,6 @@ def _to_login(next_path: str, settings: Settings) -> Response:
     response = RedirectResponse(f"/login?next={quote(next_path, safe='/')}", status_code=303)
     clear_session_cookie(response, settings)
     return response
-
-
-def _problem(request: Request, settings: Settings, status: int) -> Response:
-    context = {"status": status, **_issuer(request)}
-    return pages.render(request, "error.html", context, status_code=status, headers=pages.PRIVATE)
 
 
 def _login_form(
@@ -100,9 +93,9 @@ def login(
     except (NotAuthenticated, InvalidInput, PermissionDenied, TooManyRequests) as refused:
         # The registry's own words, in Bahasa Indonesia (the same text the API gives as message_id).
         return _login_form(request, settings, target, email, refused.message_id, status=401)
-    except _FAILED as error:
+    except pages.FAILED as error:
         log.warning("sign-in page: registry unavailable (%s)", type(error).__name__)
-        return _problem(request, settings, 503)
+        return pages.problem(request, 503)
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(response, issue_token(settings, caller_of_account(account)), settings)
     return response
@@ -129,9 +122,9 @@ def confirm_email(
     except (InvalidInput, Conflict) as refused:
         refusal: dict[str, Any] = {"error": refused.message_id, **_issuer(request)}
         return pages.render(request, "confirm_email.html", refusal, status_code=refused.status, headers=pages.PRIVATE)
-    except _FAILED as error:
+    except pages.FAILED as error:
         log.warning("confirmation page: registry unavailable (%s)", type(error).__name__)
-        return _problem(request, settings, 503)
+        return pages.problem(request, 503)
     done: dict[str, Any] = {"confirmed": True, "email": confirmed["email"], **_issuer(request)}
     return pages.render(request, "confirm_email.html", done, headers=pages.PRIVATE)
 
@@ -162,9 +155,9 @@ def home(request: Request, rpc: Rpc, settings: SettingsDep, cursor: str = "") ->
             page = submissions.list_cases(caller, None, None, HOME_PAGE_ROWS)
     except NotAuthenticated:
         return _to_login("/", settings)
-    except _FAILED as error:
+    except pages.FAILED as error:
         log.warning("home page: submissions unavailable (%s)", type(error).__name__)
-        return _problem(request, settings, 503)
+        return pages.problem(request, 503)
     words = request.app.state.words
     context = {
         "cases": pages.case_list(page["items"], words.timezone, words),
@@ -188,9 +181,9 @@ def reports_page(request: Request, rpc: Rpc, settings: SettingsDep) -> Response:
         return _to_login("/reports", settings)
     except (PermissionDenied, Conflict):  # staff, or an account without an organisation yet
         due = None
-    except _FAILED as error:
+    except pages.FAILED as error:
         log.warning("reports page: submissions unavailable (%s)", type(error).__name__)
-        return _problem(request, settings, 503)
+        return pages.problem(request, 503)
     context = {"reports": pages.report_rows(due) if due is not None else None, "signed_in": True, **_issuer(request)}
     return pages.render(request, "reports.html", context, headers=pages.PRIVATE)
 
@@ -205,20 +198,20 @@ def case_page(case_id: str, request: Request, rpc: Rpc, settings: SettingsDep) -
     if caller is None:
         return _to_login(f"/cases/{quote(case_id, safe='')}", settings)
     if len(case_id) > 64:
-        return _problem(request, settings, 404)
+        return pages.problem(request, 404)
     submissions = rpc.service("submissions")
     try:
         case = submissions.get_case(caller, case_id)
     except NotAuthenticated:
         return _to_login(f"/cases/{quote(case_id, safe='')}", settings)
     except (NotFound, PermissionDenied, InvalidInput):
-        return _problem(request, settings, 404)
-    except _FAILED as error:
+        return pages.problem(request, 404)
+    except pages.FAILED as error:
         log.warning("case page: submissions unavailable (%s)", type(error).__name__)
-        return _problem(request, settings, 503)
+        return pages.problem(request, 503)
     try:
         timeline = submissions.case_timeline(caller, case_id)
-    except (NotFound, *_FAILED) as error:  # the read model may lag; the case itself is what matters
+    except (NotFound, *pages.FAILED) as error:  # the read model may lag; the case itself is what matters
         log.info("case page without timeline (%s)", type(error).__name__)
         timeline = None
     context = pages.case_page_context(case, timeline, request.app.state.words.timezone, request.app.state.words)

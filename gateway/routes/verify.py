@@ -43,6 +43,8 @@ def verify_page(code: str, request: Request, rpc: Rpc, settings: SettingsDep) ->
     except (NotFound, InvalidInput):
         context = {"code": code[:_MAX_CODE], "issuer": issuer}
         return pages.render(request, "verify_not_found.html", context, status_code=404)
+    except pages.FAILED:  # the documents service or its database away: a page saying so, not JSON
+        return pages.problem(request, 503)
     context = {
         "letter": letter,
         "issuer": letter.get("issuer") or issuer,

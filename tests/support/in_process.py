@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+import kombu.exceptions
 import kombu.serialization
 from eventsourcing.application import Application
 from kombu.transport.virtual.exchange import TopicExchange
@@ -42,6 +43,7 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc
 from nameko.testing.services import worker_factory
 
+from contracts.errors import DatabaseUnavailable
 from contracts.events import IntegrationEvent
 from contracts.identity import Caller, sign_arguments, vouched
 from contracts.keys import Keyring, Signer
@@ -304,6 +306,14 @@ class Cluster:
     def fail_in_service(self, service: str, method: str, error: BaseException) -> None:
         """The service raises ``error`` for calls of ``method``; it travels back as nameko sends errors."""
         self._faults[(service, method)] = Fault(error, in_transport=False)
+
+    def fail_as_away(self, service: str, method: str, away: str) -> None:
+        """Calls of ``service.method`` fail as when ``away`` ("the broker" or "the database") is away: the
+        broker's connection lost where the caller is, or the service answering DatabaseUnavailable."""
+        if away == "the broker":
+            self.fail_in_transport(service, method, kombu.exceptions.OperationalError("connection to the broker lost"))
+        else:
+            self.fail_in_service(service, method, DatabaseUnavailable("the database did not answer"))
 
     def sign(self, caller: Caller) -> Caller:
         """The caller as a test hands it to a proxy, which signs it for the one call it goes with."""

@@ -77,6 +77,18 @@ def test_an_unknown_code_gets_a_404_page_in_indonesian(client) -> None:
     assert "<img" not in response.text
 
 
+@pytest.mark.parametrize("away", ["the broker", "the database"])
+def test_the_page_says_so_when_the_register_cannot_be_asked(client, cluster, letters, away) -> None:
+    """A phone opening the QR code while the register is away gets a page saying so, not JSON."""
+    cluster.fail_as_away("documents", "verify_letter", away)
+
+    response = client.get(f"/verify/{letters['valid']['verification_code']}")
+
+    assert response.status_code == 503
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Layanan sedang terganggu" in response.text and "Surat ini asli" not in response.text
+
+
 def test_verification_json_is_public(client, letters) -> None:
     response = client.get(f"/api/verify/{letters['valid']['verification_code']}")
 
