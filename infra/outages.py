@@ -69,6 +69,12 @@ FIRST_PAUSE_SECONDS = 0.5
 LONGEST_PAUSE_SECONDS = 30.0
 
 
+def doubling_pause(failures: int, first: float, longest: float) -> float:
+    """The pause after the ``failures``-th failure in a row: ``first``, doubling, at most ``longest``. The exponent
+    is capped, so however long the row (a service's requests through a long outage) it never overflows."""
+    return min(longest, first * 2 ** min(max(failures, 1) - 1, 16))
+
+
 class Outage:
     def __init__(
         self,
@@ -97,9 +103,7 @@ class Outage:
                 self._since = self.clock()
                 self.log.warning("%s is unreachable (%s); %s", self.what, type(error).__name__, self.then)
             self._failures += 1
-            # Capped exponent: a part asked again and again through a long outage (a service's requests) must
-            # never overflow.
-            return min(LONGEST_PAUSE_SECONDS, FIRST_PAUSE_SECONDS * 2 ** min(self._failures - 1, 16))
+            return doubling_pause(self._failures, FIRST_PAUSE_SECONDS, LONGEST_PAUSE_SECONDS)
 
     def succeeded(self) -> None:
         with self._lock:

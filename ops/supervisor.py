@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from infra.outages import doubling_pause
 from infra.part_status import write_status
 
 FIRST_PAUSE_SECONDS = 1.0
@@ -70,7 +71,7 @@ class Supervisor:
     def _schedule(self, part: Part, now: float) -> None:
         part.last_exit = part.process.returncode
         part.failures_in_a_row = 1 if now - part.started >= STABLE_SECONDS else part.failures_in_a_row + 1
-        pause = min(LONGEST_PAUSE_SECONDS, FIRST_PAUSE_SECONDS * 2 ** min(part.failures_in_a_row - 1, 16))
+        pause = doubling_pause(part.failures_in_a_row, FIRST_PAUSE_SECONDS, LONGEST_PAUSE_SECONDS)
         part.restart_at = now + pause
         self.say(f"{part.name} exited with code {part.last_exit}; starting it again in {pause:.0f}s")
 
